@@ -1,0 +1,47 @@
+# Thin wrapper: installs the Debian packages cnisim needs (when missing),
+# configures and builds with meson, and runs the quickstart or the tests.
+#   make quickstart   set up, build, run scenarios/quickstart.ini, write CSV and plots
+#   make test         set up, build, run every test (also under ASan/UBSan and valgrind)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PKGS = meson ninja-build pkg-config gcc libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox valgrind
+
+.PHONY: deps build quickstart test test-asan test-valgrind clean
+
+deps:
+	@missing=""; for p in $(PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "cnisim needs these Debian packages; install them with:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) >/dev/null
+	ninja -C $(BUILD)
+
+quickstart: build
+	$(BUILD)/app/cnisim run scenarios/quickstart.ini -o out/quickstart --force
+	$(BUILD)/app/cnisim report out/quickstart
+
+test: build
+	meson test -C $(BUILD) --print-errorlogs
+	$(MAKE) --no-print-directory test-asan test-valgrind
+
+# The whole suite again with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	ninja -C $(ASAN_BUILD)
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 4
+
+# A small scenario under valgrind memcheck: no errors, no definitely-lost bytes.
+test-valgrind: build
+	tests/valgrind.sh $(BUILD)/app/cnisim
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

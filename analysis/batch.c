@@ -1,0 +1,566 @@
+#include "batch.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cnisim-config.h"
+#include "csvout.h"
+#include "plan.h"
+#include "run.h"
+
+/* ---- the metrics of one (run, class) row ---- */
+
+enum {
+    M_TRANSACTIONS,
+    M_FAILED,
+    M_THROUGHPUT,
+    M_LAT_MEAN,
+    M_LAT_P50,
+    M_LAT_P90,
+    M_LAT_P99,
+    M_LAT_P999,
+    M_CPU_MEAN,
+    M_CPU_MAX,
+    M_CT_PEAK,
+    M_DROPS_CT,
+    M_SNAT_FAIL,
+    M_POLICY_DROPS,
+    M_CT_EVICT,
+    M_LB_UNPROG,
+    M_COUNT
+};
+
+static const char *const metric_names[M_COUNT] = {
+    "transactions",   "failed",          "throughput_rps", "latency_mean_us",
+    "latency_p50_us", "latency_p90_us",  "latency_p99_us", "latency_p999_us",
+    "cpu_util_mean",  "cpu_util_max",    "conntrack_peak", "drops_conntrack",
+    "snat_failures",  "policy_drops",    "ct_evictions",   "lb_unprogrammed",
+};
+
+typedef struct {
+    gboolean done;
+    uint64_t seed;
+    double m[CN_CLASS_COUNT][M_COUNT]; /* rounded to what the CSV holds */
+} job_result;
+
+static volatile gint stop_flag;
+
+void cn_batch_request_stop(void)
+{
+    g_atomic_int_set(&stop_flag, 1);
+}
+
+gboolean cn_batch_stop_requested(void)
+{
+    return g_atomic_int_get(&stop_flag) != 0;
+}
+
+typedef struct {
+    const cn_scenario *sc;
+    const cn_batch_options *opt;
+    char *parts_dir;
+    gsize n_points;
+    int n_variants;
+    int n_reps;
+    gsize n_jobs;
+    job_result *res;
+    GAsyncQueue *done_q; /* job indices (+1) finished, or 0 for failure */
+    GMutex err_lock;
+    GError *first_error;
+} batch;
+
+static void job_coords(const batch *b, gsize j, gsize *point, int *variant, int *rep)
+{
+    *rep = (int)(j % (gsize)b->n_reps);
+    *variant = (int)((j / (gsize)b->n_reps) % (gsize)b->n_variants);
+    *point = j / ((gsize)b->n_reps * (gsize)b->n_variants);
+}
+
+static char *part_path(const batch *b, gsize j)
+{
+    gsize p;
+    int v, r;
+    job_coords(b, j, &p, &v, &r);
+    return g_strdup_printf("%s/p%" G_GSIZE_FORMAT "-v%d-r%d.csv", b->parts_dir, p + 1, v + 1,
+                           r + 1);
+}
+
+/* Keep exactly what the CSV will show: the summary is computed from these
+ * rounded values, so it comes out the same from memory, from part files left
+ * by an interrupted run, or from shards joined by merge. */
+static double rounded(double v)
+{
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    g_ascii_formatd(buf, sizeof buf, "%.6g", v);
+    return g_ascii_strtod(buf, NULL);
+}
+
+static void fill_result(job_result *jr, const cn_run_result *r, const cn_config *c)
+{
+    jr->seed = r->seed;
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        const cn_class_result *cr = &r->cls[k];
+        double *m = jr->m[k];
+        m[M_TRANSACTIONS] = (double)cr->transactions;
+        m[M_FAILED] = (double)cr->failed;
+        m[M_THROUGHPUT] = cr->throughput_rps;
+        bool any = cr->latency && sim_hist_count(cr->latency) > 0;
+        m[M_LAT_MEAN] = any ? sim_hist_mean(cr->latency) / 1e3 : 0;
+        m[M_LAT_P50] = any ? sim_hist_quantile(cr->latency, 0.5) / 1e3 : 0;
+        m[M_LAT_P90] = any ? sim_hist_quantile(cr->latency, 0.9) / 1e3 : 0;
+        m[M_LAT_P99] = any ? sim_hist_quantile(cr->latency, 0.99) / 1e3 : 0;
+        m[M_LAT_P999] = any ? sim_hist_quantile(cr->latency, 0.999) / 1e3 : 0;
+        m[M_CPU_MEAN] = r->cpu_util_mean;
+        m[M_CPU_MAX] = r->cpu_util_max;
+        m[M_CT_PEAK] = (double)r->conntrack_peak;
+        m[M_DROPS_CT] = (double)r->drops_conntrack;
+        m[M_SNAT_FAIL] = (double)r->snat_failures;
+        m[M_POLICY_DROPS] = (double)r->policy_drops;
+        m[M_CT_EVICT] = (double)r->ct_evictions;
+        m[M_LB_UNPROG] = (double)r->lb_unprogrammed;
+        for (int i = 0; i < M_COUNT; i++)
+            m[i] = rounded(m[i]);
+    }
+    (void)c;
+}
+
+/* A part file: "seed,<n>" then one line per class: "class,m0,m1,...". */
+static gboolean write_part(const batch *b, gsize j, GError **error)
+{
+    g_autofree char *path = part_path(b, j);
+    cn_outfile *f = cn_outfile_open(path, error);
+    if (!f)
+        return FALSE;
+    FILE *out = cn_outfile_stream(f);
+    const job_result *jr = &b->res[j];
+    fprintf(out, "seed,%" G_GUINT64_FORMAT "\n", jr->seed);
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        fputs(cn_class_name((cn_class)k), out);
+        for (int i = 0; i < M_COUNT; i++) {
+            fputc(',', out);
+            cn_csv_double(out, jr->m[k][i]);
+        }
+        fputc('\n', out);
+    }
+    return cn_outfile_commit(f, error);
+}
+
+static gboolean read_part(const char *path, job_result *jr)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return FALSE;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    if (!lines[0] || sscanf(lines[0], "seed,%" G_GUINT64_FORMAT, &jr->seed) != 1)
+        return FALSE;
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        if (!lines[k + 1])
+            return FALSE;
+        g_auto(GStrv) f = g_strsplit(lines[k + 1], ",", -1);
+        if (g_strv_length(f) != M_COUNT + 1 || strcmp(f[0], cn_class_name((cn_class)k)) != 0)
+            return FALSE;
+        for (int i = 0; i < M_COUNT; i++) {
+            char *end;
+            jr->m[k][i] = g_ascii_strtod(f[i + 1], &end);
+            if (*end)
+                return FALSE;
+        }
+    }
+    jr->done = TRUE;
+    return TRUE;
+}
+
+static void worker(gpointer data, gpointer user)
+{
+    batch *b = user;
+    gsize j = GPOINTER_TO_SIZE(data) - 1;
+    if (cn_batch_stop_requested()) {
+        g_async_queue_push(b->done_q, GSIZE_TO_POINTER(0));
+        return;
+    }
+    gsize p;
+    int v, r;
+    job_coords(b, j, &p, &v, &r);
+    cn_config c;
+    cn_scenario_config(b->sc, p, &c);
+    cn_run_result rr;
+    GError *err = NULL;
+    gboolean ok = cn_run(&c, &c.variants[v], (uint32_t)r, &rr, &err);
+    if (ok) {
+        fill_result(&b->res[j], &rr, &c);
+        cn_run_result_clear(&rr);
+        ok = write_part(b, j, &err);
+        if (ok)
+            b->res[j].done = TRUE;
+    }
+    if (!ok) {
+        g_mutex_lock(&b->err_lock);
+        if (!b->first_error && !g_error_matches(err, CN_RUN_ERROR, CN_RUN_ERROR_CANCELLED))
+            b->first_error = g_steal_pointer(&err);
+        g_mutex_unlock(&b->err_lock);
+        g_clear_error(&err);
+    }
+    g_async_queue_push(b->done_q, GSIZE_TO_POINTER(ok ? j + 1 : 0));
+}
+
+static void progress(const batch *b, gsize done, gsize total, gint64 start_us)
+{
+    if (b->opt->quiet || !isatty(STDERR_FILENO))
+        return;
+    double el = (double)(g_get_monotonic_time() - start_us) / 1e6;
+    double eta = done ? el / (double)done * (double)(total - done) : 0;
+    int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
+    fprintf(stderr, "\r[%.*s%*s] %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT " runs, %.0fs elapsed, ETA %.0fs ",
+            fill, "==============================", width - fill, "", done, total, el, eta);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* ---- writing the outputs ---- */
+
+static gboolean class_used(const cn_config *c, int k)
+{
+    return c->traffic_weight[k] > 0;
+}
+
+static void write_prefix(FILE *out, const batch *b, gsize p, int v, const cn_config *c)
+{
+    const cn_variant *var = &c->variants[v];
+    cn_csv_string(out, c->name);
+    fprintf(out, ",%" G_GSIZE_FORMAT ",", p + 1);
+    cn_csv_string(out, var->name);
+    fprintf(out, ",%s,%s,%s", cn_ipam_name(var->ipam), cn_variant_dataplane(var),
+            cn_policy_name(var->policy));
+    for (int a = 0; a < cn_scenario_n_axes(b->sc); a++) {
+        fputc(',', out);
+        cn_csv_string(out, cn_scenario_axis_value(b->sc, a, p));
+    }
+}
+
+static void write_header_prefix(FILE *out, const batch *b)
+{
+    fputs("scenario,point,variant,ipam,dataplane,policy", out);
+    for (int a = 0; a < cn_scenario_n_axes(b->sc); a++) {
+        fputc(',', out);
+        cn_csv_string(out, cn_scenario_axis_key(b->sc, a));
+    }
+}
+
+static gboolean write_runs_csv(const batch *b, const char *path, GError **error)
+{
+    cn_outfile *f = cn_outfile_open(path, error);
+    if (!f)
+        return FALSE;
+    FILE *out = cn_outfile_stream(f);
+    write_header_prefix(out, b);
+    fputs(",class,replication,seed", out);
+    for (int i = 0; i < M_COUNT; i++)
+        fprintf(out, ",%s", metric_names[i]);
+    fputc('\n', out);
+    for (gsize j = 0; j < b->n_jobs; j++) {
+        gsize p;
+        int v, r;
+        job_coords(b, j, &p, &v, &r);
+        cn_config c;
+        cn_scenario_config(b->sc, p, &c);
+        for (int k = 0; k < CN_CLASS_COUNT; k++) {
+            if (!class_used(&c, k))
+                continue;
+            write_prefix(out, b, p, v, &c);
+            fprintf(out, ",%s,%d,%" G_GUINT64_FORMAT, cn_class_name((cn_class)k), r + 1,
+                    b->res[j].seed);
+            for (int i = 0; i < M_COUNT; i++) {
+                fputc(',', out);
+                cn_csv_double(out, b->res[j].m[k][i]);
+            }
+            fputc('\n', out);
+        }
+    }
+    return cn_outfile_commit(f, error);
+}
+
+/* Half-width of a 95% confidence interval of the mean of xs. */
+static double ci95(const double *xs, int n, double *mean)
+{
+    sim_welford w;
+    sim_welford_init(&w);
+    for (int i = 0; i < n; i++)
+        sim_welford_add(&w, xs[i]);
+    *mean = w.mean;
+    return sim_welford_ci95(&w);
+}
+
+static gboolean write_summary_csv(const batch *b, const char *path, GError **error)
+{
+    cn_outfile *f = cn_outfile_open(path, error);
+    if (!f)
+        return FALSE;
+    FILE *out = cn_outfile_stream(f);
+    write_header_prefix(out, b);
+    fputs(",class,replications,transactions,failed,throughput_rps,throughput_ci95,"
+          "latency_mean_us,latency_ci95_us,latency_p50_us,latency_p90_us,latency_p99_us,"
+          "latency_p999_us,cpu_util_mean,cpu_util_max,conntrack_peak,drops_conntrack,"
+          "snat_failures,policy_drops,ct_evictions,lb_unprogrammed\n",
+          out);
+    int n = b->n_reps;
+    g_autofree double *xs = g_new(double, n);
+    for (gsize p = 0; p < b->n_points; p++) {
+        cn_config c;
+        cn_scenario_config(b->sc, p, &c);
+        for (int v = 0; v < b->n_variants; v++) {
+            const job_result *jr = &b->res[(p * (gsize)b->n_variants + (gsize)v) * (gsize)n];
+            for (int k = 0; k < CN_CLASS_COUNT; k++) {
+                if (!class_used(&c, k))
+                    continue;
+                write_prefix(out, b, p, v, &c);
+                fprintf(out, ",%s,%d", cn_class_name((cn_class)k), n);
+                /* Counts are totals over replications; rates, latencies and
+                 * utilisations are means of the replications' values, with a
+                 * Student-t 95% interval; conntrack_peak is the largest. */
+                double col[M_COUNT + 2];
+                int nc = 0;
+                for (int i = 0; i < M_COUNT; i++) {
+                    double mean, sum = 0, mx = 0;
+                    for (int r = 0; r < n; r++) {
+                        xs[r] = jr[r].m[k][i];
+                        sum += xs[r];
+                        mx = r == 0 || xs[r] > mx ? xs[r] : mx;
+                    }
+                    double half = ci95(xs, n, &mean);
+                    switch (i) {
+                    case M_TRANSACTIONS:
+                    case M_FAILED:
+                    case M_DROPS_CT:
+                    case M_SNAT_FAIL:
+                    case M_POLICY_DROPS:
+                    case M_CT_EVICT:
+                    case M_LB_UNPROG:
+                        col[nc++] = sum;
+                        break;
+                    case M_CT_PEAK:
+                        col[nc++] = mx;
+                        break;
+                    case M_THROUGHPUT:
+                    case M_LAT_MEAN:
+                        col[nc++] = mean;
+                        col[nc++] = half;
+                        break;
+                    default:
+                        col[nc++] = mean;
+                    }
+                }
+                for (int i = 0; i < nc; i++) {
+                    fputc(',', out);
+                    cn_csv_double(out, col[i]);
+                }
+                fputc('\n', out);
+            }
+        }
+    }
+    return cn_outfile_commit(f, error);
+}
+
+static gboolean write_meta(const batch *b, const char *path, GError **error)
+{
+    cn_config c;
+    cn_scenario_config(b->sc, 0, &c);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_key_file_set_string(kf, "cnisim", "version", CNISIM_VERSION);
+    g_key_file_set_string(kf, "scenario", "name", c.name);
+    g_key_file_set_string(kf, "scenario", "file", cn_scenario_path(b->sc));
+    g_key_file_set_string(kf, "scenario", "sha256", cn_scenario_digest(b->sc));
+    g_key_file_set_string(kf, "scenario", "command_line",
+                          b->opt->command_line ? b->opt->command_line : "");
+    g_key_file_set_uint64(kf, "scenario", "seed", c.seed);
+    g_key_file_set_int64(kf, "scenario", "replications", c.replications);
+    g_key_file_set_uint64(kf, "scenario", "points", b->n_points);
+    g_key_file_set_integer(kf, "scenario", "variants", b->n_variants);
+    GString *seeds = g_string_new(NULL);
+    for (int r = 0; r < b->n_reps; r++)
+        g_string_append_printf(seeds, "%s%" G_GUINT64_FORMAT, r ? "," : "",
+                               cn_run_seed(&c, (uint32_t)r));
+    g_key_file_set_string(kf, "scenario", "replication_seeds", seeds->str);
+    g_string_free(seeds, TRUE);
+    gsize len;
+    g_autofree char *data = g_key_file_to_data(kf, &len, NULL);
+    cn_outfile *f = cn_outfile_open(path, error);
+    if (!f)
+        return FALSE;
+    fwrite(data, 1, len, cn_outfile_stream(f));
+    return cn_outfile_commit(f, error);
+}
+
+/* ---- the output directory ---- */
+
+char *cn_batch_default_dir(const cn_scenario *sc)
+{
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    g_autofree char *name = g_strdup(c.name && *c.name ? c.name : "scenario");
+    for (char *p = name; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+            *p = '_';
+    if (name[0] == '.')
+        name[0] = '_';
+    return g_build_filename("out", name, NULL);
+}
+
+/* A directory that holds another scenario's output is not reused without
+ * --force.  The owner is recorded in .parts/scenario at the start of a run. */
+static gboolean prepare_dir(batch *b, GError **error)
+{
+    const char *dir = b->opt->out_dir;
+    cn_config c;
+    cn_scenario_config(b->sc, 0, &c);
+    g_autofree char *owner_path = g_build_filename(b->parts_dir, "scenario", NULL);
+    g_autofree char *meta_path = g_build_filename(dir, "meta.ini", NULL);
+    g_autofree char *owner = g_strdup_printf("%s\n%s\n", c.name, cn_scenario_digest(b->sc));
+    g_autofree char *had = NULL;
+    if (!g_file_get_contents(owner_path, &had, NULL, NULL)) {
+        g_autoptr(GKeyFile) meta = g_key_file_new();
+        if (g_key_file_load_from_file(meta, meta_path, G_KEY_FILE_NONE, NULL)) {
+            g_autofree char *n = g_key_file_get_string(meta, "scenario", "name", NULL);
+            g_autofree char *d = g_key_file_get_string(meta, "scenario", "sha256", NULL);
+            had = g_strdup_printf("%s\n%s\n", n ? n : "", d ? d : "");
+        }
+    }
+    if (had && strcmp(had, owner) != 0) {
+        gboolean same_name = strncmp(had, c.name, strlen(c.name)) == 0 &&
+                             had[strlen(c.name)] == '\n';
+        if (b->opt->resume) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                        "%s: cannot resume: the directory holds runs of %s",
+                        dir, same_name ? "a different version of this scenario file"
+                                       : "another scenario");
+            return FALSE;
+        }
+        if (!same_name && !b->opt->force) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                        "%s: holds the output of another scenario; choose another -o or pass "
+                        "--force to replace it",
+                        dir);
+            return FALSE;
+        }
+    }
+    if (g_mkdir_with_parents(b->parts_dir, 0777) != 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+                    "%s: cannot create the output directory: %s", dir, g_strerror(e));
+        return FALSE;
+    }
+    if (!b->opt->resume || !had || strcmp(had, owner) != 0) {
+        /* A fresh start: forget runs left by an earlier batch. */
+        g_autoptr(GDir) d = g_dir_open(b->parts_dir, 0, NULL);
+        const char *name;
+        while (d && (name = g_dir_read_name(d)))
+            if (g_str_has_suffix(name, ".csv")) {
+                g_autofree char *pp = g_build_filename(b->parts_dir, name, NULL);
+                unlink(pp);
+            }
+    }
+    return g_file_set_contents(owner_path, owner, -1, error);
+}
+
+static gboolean in_shard(const batch *b, gsize j)
+{
+    if (b->opt->shard_count <= 0)
+        return TRUE;
+    return (int)(j % (gsize)b->opt->shard_count) == b->opt->shard_index - 1;
+}
+
+static gboolean finalize(batch *b, GError **error)
+{
+    const char *dir = b->opt->out_dir;
+    g_autofree char *runs = g_build_filename(dir, "runs.csv", NULL);
+    g_autofree char *summary = g_build_filename(dir, "summary.csv", NULL);
+    g_autofree char *ipam = g_build_filename(dir, "ipam.csv", NULL);
+    g_autofree char *meta = g_build_filename(dir, "meta.ini", NULL);
+    return write_runs_csv(b, runs, error) && write_summary_csv(b, summary, error) &&
+           cn_plan_write_ipam_csv(b->sc, ipam, error) && write_meta(b, meta, error);
+}
+
+cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt, GError **error)
+{
+    batch b = {0};
+    b.sc = sc;
+    b.opt = opt;
+    cn_config c0;
+    cn_scenario_config(sc, 0, &c0);
+    b.n_points = cn_scenario_n_points(sc);
+    b.n_variants = c0.n_variants;
+    b.n_reps = (int)c0.replications;
+    b.n_jobs = b.n_points * (gsize)b.n_variants * (gsize)b.n_reps;
+    b.parts_dir = g_build_filename(opt->out_dir, ".parts", NULL);
+    b.res = g_new0(job_result, b.n_jobs);
+    g_mutex_init(&b.err_lock);
+    cn_batch_status status = CN_BATCH_OK;
+    cn_run_set_stop_flag(&stop_flag);
+
+    if (!prepare_dir(&b, error)) {
+        status = CN_BATCH_BAD_INPUT;
+        goto out;
+    }
+    gsize todo = 0, total = 0, done = 0;
+    for (gsize j = 0; j < b.n_jobs; j++) {
+        if (!in_shard(&b, j))
+            continue;
+        total++;
+        if (opt->resume) {
+            g_autofree char *pp = part_path(&b, j);
+            if (read_part(pp, &b.res[j])) {
+                done++;
+                continue;
+            }
+        }
+        todo++;
+    }
+    b.done_q = g_async_queue_new();
+    GThreadPool *pool = g_thread_pool_new(worker, &b, opt->threads, TRUE, NULL);
+    for (gsize j = 0; j < b.n_jobs; j++)
+        if (in_shard(&b, j) && !b.res[j].done)
+            g_thread_pool_push(pool, GSIZE_TO_POINTER(j + 1), NULL);
+    gint64 start = g_get_monotonic_time();
+    progress(&b, done, total, start);
+    for (gsize i = 0; i < todo; i++) {
+        gsize r = GPOINTER_TO_SIZE(g_async_queue_pop(b.done_q));
+        if (r)
+            progress(&b, ++done, total, start);
+        if (!r && !cn_batch_stop_requested() && b.first_error)
+            cn_batch_request_stop(); /* a failed run ends the batch */
+    }
+    g_thread_pool_free(pool, FALSE, TRUE);
+    g_async_queue_unref(b.done_q);
+
+    if (b.first_error) {
+        g_propagate_error(error, b.first_error);
+        b.first_error = NULL;
+        status = CN_BATCH_FAILED;
+        goto out;
+    }
+    if (done < total) {
+        status = CN_BATCH_INTERRUPTED;
+        g_set_error(error, CN_RUN_ERROR, CN_RUN_ERROR_CANCELLED,
+                    "interrupted: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+                    " runs finished and kept in %s; run again with --resume to finish",
+                    done, total, opt->out_dir);
+        goto out;
+    }
+    if (opt->shard_count > 0) {
+        if (!opt->quiet)
+            fprintf(stderr, "shard %d/%d: %" G_GSIZE_FORMAT " runs kept in %s; join with 'cnisim merge'\n",
+                    opt->shard_index, opt->shard_count, total, b.parts_dir);
+        goto out;
+    }
+    if (!finalize(&b, error))
+        status = CN_BATCH_FAILED;
+out:
+    g_mutex_clear(&b.err_lock);
+    g_free(b.parts_dir);
+    g_free(b.res);
+    return status;
+}

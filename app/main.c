@@ -1,0 +1,301 @@
+/* cnisim: the command.  Option parsing and dispatch only; the work is in
+ * analysis/ and models/.  Exit status: 0 ok, 1 a simulation-level failure,
+ * 2 bad usage or bad input, 130 interrupted (finished runs kept). */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+
+#include "batch.h"
+#include "calibration.h"
+#include "cnisim-config.h"
+#include "plan.h"
+#include "report.h"
+#include "scenario.h"
+
+#define EXIT_BAD_INPUT 2
+#define EXIT_INTERRUPTED 130
+
+static const char usage_text[] =
+    "cnisim " CNISIM_VERSION " - Kubernetes pod-network datapath simulator for AKS\n"
+    "\n"
+    "Usage:\n"
+    "  cnisim run SCENARIO.ini [-o DIR] [-j THREADS] [--set group.key=value ...]\n"
+    "             [--shard I/N] [--resume] [--force] [--quiet]\n"
+    "  cnisim plan SCENARIO.ini [-o DIR] [--set group.key=value ...]\n"
+    "  cnisim report DIR\n"
+    "  cnisim validate SCENARIO.ini [--set group.key=value ...]\n"
+    "  cnisim help costs|keys\n"
+    "  cnisim --version | --help\n"
+    "\n"
+    "Exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 130 interrupted.\n";
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    cn_batch_request_stop();
+}
+
+static int fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("cnisim: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_BAD_INPUT;
+}
+
+static char *join_argv(int argc, char **argv)
+{
+    GString *g = g_string_new(NULL);
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            g_string_append_c(g, ' ');
+        g_autofree char *q = g_shell_quote(argv[i]);
+        g_string_append(g, strpbrk(argv[i], " \t'\"$\\") ? q : argv[i]);
+    }
+    return g_string_free(g, FALSE);
+}
+
+typedef struct {
+    char *out_dir;
+    int threads;
+    char **sets;
+    char *shard;
+    gboolean resume, force, quiet;
+} cli_opts;
+
+/* Parse a subcommand's options; returns the positional arguments left. */
+static gboolean parse_opts(const char *cmd, int *argc, char ***argv, cli_opts *o,
+                           gboolean run_opts, GError **error)
+{
+    GOptionEntry run_entries[] = {
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->out_dir, "Output directory", "DIR"},
+        {"threads", 'j', 0, G_OPTION_ARG_INT, &o->threads, "Worker threads (default: cores)",
+         "N"},
+        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->sets, "Override a scenario key",
+         "group.key=value"},
+        {"shard", 0, 0, G_OPTION_ARG_STRING, &o->shard, "Run the I-th of N slices", "I/N"},
+        {"resume", 0, 0, G_OPTION_ARG_NONE, &o->resume, "Skip runs already finished", NULL},
+        {"force", 0, 0, G_OPTION_ARG_NONE, &o->force,
+         "Replace a directory holding another scenario's output", NULL},
+        {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No progress bar", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    GOptionEntry plan_entries[] = {
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->out_dir, "Output directory", "DIR"},
+        {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->sets, "Override a scenario key",
+         "group.key=value"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_autofree char *param = g_strdup_printf("%s SCENARIO.ini", cmd);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(param);
+    g_option_context_add_main_entries(ctx, run_opts ? run_entries : plan_entries, NULL);
+    return g_option_context_parse(ctx, argc, argv, error);
+}
+
+static cn_scenario *load(const char *path, cli_opts *o, int *status)
+{
+    g_autoptr(GError) err = NULL;
+    cn_scenario *sc = cn_scenario_load(path, (const char *const *)o->sets, &err);
+    if (!sc) {
+        fprintf(stderr, "cnisim: %s\n", err->message);
+        *status = EXIT_BAD_INPUT;
+    }
+    return sc;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    cli_opts o = {0};
+    g_autoptr(GError) err = NULL;
+    if (!parse_opts("validate", &argc, &argv, &o, FALSE, &err))
+        return fail("validate: %s", err->message);
+    if (argc != 2)
+        return fail("validate: expected one scenario file (cnisim validate SCENARIO.ini)");
+    int status = 0;
+    g_autoptr(cn_scenario) sc = load(argv[1], &o, &status);
+    if (sc) {
+        cn_config c;
+        cn_scenario_config(sc, 0, &c);
+        printf("%s: ok: scenario %s, %" G_GSIZE_FORMAT " point(s) x %d variant(s) x %" PRId64
+               " replication(s)\n",
+               argv[1], c.name, cn_scenario_n_points(sc), c.n_variants, c.replications);
+    }
+    g_strfreev(o.sets);
+    g_free(o.out_dir);
+    return status;
+}
+
+static int cmd_plan(int argc, char **argv)
+{
+    cli_opts o = {0};
+    g_autoptr(GError) err = NULL;
+    if (!parse_opts("plan", &argc, &argv, &o, FALSE, &err))
+        return fail("plan: %s", err->message);
+    if (argc != 2)
+        return fail("plan: expected one scenario file (cnisim plan SCENARIO.ini [-o DIR])");
+    int status = 0;
+    g_autoptr(cn_scenario) sc = load(argv[1], &o, &status);
+    if (!sc)
+        goto out;
+    cn_plan_print(sc, stdout);
+    if (o.out_dir) {
+        if (g_mkdir_with_parents(o.out_dir, 0777) != 0) {
+            status = fail("%s: cannot create the output directory: %s", o.out_dir,
+                          g_strerror(errno));
+            goto out;
+        }
+        g_autofree char *ipam = g_build_filename(o.out_dir, "ipam.csv", NULL);
+        g_autofree char *mig = g_build_filename(o.out_dir, "migrations.csv", NULL);
+        if (!cn_plan_write_ipam_csv(sc, ipam, &err) ||
+            !cn_plan_write_migrations_csv(sc, mig, &err)) {
+            status = fail("%s", err->message);
+            goto out;
+        }
+        printf("wrote %s and %s\n", ipam, mig);
+    }
+out:
+    g_strfreev(o.sets);
+    g_free(o.out_dir);
+    return status;
+}
+
+static int cmd_run(int argc, char **argv, const char *command_line)
+{
+    cli_opts o = {0};
+    g_autoptr(GError) err = NULL;
+    g_autoptr(cn_scenario) sc = NULL;
+    g_autofree char *dir = NULL;
+    int status = 0;
+    if (!parse_opts("run", &argc, &argv, &o, TRUE, &err))
+        return fail("run: %s", err->message);
+    if (argc != 2) {
+        status = fail("run: expected one scenario file (cnisim run SCENARIO.ini [-o DIR])");
+        goto out;
+    }
+    cn_batch_options bo = {0};
+    if (o.shard) {
+        int i = 0, n = 0;
+        char tail;
+        if (sscanf(o.shard, "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 1 || i > n) {
+            status = fail("run: --shard '%s': expected I/N with 1 <= I <= N, e.g. 2/8",
+                          o.shard);
+            goto out;
+        }
+        bo.shard_index = i;
+        bo.shard_count = n;
+    }
+    if (o.threads < 0 || o.threads > 1024) {
+        status = fail("run: -j %d: expected a thread count from 1 to 1024", o.threads);
+        goto out;
+    }
+    sc = load(argv[1], &o, &status);
+    if (!sc)
+        goto out;
+    dir = o.out_dir ? g_strdup(o.out_dir) : cn_batch_default_dir(sc);
+    bo.out_dir = dir;
+    bo.threads = o.threads > 0 ? o.threads : (int)g_get_num_processors();
+    bo.resume = o.resume;
+    bo.force = o.force;
+    bo.quiet = o.quiet;
+    bo.command_line = command_line;
+    signal(SIGINT, on_sigint);
+    signal(SIGTERM, on_sigint);
+    switch (cn_batch_run(sc, &bo, &err)) {
+    case CN_BATCH_OK:
+        if (!o.quiet && bo.shard_count == 0)
+            printf("wrote %s/summary.csv, runs.csv, ipam.csv, meta.ini\n", dir);
+        break;
+    case CN_BATCH_BAD_INPUT:
+        status = fail("%s", err->message);
+        break;
+    case CN_BATCH_FAILED:
+        fprintf(stderr, "cnisim: %s\n", err->message);
+        status = 1;
+        break;
+    case CN_BATCH_INTERRUPTED:
+        fprintf(stderr, "cnisim: %s\n", err->message);
+        status = EXIT_INTERRUPTED;
+        break;
+    }
+out:
+    g_strfreev(o.sets);
+    g_free(o.out_dir);
+    g_free(o.shard);
+    return status;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-')
+        return fail("report: expected one output directory (cnisim report DIR)");
+    g_autoptr(GError) err = NULL;
+    if (!cn_report(argv[1], stdout, &err))
+        return fail("%s", err->message);
+    return 0;
+}
+
+static void print_costs(void)
+{
+    printf("%-34s %12s  %-10s %s  %s\n", "name", "default", "unit", "st", "source");
+    for (int i = 0; i < CAL_COUNT; i++) {
+        const cn_cal_entry *e = &cn_cal_table[i];
+        printf("%-34s %12g  %-10s %c   %s\n", e->name, e->value, e->unit, e->status, e->source);
+    }
+    printf("\nst: R read in the source, D derived from its data, A assumed.\n"
+           "Override any entry in a scenario's [costs] group by name.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "costs") == 0) {
+        print_costs();
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "keys") == 0) {
+        cn_scenario_print_keys(stdout);
+        return 0;
+    }
+    if (argc == 1) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    return fail("help: unknown topic '%s' (topics: costs, keys)", argv[1]);
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *command_line = join_argv(argc, argv);
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_BAD_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("cnisim %s\n", CNISIM_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1, command_line);
+    if (strcmp(cmd, "plan") == 0)
+        return cmd_plan(argc - 1, argv + 1);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "help") == 0)
+        return cmd_help(argc - 1, argv + 1);
+    fprintf(stderr, "cnisim: unknown command '%s'\n\n%s", cmd, usage_text);
+    return EXIT_BAD_INPUT;
+}

@@ -1,0 +1,39 @@
+/* The cluster: nodes (in pools), pods placed on nodes, Services with their
+ * endpoints and positions in kube-proxy's KUBE-SERVICES chain, and network
+ * policies selecting pods.  Built once per (config, variant, replication);
+ * the datapath reads it. */
+#ifndef CN_CLUSTER_H
+#define CN_CLUSTER_H
+
+#include <stdint.h>
+#include <glib.h>
+
+#include "config.h"
+
+typedef struct {
+    uint32_t n_nodes;
+    uint32_t max_pods_per_node; /* effective (config or the plugin's default) */
+    uint32_t *node_pool;        /* pool index of each node */
+    uint32_t *node_pods;        /* pods placed on each node */
+
+    uint32_t n_pods;
+    uint32_t *pod_node; /* node of each pod */
+    uint32_t *pod_ip;   /* address of each pod (host order), from the variant's IPAM */
+
+    uint32_t n_services;
+    uint32_t *svc_ep_start;  /* n_services + 1 offsets into endpoints (CSR) */
+    uint32_t *endpoints;     /* pod index of each endpoint */
+    uint32_t *svc_chain_pos; /* 0-based position of each Service's rule in KUBE-SERVICES */
+
+    uint32_t n_policies;
+    uint32_t *pod_policies; /* network policies selecting each pod */
+} cn_cluster;
+
+/* Build the cluster for a variant.  Random choices (Service positions,
+ * endpoint pods) draw from the stream "cluster" of (seed, replication).
+ * Fails (GError, CN_SCENARIO_ERROR) only when the pods do not fit. */
+cn_cluster *cn_cluster_build(const cn_config *c, const cn_variant *v, uint32_t replication,
+                             GError **error);
+void cn_cluster_free(cn_cluster *cl);
+
+#endif

@@ -1,0 +1,91 @@
+/* One fully resolved configuration: a scenario file at one sweep point.
+ * Field names follow the scenario keys (DESIGN.md); units are in the names.
+ * Strings and arrays are borrowed from the cn_scenario that produced the
+ * config and live as long as it does. */
+#ifndef CN_CONFIG_H
+#define CN_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "calibration.h"
+#include "cidr.h"
+#include "plugin.h"
+
+typedef enum { CN_LOAD_CLOSED, CN_LOAD_OPEN } cn_load_model;
+
+typedef enum {
+    CN_CLASS_SAME_NODE,  /* pod-to-pod-same-node */
+    CN_CLASS_CROSS_NODE, /* pod-to-pod-cross-node */
+    CN_CLASS_SERVICE,    /* pod-to-service (ClusterIP) */
+    CN_CLASS_EXTERNAL,   /* pod-to-external (egress through SNAT) */
+    CN_CLASS_INGRESS,    /* external-to-service (LoadBalancer / NodePort) */
+    CN_CLASS_COUNT
+} cn_class;
+
+const char *cn_class_name(cn_class c);
+
+typedef enum { CN_PODSUBNET_DYNAMIC, CN_PODSUBNET_STATIC_BLOCK } cn_podsubnet_alloc;
+
+typedef struct {
+    /* [scenario] */
+    const char *name;
+    const char *description;
+    uint64_t seed;
+    int64_t replications;
+    double duration_s; /* measured simulated time, after warm-up */
+    double warmup_s;
+    int64_t stop_after_transactions; /* 0: run for duration_s */
+    const char *file; /* the scenario file (display name), for error messages; may be NULL */
+
+    /* [cluster] */
+    int64_t nodes;
+    int64_t vcpus_per_node;
+    double nic_gbps;
+    int64_t max_pods_per_node; /* 0: the plugin's default */
+    int64_t pods;              /* pods scheduled; 0: what the workload needs */
+    cn_cidr node_subnet;
+    cn_cidr pod_subnet;
+    cn_cidr pod_cidr;
+    cn_cidr service_cidr;
+    uint32_t dns_service_ip;
+    int64_t services;
+    int64_t endpoints_per_service;
+    int64_t network_policies;
+    int64_t rules_per_policy;
+    const int64_t *node_pools; /* node counts per pool; NULL: one pool of all nodes */
+    int n_node_pools;
+    int64_t max_surge_nodes;  /* surge as a node count, when max_surge_percent is 0 */
+    double max_surge_percent; /* surge as a percentage of the pool, rounded up */
+    int64_t outbound_ips;
+    int64_t allocated_outbound_ports; /* 0: Azure LB default table */
+    cn_podsubnet_alloc pod_subnet_allocation;
+    int64_t nf_conntrack_max; /* 0: kube-proxy's max(131072, 32768 x cores) */
+    int64_t bpf_lb_map_max;
+    int64_t bpf_ct_tcp_max;
+    int64_t bpf_ct_any_max;
+    int64_t bpf_policy_map_max;
+
+    /* [workload] */
+    cn_load_model model;
+    int64_t concurrency; /* closed loop: clients in flight */
+    double rate_rps;     /* open loop: cluster-wide arrivals per second */
+    double traffic_weight[CN_CLASS_COUNT]; /* normalised to sum 1 */
+    int64_t requests_per_connection;
+    int64_t request_bytes;
+    int64_t response_bytes;
+    double server_time_us;
+    double client_time_us;
+    int64_t client_nodes; /* 0: all nodes */
+    int64_t target_services;
+    int64_t external_destinations;
+
+    /* [plugins] */
+    const cn_variant *variants;
+    int n_variants;
+
+    /* [costs]: the calibration table with this scenario's overrides */
+    double cost[CAL_COUNT];
+} cn_config;
+
+#endif

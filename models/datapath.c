@@ -1,0 +1,161 @@
+#include "datapath.h"
+
+#include <math.h>
+
+bool cn_variant_masquerades(const cn_variant *v)
+{
+    return v->ipam != CN_IPAM_POD_SUBNET;
+}
+
+void cn_dp_costs_init(cn_dp_costs *k, const cn_config *c, const cn_variant *v)
+{
+    const double *x = c->cost;
+    if (v->ebpf_dataplane) {
+        k->pkt_ns = x[CAL_ebpf_pkt_ns];
+        k->ct_new_ns = x[CAL_ebpf_ct_new_ns];
+    } else {
+        k->pkt_ns = x[CAL_nf_pkt_ns] + (v->ipam == CN_IPAM_KUBENET ? x[CAL_bridge_pkt_ns] : 0);
+        k->ct_new_ns = x[CAL_nf_ct_new_ns];
+    }
+    k->conn_side_ns = x[CAL_tcp_conn_side_ns];
+    k->masq_ns = cn_variant_masquerades(v) ? x[CAL_masq_new_ns] : 0;
+    k->sock_msg_ns = x[CAL_sock_msg_ns];
+    k->copy_byte_ns = x[CAL_copy_byte_ns];
+    k->mss_bytes = x[CAL_mss_bytes];
+    k->nic_ns_per_byte = 8.0 / c->nic_gbps;
+    /* kubenet: cross-node traffic takes the VNet route table's next hop. */
+    k->vnet_ns = (sim_time_ns)(x[CAL_vnet_one_way_ns] +
+                               (v->ipam == CN_IPAM_KUBENET ? x[CAL_kubenet_udr_hop_ns] : 0));
+    k->ext_ns = (sim_time_ns)x[CAL_external_one_way_ns];
+    k->lb_ns = (sim_time_ns)x[CAL_lb_ns];
+    k->server_ns = (sim_time_ns)(c->server_time_us * 1e3);
+    k->client_ns = (sim_time_ns)(c->client_time_us * 1e3);
+}
+
+static void add(cn_path *p, cn_step_kind kind, uint32_t node, double ns)
+{
+    sim_time_ns t = (sim_time_ns)llround(ns);
+    if (t <= 0)
+        return;
+    /* Consecutive work on the same resource is one stage. */
+    if (p->n > 0) {
+        cn_step *last = &p->step[p->n - 1];
+        if (last->kind == kind && (kind == CN_STEP_DELAY || last->node == node)) {
+            last->ns += t;
+            return;
+        }
+    }
+    g_assert(p->n < CN_PATH_MAX);
+    p->step[p->n++] = (cn_step){(uint8_t)kind, node, t};
+}
+
+static double packets(const cn_dp_costs *k, int64_t bytes)
+{
+    double n = ceil((double)bytes / k->mss_bytes);
+    return n < 1 ? 1 : n;
+}
+
+/* One message from node a to node b (either may be external): the sender's
+ * socket and stack, its NIC, the network, the receiver's stack and socket.
+ * via: an intermediate node that forwards (the ingress node), or UINT32_MAX. */
+static void message(cn_path *p, const cn_dp_costs *k, uint32_t a, uint32_t b, int64_t bytes,
+                    bool a_is_pod, bool b_is_pod)
+{
+    double pk = packets(k, bytes);
+    double sock = k->sock_msg_ns + k->copy_byte_ns * (double)bytes;
+    bool a_ext = a == CN_NODE_EXTERNAL, b_ext = b == CN_NODE_EXTERNAL;
+    if (!a_ext)
+        add(p, CN_STEP_CPU, a, (a_is_pod ? sock : 0) + pk * k->pkt_ns);
+    if (a == b) {
+        /* Same node: veth to veth through the host, no NIC. */
+        add(p, CN_STEP_CPU, b, b_is_pod ? sock : 0);
+        return;
+    }
+    if (!a_ext)
+        add(p, CN_STEP_NIC, a, (double)bytes * k->nic_ns_per_byte);
+    add(p, CN_STEP_DELAY, 0, (double)(a_ext || b_ext ? k->ext_ns : k->vnet_ns));
+    if (!b_ext)
+        add(p, CN_STEP_CPU, b, pk * k->pkt_ns + (b_is_pod ? sock : 0));
+}
+
+/* A handshake segment (SYN or SYN-ACK) from a to b: stack and network only. */
+static void segment(cn_path *p, const cn_dp_costs *k, uint32_t a, uint32_t b)
+{
+    if (a != CN_NODE_EXTERNAL)
+        add(p, CN_STEP_CPU, a, k->pkt_ns);
+    if (a == b)
+        return;
+    bool ext = a == CN_NODE_EXTERNAL || b == CN_NODE_EXTERNAL;
+    add(p, CN_STEP_DELAY, 0, (double)(ext ? k->ext_ns : k->vnet_ns));
+    if (b != CN_NODE_EXTERNAL)
+        add(p, CN_STEP_CPU, b, k->pkt_ns);
+}
+
+void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
+{
+    p->n = 0;
+    uint32_t c = f->client_node, s = f->server_node;
+
+    if (f->cls == CN_CLASS_INGRESS) {
+        /* External client -> Azure LB -> ingress node (NodePort: service
+         * lookup, conntrack, SNAT when forwarding) -> endpoint's node. */
+        uint32_t in = f->ingress_node;
+        if (f->new_conn) {
+            add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
+            add(p, CN_STEP_CPU, in,
+                k->pkt_ns + f->lookup_ns + k->ct_new_ns + (in != s ? k->masq_ns : 0));
+            if (in != s)
+                segment(p, k, in, s);
+            add(p, CN_STEP_CPU, s, k->conn_side_ns + (in != s ? k->ct_new_ns : 0) +
+                                       f->ingress_policy_ns);
+            if (in != s)
+                segment(p, k, s, in);
+            add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
+        }
+        add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
+        if (in != s) {
+            message(p, k, in, s, f->request_bytes, false, true);
+        } else {
+            add(p, CN_STEP_CPU, s,
+                packets(k, f->request_bytes) * k->pkt_ns + k->sock_msg_ns +
+                    k->copy_byte_ns * (double)f->request_bytes);
+        }
+        add(p, CN_STEP_CPU, s, (double)k->server_ns);
+        if (in != s)
+            message(p, k, s, in, f->response_bytes, true, false);
+        else
+            add(p, CN_STEP_CPU, s,
+                k->sock_msg_ns + k->copy_byte_ns * (double)f->response_bytes +
+                    packets(k, f->response_bytes) * k->pkt_ns);
+        add(p, CN_STEP_NIC, in, (double)f->response_bytes * k->nic_ns_per_byte);
+        add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
+        return;
+    }
+
+    if (f->new_conn) {
+        double at_client = k->conn_side_ns + k->ct_new_ns + f->lookup_ns + f->egress_policy_ns;
+        if (f->cls == CN_CLASS_EXTERNAL)
+            at_client += k->masq_ns;
+        add(p, CN_STEP_CPU, c, at_client);
+        segment(p, k, c, s); /* SYN */
+        if (s != CN_NODE_EXTERNAL)
+            add(p, CN_STEP_CPU, s,
+                k->conn_side_ns + (s != c ? k->ct_new_ns : 0) + f->ingress_policy_ns);
+        segment(p, k, s, c); /* SYN-ACK; the request follows the ACK */
+    }
+    add(p, CN_STEP_CPU, c, (double)k->client_ns);
+    message(p, k, c, s, f->request_bytes, true, true);
+    if (s == CN_NODE_EXTERNAL)
+        add(p, CN_STEP_DELAY, 0, (double)k->server_ns); /* the external server's own time */
+    else
+        add(p, CN_STEP_CPU, s, (double)k->server_ns);
+    message(p, k, s, c, f->response_bytes, true, true);
+}
+
+sim_time_ns cn_path_total_ns(const cn_path *p)
+{
+    sim_time_ns t = 0;
+    for (int i = 0; i < p->n; i++)
+        t += p->step[i].ns;
+    return t;
+}

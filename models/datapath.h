@@ -1,0 +1,79 @@
+/* Datapath paths: the ordered stages a transaction's packets pass, for a
+ * variant and a traffic class.  Each stage is work on a resource (a node's
+ * CPU, a node's NIC) or a pure delay (the network between nodes).  Latency
+ * and throughput limits then come out of queueing at those resources.
+ *
+ * One transaction = [connection set-up if new] + request + response.  A
+ * message's work at a stage is computed from its packet count and bytes:
+ * one stage per message, not one per packet. */
+#ifndef CN_DATAPATH_H
+#define CN_DATAPATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "sim.h"
+
+typedef enum {
+    CN_STEP_CPU,   /* work on a node's CPU (vcpus_per_node servers) */
+    CN_STEP_NIC,   /* serialisation on a node's NIC transmit queue */
+    CN_STEP_DELAY, /* propagation: no resource, no queueing */
+} cn_step_kind;
+
+typedef struct {
+    uint8_t kind;       /* cn_step_kind */
+    uint32_t node;      /* CPU / NIC: the node */
+    sim_time_ns ns;     /* service time or delay */
+} cn_step;
+
+#define CN_PATH_MAX 32
+#define CN_NODE_EXTERNAL UINT32_MAX /* an endpoint outside the cluster */
+
+typedef struct {
+    cn_step step[CN_PATH_MAX];
+    int n;
+} cn_path;
+
+/* Per-run constants of the path costs (ns), from the calibration table. */
+typedef struct {
+    double pkt_ns;          /* per packet per node crossing */
+    double conn_side_ns;    /* kernel per-connection work at each end */
+    double ct_new_ns;       /* conntrack entry creation per node */
+    double masq_ns;         /* masquerade binding set-up (0 if the plugin does not masquerade) */
+    double sock_msg_ns;     /* socket send or receive per message */
+    double copy_byte_ns;    /* per byte copied */
+    double mss_bytes;
+    double nic_ns_per_byte; /* 8 / nic_gbps */
+    sim_time_ns vnet_ns;    /* node to node one way, including kubenet's route hop */
+    sim_time_ns ext_ns;     /* node to an external peer, one way */
+    sim_time_ns lb_ns;      /* inbound load balancer */
+    sim_time_ns server_ns;  /* server pod CPU per request */
+    sim_time_ns client_ns;  /* client pod CPU per request */
+} cn_dp_costs;
+
+/* Does the plugin masquerade traffic to external destinations to the node
+ * IP?  kubenet, overlay and node subnet do (outside the VNet); pod subnet
+ * does not (AKS docs). */
+bool cn_variant_masquerades(const cn_variant *v);
+
+void cn_dp_costs_init(cn_dp_costs *k, const cn_config *c, const cn_variant *v);
+
+/* What one transaction needs to know to lay out its path. */
+typedef struct {
+    cn_class cls;
+    bool new_conn;        /* pays the connection set-up */
+    uint32_t client_node; /* CN_NODE_EXTERNAL for external-to-service */
+    uint32_t server_node; /* CN_NODE_EXTERNAL for pod-to-external */
+    uint32_t ingress_node; /* external-to-service: the node the LB picked */
+    double lookup_ns;     /* service translation cost of a new connection */
+    double egress_policy_ns;  /* new flow, at the client's node */
+    double ingress_policy_ns; /* new flow, at the server's node */
+    int64_t request_bytes, response_bytes;
+} cn_flow;
+
+void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p);
+/* The path's latency with no queueing: the sum of its stages. */
+sim_time_ns cn_path_total_ns(const cn_path *p);
+
+#endif

@@ -1,0 +1,52 @@
+/* One simulation run: a configuration at one sweep point, one variant, one
+ * replication.  Builds the cluster, runs the datapath under the workload for
+ * warm-up + duration of simulated time and returns what was measured. */
+#ifndef CN_RUN_H
+#define CN_RUN_H
+
+#include <stdint.h>
+#include <glib.h>
+
+#include "config.h"
+#include "stats.h"
+
+#define CN_RUN_ERROR (cn_run_error_quark())
+GQuark cn_run_error_quark(void);
+enum { CN_RUN_ERROR_CANCELLED = 1 };
+
+typedef struct {
+    uint64_t transactions; /* completed during the measured window */
+    uint64_t failed;       /* gave up during the measured window */
+    double throughput_rps; /* transactions / measured seconds */
+    sim_hist *latency;     /* transaction latency, ns (owned) */
+} cn_class_result;
+
+typedef struct {
+    cn_class_result cls[CN_CLASS_COUNT];
+    uint64_t seed;            /* the seed of this replication's streams */
+    double measured_s;        /* simulated seconds measured */
+    double cpu_util_mean;     /* mean over nodes of CPU utilisation (0..1) */
+    double cpu_util_max;      /* busiest node */
+    int64_t conntrack_peak;   /* largest conntrack occupancy on any node */
+    uint64_t drops_conntrack; /* new flows dropped because a table was full */
+    uint64_t ct_evictions;    /* Cilium LRU evictions */
+    uint64_t snat_failures;   /* connections refused for lack of SNAT ports */
+    uint64_t policy_drops;    /* flows dropped because policy was not programmed */
+    uint64_t lb_unprogrammed; /* connections to Services past the LB map */
+    uint64_t events;          /* simulator events executed */
+} cn_run_result;
+
+/* Run one replication (0-based).  Returns FALSE with error set only for
+ * configurations that cannot be built (e.g. pods that do not fit). */
+gboolean cn_run(const cn_config *c, const cn_variant *v, uint32_t replication,
+                cn_run_result *out, GError **error);
+void cn_run_result_clear(cn_run_result *r);
+
+/* A flag polled during runs: when it becomes non-zero, cn_run() returns
+ * FALSE with CN_RUN_ERROR_CANCELLED (Ctrl-C in the command). */
+void cn_run_set_stop_flag(const volatile gint *flag);
+
+/* The seed of a replication's streams, as recorded in runs.csv. */
+uint64_t cn_run_seed(const cn_config *c, uint32_t replication);
+
+#endif

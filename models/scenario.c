@@ -1,0 +1,1058 @@
+#include "scenario.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ipam.h"
+
+G_DEFINE_QUARK(cn - scenario - error - quark, cn_scenario_error)
+
+static const char *const class_names[CN_CLASS_COUNT] = {
+    "pod-to-pod-same-node", "pod-to-pod-cross-node", "pod-to-service",
+    "pod-to-external",      "external-to-service",
+};
+
+const char *cn_class_name(cn_class c)
+{
+    return class_names[c];
+}
+
+/* ---- the key table ---- */
+
+typedef enum {
+    K_STR,      /* free text */
+    K_U64,      /* unsigned 64-bit (seed) */
+    K_INT,      /* int64 in [min, max] */
+    K_DBL,      /* double in [min, max] (or (min, max] with excl_min) */
+    K_ENUM,     /* one word of words[], stored as int */
+    K_CIDR,     /* IPv4 range */
+    K_IPV4,     /* IPv4 address */
+    K_POOLS,    /* comma list of node counts (not a sweep) */
+    K_SURGE,    /* node count or percentage */
+    K_TRAFFIC,  /* class or weighted mix */
+    K_VARIANTS, /* plugin variants */
+} key_type;
+
+typedef struct {
+    const char *group;
+    const char *key;
+    key_type type;
+    size_t offset;
+    double min, max;
+    bool excl_min;           /* K_DBL: min itself is not allowed */
+    const char *const *words; /* K_ENUM, NULL-terminated */
+    const char *limit_note;  /* why max is what it is, for errors */
+    const char *help;
+} key_spec;
+
+#define OFF(f) offsetof(cn_config, f)
+
+static const char *const model_words[] = {"closed", "open", NULL};
+static const char *const podsubnet_words[] = {"dynamic", "static-block", NULL};
+
+/* cnisim's own input limits keep absurd inputs from exhausting memory; they
+ * sit well above what AKS documents (5,000 nodes per cluster). */
+#define MAX_NODES 50000
+
+static const key_spec keys[] = {
+    {"scenario", "name", K_STR, OFF(name), 0, 0, false, NULL, NULL, "scenario name (CSV column)"},
+    {"scenario", "description", K_STR, OFF(description), 0, 0, false, NULL, NULL,
+     "one line saying what the scenario asks"},
+    {"scenario", "seed", K_U64, OFF(seed), 0, 0, false, NULL, NULL, "root of every random stream"},
+    {"scenario", "replications", K_INT, OFF(replications), 1, 1000, false, NULL, NULL,
+     "independent runs per point and variant"},
+    {"scenario", "duration_s", K_DBL, OFF(duration_s), 0, 1e6, true, NULL, NULL,
+     "simulated seconds measured after warm-up"},
+    {"scenario", "warmup_s", K_DBL, OFF(warmup_s), 0, 1e6, false, NULL, NULL,
+     "simulated seconds run before measuring"},
+    {"scenario", "stop_after_transactions", K_INT, OFF(stop_after_transactions), 0, 1e10, false,
+     NULL, NULL, "end a run after this many measured transactions (0: no limit)"},
+
+    {"cluster", "nodes", K_INT, OFF(nodes), 1, MAX_NODES, false, NULL, "cnisim models at most 50000 nodes; AKS documents 5,000 per cluster", "nodes in the cluster"},
+    {"cluster", "vcpus_per_node", K_INT, OFF(vcpus_per_node), 1, 1024, false, NULL, NULL,
+     "vCPUs per node (parallel CPU servers)"},
+    {"cluster", "nic_gbps", K_DBL, OFF(nic_gbps), 0, 1000, true, NULL, NULL,
+     "NIC bandwidth per node, Gbit/s"},
+    {"cluster", "max_pods_per_node", K_INT, OFF(max_pods_per_node), 0, 250, false, NULL,
+     "AKS allows 10 to 250 pods per node", "max pods per node (0: the plugin's default)"},
+    {"cluster", "pods", K_INT, OFF(pods), 0, (double)MAX_NODES * 250, false, NULL, NULL,
+     "pods scheduled (0: what the workload needs)"},
+    {"cluster", "node_subnet", K_CIDR, OFF(node_subnet), 0, 0, false, NULL, NULL,
+     "VNet subnet of the nodes"},
+    {"cluster", "pod_subnet", K_CIDR, OFF(pod_subnet), 0, 0, false, NULL, NULL,
+     "VNet subnet of the pods (azure-cni-dynamic, cilium-podsubnet)"},
+    {"cluster", "pod_cidr", K_CIDR, OFF(pod_cidr), 0, 0, false, NULL, NULL,
+     "private pod range (kubenet, overlay, cilium)"},
+    {"cluster", "service_cidr", K_CIDR, OFF(service_cidr), 0, 0, false, NULL, NULL,
+     "ClusterIP range"},
+    {"cluster", "dns_service_ip", K_IPV4, OFF(dns_service_ip), 0, 0, false, NULL, NULL,
+     "cluster DNS address, inside service_cidr"},
+    {"cluster", "services", K_INT, OFF(services), 0, 1000000, false, NULL, NULL,
+     "Services in the cluster"},
+    {"cluster", "endpoints_per_service", K_INT, OFF(endpoints_per_service), 1, 10000, false, NULL,
+     NULL, "endpoints (pods) per Service"},
+    {"cluster", "network_policies", K_INT, OFF(network_policies), 0, 1000000, false, NULL, NULL,
+     "NetworkPolicy objects"},
+    {"cluster", "rules_per_policy", K_INT, OFF(rules_per_policy), 0, 10000, false, NULL, NULL,
+     "rules per NetworkPolicy"},
+    {"cluster", "node_pools", K_POOLS, 0, 1, 1000, false, NULL,
+     "AKS allows 1,000 nodes per node pool", "node counts per pool (sum = nodes)"},
+    {"cluster", "max_surge", K_SURGE, 0, 0, MAX_NODES, false, NULL, NULL,
+     "upgrade surge: node count or percentage"},
+    {"cluster", "outbound_ips", K_INT, OFF(outbound_ips), 1, 100, false, NULL,
+     "AKS allows 1 to 100 managed outbound IPs", "Azure LB frontend public IPs"},
+    {"cluster", "allocated_outbound_ports", K_INT, OFF(allocated_outbound_ports), 0, 64000, false,
+     NULL, NULL, "SNAT ports per node (0: Azure LB default table)"},
+    {"cluster", "pod_subnet_allocation", K_ENUM, OFF(pod_subnet_allocation), 0, 0, false,
+     podsubnet_words, NULL, "pod subnet IPAM: dynamic or static-block"},
+    {"cluster", "nf_conntrack_max", K_INT, OFF(nf_conntrack_max), 0, 1e9, false, NULL, NULL,
+     "netfilter conntrack entries per node (0: kube-proxy's rule)"},
+    {"cluster", "bpf_lb_map_max", K_INT, OFF(bpf_lb_map_max), 1, 1e8, false, NULL, NULL,
+     "Cilium LB map entries"},
+    {"cluster", "bpf_ct_tcp_max", K_INT, OFF(bpf_ct_tcp_max), 1, 1e9, false, NULL, NULL,
+     "Cilium TCP conntrack map entries per node"},
+    {"cluster", "bpf_ct_any_max", K_INT, OFF(bpf_ct_any_max), 1, 1e9, false, NULL, NULL,
+     "Cilium non-TCP conntrack map entries per node"},
+    {"cluster", "bpf_policy_map_max", K_INT, OFF(bpf_policy_map_max), 1, 1e8, false, NULL, NULL,
+     "Cilium policy map entries per endpoint"},
+
+    {"workload", "model", K_ENUM, OFF(model), 0, 0, false, model_words, NULL,
+     "closed (concurrency clients) or open (Poisson arrivals at rate_rps)"},
+    {"workload", "concurrency", K_INT, OFF(concurrency), 1, 1000000, false, NULL, NULL,
+     "closed loop: transactions in flight"},
+    {"workload", "rate_rps", K_DBL, OFF(rate_rps), 0, 1e9, false, NULL, NULL,
+     "open loop: cluster-wide arrivals per second"},
+    {"workload", "traffic", K_TRAFFIC, 0, 0, 0, false, NULL, NULL,
+     "traffic class, or a weighted mix class:weight, ..."},
+    {"workload", "requests_per_connection", K_INT, OFF(requests_per_connection), 1, 1e9, false,
+     NULL, NULL, "transactions per connection (1: short connections)"},
+    {"workload", "request_bytes", K_INT, OFF(request_bytes), 1, 1 << 30, false, NULL, NULL,
+     "request size"},
+    {"workload", "response_bytes", K_INT, OFF(response_bytes), 1, 1 << 30, false, NULL, NULL,
+     "response size"},
+    {"workload", "server_time_us", K_DBL, OFF(server_time_us), 0, 1e7, false, NULL, NULL,
+     "server pod CPU per request"},
+    {"workload", "client_time_us", K_DBL, OFF(client_time_us), 0, 1e7, false, NULL, NULL,
+     "client pod CPU per request"},
+    {"workload", "client_nodes", K_INT, OFF(client_nodes), 0, MAX_NODES, false, NULL, NULL,
+     "nodes hosting clients (0: all)"},
+    {"workload", "target_services", K_INT, OFF(target_services), 1, 1000000, false, NULL, NULL,
+     "Services that receive traffic"},
+    {"workload", "external_destinations", K_INT, OFF(external_destinations), 1, 1000000, false,
+     NULL, NULL, "distinct external IP:port destinations"},
+
+    {"plugins", "compare", K_VARIANTS, 0, 0, 0, false, NULL, NULL,
+     "variants: preset[+policy][/service-mode], ..."},
+};
+#define N_KEYS G_N_ELEMENTS(keys)
+
+static const char *const groups[] = {"scenario", "cluster", "workload", "plugins", "costs"};
+
+void cn_config_defaults(cn_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->name = "unnamed";
+    c->description = "";
+    c->seed = 1;
+    c->replications = 1;
+    c->duration_s = 1.0;
+    c->warmup_s = 0.1;
+    c->nodes = 3;
+    c->vcpus_per_node = 4;
+    c->nic_gbps = 12.5;
+    /* AKS defaults: node subnet 10.224.0.0/16, pod CIDR 10.244.0.0/16, service
+     * CIDR 10.0.0.0/16, DNS 10.0.0.10 (AKS docs); pod subnet 10.225.0.0/16 is
+     * cnisim's choice. */
+    c->node_subnet = (cn_cidr){0x0ae00000u, 16};
+    c->pod_subnet = (cn_cidr){0x0ae10000u, 16};
+    c->pod_cidr = (cn_cidr){0x0af40000u, 16};
+    c->service_cidr = (cn_cidr){0x0a000000u, 16};
+    c->dns_service_ip = 0x0a00000au;
+    c->services = 1;
+    c->endpoints_per_service = 4;
+    c->rules_per_policy = 4;
+    c->max_surge_nodes = 1;
+    c->outbound_ips = 1;
+    c->pod_subnet_allocation = CN_PODSUBNET_DYNAMIC;
+    c->bpf_lb_map_max = 65536;
+    c->bpf_ct_tcp_max = 524288;
+    c->bpf_ct_any_max = 262144;
+    c->bpf_policy_map_max = 16384;
+    c->model = CN_LOAD_CLOSED;
+    c->concurrency = 16;
+    c->traffic_weight[CN_CLASS_SERVICE] = 1.0;
+    c->requests_per_connection = 1;
+    c->request_bytes = 100;
+    c->response_bytes = 1000;
+    c->server_time_us = 20;
+    c->client_time_us = 0;
+    c->target_services = 1;
+    c->external_destinations = 1;
+    for (int i = 0; i < CAL_COUNT; i++)
+        c->cost[i] = cn_cal_table[i].value;
+}
+
+/* ---- the scenario ---- */
+
+typedef struct {
+    const key_spec *spec; /* NULL for [costs] */
+    int cost_index;       /* [costs]: calibration entry */
+    char *group, *key;
+    char **values; /* as written, NULL-terminated */
+    int n_values;
+} axis;
+
+struct cn_scenario {
+    char *path;
+    char *digest;
+    cn_config base;
+    GArray *axes;       /* of axis */
+    GPtrArray *strings; /* owned strings the configs borrow */
+    int64_t *pools;
+    cn_variant *variants;
+};
+
+const char *cn_scenario_path(const cn_scenario *sc)
+{
+    return sc->path;
+}
+const char *cn_scenario_digest(const cn_scenario *sc)
+{
+    return sc->digest;
+}
+int cn_scenario_n_axes(const cn_scenario *sc)
+{
+    return (int)sc->axes->len;
+}
+const char *cn_scenario_axis_key(const cn_scenario *sc, int i)
+{
+    return g_array_index(sc->axes, axis, i).key;
+}
+const char *cn_scenario_axis_group(const cn_scenario *sc, int i)
+{
+    return g_array_index(sc->axes, axis, i).group;
+}
+
+gsize cn_scenario_n_points(const cn_scenario *sc)
+{
+    gsize n = 1;
+    for (guint i = 0; i < sc->axes->len; i++)
+        n *= (gsize)g_array_index(sc->axes, axis, i).n_values;
+    return n;
+}
+
+/* The value index of each axis at a point: the first axis varies slowest. */
+static int axis_index(const cn_scenario *sc, int a, gsize point)
+{
+    gsize stride = 1;
+    for (guint i = (guint)a + 1; i < sc->axes->len; i++)
+        stride *= (gsize)g_array_index(sc->axes, axis, i).n_values;
+    const axis *ax = &g_array_index(sc->axes, axis, a);
+    return (int)((point / stride) % (gsize)ax->n_values);
+}
+
+const char *cn_scenario_axis_value(const cn_scenario *sc, int a, gsize point)
+{
+    const axis *ax = &g_array_index(sc->axes, axis, a);
+    return ax->values[axis_index(sc, a, point)];
+}
+
+static void axis_clear(gpointer p)
+{
+    axis *a = p;
+    g_free(a->group);
+    g_free(a->key);
+    g_strfreev(a->values);
+}
+
+void cn_scenario_free(cn_scenario *sc)
+{
+    if (!sc)
+        return;
+    g_free(sc->path);
+    g_free(sc->digest);
+    g_array_unref(sc->axes);
+    g_ptr_array_unref(sc->strings);
+    g_free(sc->pools);
+    g_free(sc->variants);
+    g_free(sc);
+}
+
+/* ---- value parsing ---- */
+
+/* ASCII control characters: never in a value, never echoed to a terminal. */
+static bool is_control(char ch)
+{
+    return (unsigned char)ch < 0x20 || ch == 0x7f;
+}
+
+typedef struct {
+    const char *file;
+    const char *origin; /* "--set" when the value came from the command line */
+} ctx;
+
+G_GNUC_PRINTF(5, 6)
+static void set_err(GError **error, int code, const ctx *cx, const char *where, const char *fmt,
+                    ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (cx->origin)
+        g_set_error(error, CN_SCENARIO_ERROR, code, "%s: %s %s: %s", cx->file, cx->origin, where,
+                    msg);
+    else
+        g_set_error(error, CN_SCENARIO_ERROR, code, "%s: %s: %s", cx->file, where, msg);
+}
+
+static bool parse_int(const char *s, int64_t *out)
+{
+    if (!*s)
+        return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return false;
+    /* Allow "1e6"-style whole numbers too: they are common in sweeps. */
+    *out = v;
+    return true;
+}
+
+static bool parse_dbl(const char *s, double *out)
+{
+    if (!*s)
+        return false;
+    char *end;
+    errno = 0;
+    double v = g_ascii_strtod(s, &end);
+    if (errno || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_whole(const char *s, int64_t *out)
+{
+    if (parse_int(s, out))
+        return true;
+    double d;
+    if (parse_dbl(s, &d) && d == floor(d) && fabs(d) < 9.2e18) {
+        *out = (int64_t)d;
+        return true;
+    }
+    return false;
+}
+
+static char *words_list(const char *const *w)
+{
+    GString *g = g_string_new(NULL);
+    for (int i = 0; w[i]; i++)
+        g_string_append_printf(g, "%s%s", i ? ", " : "", w[i]);
+    return g_string_free(g, FALSE);
+}
+
+static char *range_text(const key_spec *k)
+{
+    if (k->type == K_INT)
+        return g_strdup_printf("a whole number from %.0f to %.0f", k->min, k->max);
+    return g_strdup_printf("a number %s %g and at most %g", k->excl_min ? "greater than" : "from",
+                           k->min, k->max);
+}
+
+/* Parse one scalar (sweepable) value into the config. */
+static bool apply_scalar(const key_spec *k, const char *v, cn_config *c, const ctx *cx,
+                         const char *where, GError **error)
+{
+    void *field = (char *)c + k->offset;
+    switch (k->type) {
+    case K_INT: {
+        int64_t x;
+        if (!parse_whole(v, &x)) {
+            g_autofree char *r = range_text(k);
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'", r, v);
+            return false;
+        }
+        if ((double)x < k->min || (double)x > k->max) {
+            g_autofree char *r = range_text(k);
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got %s%s%s", r, v,
+                    k->limit_note ? " (" : "", k->limit_note ? k->limit_note : "");
+            if (k->limit_note) {
+                g_autofree char *m = g_strconcat((*error)->message, ")", NULL);
+                g_free((*error)->message);
+                (*error)->message = g_steal_pointer(&m);
+            }
+            return false;
+        }
+        *(int64_t *)field = x;
+        return true;
+    }
+    case K_DBL: {
+        double x;
+        bool ok = parse_dbl(v, &x);
+        if (!ok || x < k->min || (k->excl_min && x <= k->min) || x > k->max) {
+            g_autofree char *r = range_text(k);
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'", r, v);
+            return false;
+        }
+        *(double *)field = x;
+        return true;
+    }
+    case K_ENUM:
+        for (int i = 0; k->words[i]; i++)
+            if (strcmp(k->words[i], v) == 0) {
+                *(int *)field = i;
+                return true;
+            }
+        {
+            g_autofree char *w = words_list(k->words);
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected one of %s, got '%s'", w,
+                    v);
+        }
+        return false;
+    default:
+        g_assert_not_reached();
+    }
+}
+
+static bool apply_cost(int idx, const char *v, cn_config *c, const ctx *cx, const char *where,
+                       GError **error)
+{
+    double x;
+    if (!parse_dbl(v, &x) || x < 0) {
+        set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                "expected a number of %s, zero or more, got '%s'", cn_cal_table[idx].unit, v);
+        return false;
+    }
+    c->cost[idx] = x;
+    return true;
+}
+
+static bool is_sweepable(const key_spec *k)
+{
+    return !k || k->type == K_INT || k->type == K_DBL || k->type == K_ENUM;
+}
+
+static bool parse_traffic(const char *v, cn_config *c, const ctx *cx, const char *where,
+                          GError **error)
+{
+    double w[CN_CLASS_COUNT] = {0};
+    g_auto(GStrv) parts = g_strsplit(v, ",", -1);
+    int n = 0;
+    for (int i = 0; parts[i]; i++) {
+        char *p = g_strstrip(parts[i]);
+        if (!*p) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "expected a traffic class or class:weight list, got an empty item in '%s'",
+                    v);
+            return false;
+        }
+        double weight = 1.0;
+        char *colon = strchr(p, ':');
+        if (colon) {
+            *colon = '\0';
+            char *ws = g_strstrip(colon + 1);
+            g_strstrip(p);
+            /* Capped so that the weights' sum stays finite (1e308 + 1e308 is inf). */
+            if (!parse_dbl(ws, &weight) || weight <= 0 || weight > 1e9) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        "expected a positive weight (at most 1e9) after '%s:', got '%s'", p, ws);
+                return false;
+            }
+        }
+        int cls = -1;
+        for (int j = 0; j < CN_CLASS_COUNT; j++)
+            if (strcmp(class_names[j], p) == 0)
+                cls = j;
+        if (cls < 0) {
+            g_autofree char *all = words_list((const char *const[]){
+                class_names[0], class_names[1], class_names[2], class_names[3], class_names[4],
+                NULL});
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "expected traffic classes from %s, got '%s'", all, p);
+            return false;
+        }
+        if (w[cls] > 0) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "traffic class '%s' given twice",
+                    p);
+            return false;
+        }
+        w[cls] = weight;
+        n++;
+    }
+    double sum = 0;
+    for (int j = 0; j < CN_CLASS_COUNT; j++)
+        sum += w[j];
+    for (int j = 0; j < CN_CLASS_COUNT; j++)
+        c->traffic_weight[j] = w[j] / sum;
+    (void)n;
+    return true;
+}
+
+static bool parse_variants(cn_scenario *sc, const char *v, const ctx *cx, const char *where,
+                           GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(v, ",", -1);
+    int n = (int)g_strv_length(parts);
+    g_free(sc->variants);
+    sc->variants = g_new0(cn_variant, n > 0 ? n : 1);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        char *p = g_strstrip(parts[i]);
+        if (!*p) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "expected a comma list of variants preset[+policy][/service-mode], got an "
+                    "empty item in '%s'",
+                    v);
+            return false;
+        }
+        char *why = NULL;
+        if (!cn_variant_parse(p, &sc->variants[k], &why)) {
+            set_err(error, CN_SCENARIO_ERROR_COMBINATION, cx, where, "%s", why);
+            g_free(why);
+            return false;
+        }
+        for (int j = 0; j < k; j++)
+            if (strcmp(sc->variants[j].name, p) == 0) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "variant '%s' listed twice",
+                        p);
+                return false;
+            }
+        k++;
+    }
+    sc->base.variants = sc->variants;
+    sc->base.n_variants = k;
+    return true;
+}
+
+static bool parse_pools(cn_scenario *sc, const key_spec *k, const char *v, const ctx *cx,
+                        const char *where, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(v, ",", -1);
+    int n = (int)g_strv_length(parts);
+    g_free(sc->pools);
+    sc->pools = g_new0(int64_t, n > 0 ? n : 1);
+    for (int i = 0; i < n; i++) {
+        char *p = g_strstrip(parts[i]);
+        int64_t x;
+        if (!parse_whole(p, &x) || x < k->min || x > k->max) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "expected a comma list of node counts from 1 to 1000 (%s), got '%s'",
+                    k->limit_note, p);
+            return false;
+        }
+        sc->pools[i] = x;
+    }
+    sc->base.node_pools = sc->pools;
+    sc->base.n_node_pools = n;
+    return true;
+}
+
+static bool parse_surge(cn_config *c, const char *v, const ctx *cx, const char *where,
+                        GError **error)
+{
+    size_t len = strlen(v);
+    if (len > 1 && v[len - 1] == '%') {
+        g_autofree char *num = g_strndup(v, len - 1);
+        double p;
+        if (!parse_dbl(num, &p) || p <= 0 || p > 100) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "expected a node count or a percentage from 1%% to 100%%, got '%s'", v);
+            return false;
+        }
+        c->max_surge_percent = p;
+        c->max_surge_nodes = 0;
+        return true;
+    }
+    int64_t n;
+    if (!parse_whole(v, &n) || n < 0 || n > MAX_NODES) {
+        set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                "expected a node count (0 to %d) or a percentage such as 33%%, got '%s'",
+                MAX_NODES, v);
+        return false;
+    }
+    c->max_surge_nodes = n;
+    c->max_surge_percent = 0;
+    return true;
+}
+
+/* Strip an inline comment ("value   # note") and surrounding blanks. */
+static char *clean_value(const char *raw)
+{
+    char *v = g_strdup(raw);
+    for (char *p = v; *p; p++)
+        if ((*p == '#' || *p == ';') && (p == v || p[-1] == ' ' || p[-1] == '\t')) {
+            *p = '\0';
+            break;
+        }
+    return g_strstrip(v);
+}
+
+static const key_spec *find_key(const char *group, const char *key)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].group, group) == 0 && strcmp(keys[i].key, key) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static bool known_group(const char *g)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(groups); i++)
+        if (strcmp(groups[i], g) == 0)
+            return true;
+    return false;
+}
+
+static char *keys_of_group(const char *group)
+{
+    GString *s = g_string_new(NULL);
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].group, group) == 0)
+            g_string_append_printf(s, "%s%s", s->len ? ", " : "", keys[i].key);
+    return g_string_free(s, FALSE);
+}
+
+/* Handle one key of the file: a fixed value goes into the base config, a
+ * comma list in a sweepable key becomes an axis (each value checked now). */
+static bool load_key(cn_scenario *sc, GKeyFile *kf, const char *group, const char *key,
+                     const ctx *cx0, GHashTable *from_set, GError **error)
+{
+    g_autofree char *where = g_strdup_printf("[%s] %s", group, key);
+    ctx cxv = *cx0;
+    g_autofree char *origin = NULL;
+    g_autofree char *gk = g_strdup_printf("%s.%s", group, key);
+    if (g_hash_table_contains(from_set, gk)) {
+        origin = g_strdup("--set");
+        cxv.origin = origin;
+    }
+    const ctx *cx = &cxv;
+
+    const key_spec *k = NULL;
+    int cost = -1;
+    if (strcmp(group, "costs") == 0) {
+        cost = cn_cal_lookup(key);
+        if (cost < 0) {
+            set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
+                    "unknown calibration entry (see 'cnisim help costs' for the names)");
+            return false;
+        }
+    } else {
+        k = find_key(group, key);
+        if (!k) {
+            g_autofree char *all = keys_of_group(group);
+            set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
+                    "unknown key (keys of [%s]: %s)", group, all);
+            return false;
+        }
+    }
+    g_autofree char *raw = g_key_file_get_value(kf, group, key, NULL);
+    g_autofree char *v = clean_value(raw ? raw : "");
+    if (!*v) {
+        set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected a value, got nothing");
+        return false;
+    }
+    cn_config *c = &sc->base;
+
+    if (is_sweepable(k) && strchr(v, ',')) {
+        g_auto(GStrv) parts = g_strsplit(v, ",", -1);
+        axis ax = {k, cost, g_strdup(group), g_strdup(key), NULL, 0};
+        ax.n_values = (int)g_strv_length(parts);
+        ax.values = g_new0(char *, ax.n_values + 1);
+        for (int i = 0; i < ax.n_values; i++)
+            ax.values[i] = g_strdup(g_strstrip(parts[i]));
+        cn_config scratch = *c;
+        /* A hash set, not a pairwise scan: a long sweep must not take quadratic time. */
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        for (int i = 0; i < ax.n_values; i++) {
+            bool ok = k ? apply_scalar(k, ax.values[i], &scratch, cx, where, error)
+                        : apply_cost(cost, ax.values[i], &scratch, cx, where, error);
+            if (ok && !g_hash_table_add(seen, ax.values[i])) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "sweep value '%s' listed twice",
+                        ax.values[i]);
+                ok = false;
+            }
+            if (!ok) {
+                axis_clear(&ax);
+                return false;
+            }
+        }
+        g_array_append_val(sc->axes, ax);
+        return true;
+    }
+    if (!k)
+        return apply_cost(cost, v, c, cx, where, error);
+    switch (k->type) {
+    case K_STR: {
+        for (const char *q = v; *q; q++)
+            if (is_control(*q) && *q != '\t') {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        "expected text without control characters, got '%s'", v);
+                return false;
+            }
+        char *s = g_strdup(v);
+        g_ptr_array_add(sc->strings, s);
+        *(const char **)((char *)c + k->offset) = s;
+        return true;
+    }
+    case K_U64: {
+        char *end;
+        errno = 0;
+        guint64 x = g_ascii_strtoull(v, &end, 10);
+        if (errno || *end || v[0] == '-') {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "expected a whole number from 0 to 18446744073709551615, got '%s'", v);
+            return false;
+        }
+        c->seed = x;
+        return true;
+    }
+    case K_CIDR: {
+        const char *why;
+        cn_cidr r;
+        if (!cn_cidr_parse(v, &r, &why)) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'", why, v);
+            return false;
+        }
+        *(cn_cidr *)((char *)c + k->offset) = r;
+        return true;
+    }
+    case K_IPV4: {
+        uint32_t a;
+        if (!cn_ipv4_parse(v, &a)) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "expected an IPv4 address such as 10.0.0.10, got '%s'", v);
+            return false;
+        }
+        *(uint32_t *)((char *)c + k->offset) = a;
+        return true;
+    }
+    case K_POOLS:
+        return parse_pools(sc, k, v, cx, where, error);
+    case K_SURGE:
+        return parse_surge(c, v, cx, where, error);
+    case K_TRAFFIC:
+        return parse_traffic(v, c, cx, where, error);
+    case K_VARIANTS:
+        return parse_variants(sc, v, cx, where, error);
+    default:
+        return apply_scalar(k, v, c, cx, where, error);
+    }
+}
+
+void cn_scenario_config(const cn_scenario *sc, gsize point, cn_config *out)
+{
+    *out = sc->base;
+    for (guint a = 0; a < sc->axes->len; a++) {
+        const axis *ax = &g_array_index(sc->axes, axis, a);
+        const char *v = ax->values[axis_index(sc, (int)a, point)];
+        ctx cx = {sc->path, NULL};
+        gboolean ok = ax->spec ? apply_scalar(ax->spec, v, out, &cx, "", NULL)
+                               : apply_cost(ax->cost_index, v, out, &cx, "", NULL);
+        g_assert(ok); /* every value was checked at load */
+    }
+}
+
+/* ---- checks across keys, per point ---- */
+
+static const struct {
+    cn_cidr range;
+    const char *why;
+} aks_reserved[] = {
+    {{0xa9fe0000u, 16}, "169.254.0.0/16 is link-local"},
+    {{0xac1e0000u, 16}, "172.30.0.0/16 is reserved by AKS"},
+    {{0xac1f0000u, 16}, "172.31.0.0/16 is reserved by AKS"},
+    {{0xc0000200u, 24}, "192.0.2.0/24 is reserved by AKS"},
+};
+
+static bool uses_range(const cn_config *c, int which)
+{
+    /* 0 node subnet, 1 pod subnet, 2 pod cidr, 3 service cidr */
+    if (which == 0 || which == 3)
+        return true;
+    for (int i = 0; i < c->n_variants; i++) {
+        cn_ipam ip = c->variants[i].ipam;
+        if (which == 1 && ip == CN_IPAM_POD_SUBNET)
+            return true;
+        if (which == 2 && (ip == CN_IPAM_KUBENET || ip == CN_IPAM_OVERLAY))
+            return true;
+    }
+    return false;
+}
+
+static bool check_point(const cn_scenario *sc, gsize point, GError **error)
+{
+    cn_config c;
+    cn_scenario_config(sc, point, &c);
+    ctx cx = {sc->path, NULL};
+    g_autofree char *at = NULL;
+    if (sc->axes->len) {
+        GString *g = g_string_new(" (at sweep point");
+        for (guint a = 0; a < sc->axes->len; a++)
+            g_string_append_printf(g, "%s %s=%s", a ? "," : "", cn_scenario_axis_key(sc, (int)a),
+                                   cn_scenario_axis_value(sc, (int)a, point));
+        g_string_append(g, ")");
+        at = g_string_free(g, FALSE);
+    } else {
+        at = g_strdup("");
+    }
+
+    if (c.max_pods_per_node != 0 && c.max_pods_per_node < 10) {
+        set_err(error, CN_SCENARIO_ERROR_VALUE, &cx, "[cluster] max_pods_per_node",
+                "expected 0 (the plugin's default) or 10 to 250 (AKS minimum is 10), got %" PRId64
+                "%s",
+                c.max_pods_per_node, at);
+        return false;
+    }
+    const char *names[] = {"node_subnet", "pod_subnet", "pod_cidr", "service_cidr"};
+    cn_cidr r[] = {c.node_subnet, c.pod_subnet, c.pod_cidr, c.service_cidr};
+    char b1[20], b2[20];
+    for (int i = 0; i < 4; i++) {
+        if (!uses_range(&c, i))
+            continue;
+        for (size_t j = 0; j < G_N_ELEMENTS(aks_reserved); j++)
+            if (cn_cidr_overlaps(r[i], aks_reserved[j].range)) {
+                g_autofree char *w = g_strdup_printf("[cluster] %s", names[i]);
+                set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, w,
+                        "%s overlaps %s; AKS rejects it (AKS docs: configure-kubenet, "
+                        "azure-cni-overlay)",
+                        cn_cidr_format(r[i], b1), aks_reserved[j].why);
+                return false;
+            }
+        for (int k = i + 1; k < 4; k++) {
+            if (!uses_range(&c, k))
+                continue;
+            if (cn_cidr_overlaps(r[i], r[k])) {
+                g_autofree char *w = g_strdup_printf("[cluster] %s", names[k]);
+                set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, w,
+                        "%s overlaps %s %s; the ranges must not overlap%s",
+                        cn_cidr_format(r[k], b1), names[i], cn_cidr_format(r[i], b2), at);
+                return false;
+            }
+        }
+    }
+    if (c.service_cidr.prefix <= 12) {
+        set_err(error, CN_SCENARIO_ERROR_VALUE, &cx, "[cluster] service_cidr",
+                "expected a range smaller than /12 (AKS rejects a service CIDR of /12 or "
+                "larger), got %s",
+                cn_cidr_format(c.service_cidr, b1));
+        return false;
+    }
+    if (!cn_cidr_contains_addr(c.service_cidr, c.dns_service_ip) ||
+        c.dns_service_ip == c.service_cidr.addr) {
+        set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, "[cluster] dns_service_ip",
+                "expected an address inside service_cidr %s other than its first, got %s",
+                cn_cidr_format(c.service_cidr, b1), cn_ipv4_format(c.dns_service_ip, b2));
+        return false;
+    }
+    if (c.n_node_pools > 0) {
+        int64_t sum = 0;
+        for (int i = 0; i < c.n_node_pools; i++)
+            sum += c.node_pools[i];
+        if (sum != c.nodes) {
+            set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, "[cluster] node_pools",
+                    "the pools hold %" PRId64 " nodes but [cluster] nodes is %" PRId64 "%s", sum,
+                    c.nodes, at);
+            return false;
+        }
+    }
+    if (c.client_nodes > c.nodes) {
+        set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, "[workload] client_nodes",
+                "expected at most [cluster] nodes (%" PRId64 "), got %" PRId64 "%s", c.nodes,
+                c.client_nodes, at);
+        return false;
+    }
+    if (c.model == CN_LOAD_OPEN && c.rate_rps <= 0) {
+        set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, "[workload] rate_rps",
+                "expected a rate above 0 with model = open%s", at);
+        return false;
+    }
+    /* Cross-key rules AKS enforces on address planning (models/ipam.c). */
+    if (!cn_ipam_check_config(&c, sc->path, at, error))
+        return false;
+    if (c.traffic_weight[CN_CLASS_CROSS_NODE] > 0 && c.nodes < 2) {
+        set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, "[workload] traffic",
+                "pod-to-pod-cross-node needs at least 2 nodes, [cluster] nodes is %" PRId64 "%s",
+                c.nodes, at);
+        return false;
+    }
+    return true;
+}
+
+/* ---- loading ---- */
+
+static bool apply_sets(GKeyFile *kf, const char *const *sets, const char *file,
+                       GHashTable *from_set, GError **error)
+{
+    for (int i = 0; sets && sets[i]; i++) {
+        const char *s = sets[i];
+        const char *eq = strchr(s, '=');
+        const char *dot = strchr(s, '.');
+        bool control = false;
+        for (const char *q = s; *q; q++)
+            control = control || is_control(*q);
+        if (control) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                        "%s: --set '%s': expected group.key=value without control characters",
+                        file, s);
+            return false;
+        }
+        if (!eq || !dot || dot > eq || dot == s || eq == dot + 1) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                        "%s: --set '%s': expected group.key=value, e.g. cluster.nodes=10", file,
+                        s);
+            return false;
+        }
+        g_autofree char *group = g_strndup(s, (gsize)(dot - s));
+        g_autofree char *key = g_strndup(dot + 1, (gsize)(eq - dot - 1));
+        /* "cluster.nodes = 5" means what it says; the key must then be a name
+         * (g_key_file_set_value refuses '[', ']' and outer blanks). */
+        g_strstrip(group);
+        g_strstrip(key);
+        bool name = *key != '\0';
+        for (const char *q = key; *q; q++)
+            name = name && (g_ascii_isalnum(*q) || *q == '_');
+        if (!name) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                        "%s: --set '%s': expected group.key=value, e.g. cluster.nodes=10", file,
+                        s);
+            return false;
+        }
+        if (!known_group(group)) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_UNKNOWN,
+                        "%s: --set [%s] %s: unknown group (groups: scenario, cluster, workload, "
+                        "plugins, costs)",
+                        file, group, key);
+            return false;
+        }
+        g_key_file_set_value(kf, group, key, eq + 1);
+        g_hash_table_add(from_set, g_strdup_printf("%s.%s", group, key));
+    }
+    return true;
+}
+
+static cn_scenario *load_data(const char *data, gsize len, const char *display_name,
+                              const char *const *sets, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) local = NULL;
+    if (memchr(data, '\0', len)) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_SYNTAX,
+                    "%s: not a scenario file: it contains a NUL byte", display_name);
+        return NULL;
+    }
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_SYNTAX,
+                    "%s: not a valid scenario file: %s", display_name, local->message);
+        return NULL;
+    }
+    g_autoptr(cn_scenario) sc = g_new0(cn_scenario, 1);
+    sc->path = g_strdup(display_name);
+    sc->digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+    sc->axes = g_array_new(FALSE, TRUE, sizeof(axis));
+    g_array_set_clear_func(sc->axes, axis_clear);
+    sc->strings = g_ptr_array_new_with_free_func(g_free);
+    cn_config_defaults(&sc->base);
+    sc->base.file = sc->path;
+
+    g_autoptr(GHashTable) from_set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (!apply_sets(kf, sets, display_name, from_set, error))
+        return NULL;
+
+    ctx cx = {display_name, NULL};
+    gsize ngroups;
+    g_auto(GStrv) gl = g_key_file_get_groups(kf, &ngroups);
+    for (gsize gi = 0; gi < ngroups; gi++) {
+        if (!known_group(gl[gi])) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_UNKNOWN,
+                        "%s: [%s]: unknown group (groups: scenario, cluster, workload, plugins, "
+                        "costs)",
+                        display_name, gl[gi]);
+            return NULL;
+        }
+        g_auto(GStrv) kl = g_key_file_get_keys(kf, gl[gi], NULL, NULL);
+        for (int ki = 0; kl && kl[ki]; ki++)
+            if (!load_key(sc, kf, gl[gi], kl[ki], &cx, from_set, error))
+                return NULL;
+    }
+    if (sc->base.n_variants == 0) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                    "%s: [plugins] compare: expected at least one variant, e.g. compare = "
+                    "kubenet, azure-cni, cilium",
+                    display_name);
+        return NULL;
+    }
+    /* The product stops growing once past the limit, so many axes cannot
+     * overflow it into a small number. */
+    gsize np = 1;
+    guint na = 0;
+    for (; na < sc->axes->len && np <= 100000; na++)
+        np *= (gsize)g_array_index(sc->axes, axis, na).n_values;
+    if (np > 100000) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                    "%s: [%s] %s: the sweeps make %s%" G_GSIZE_FORMAT
+                    " points; at most 100000 are allowed",
+                    display_name, cn_scenario_axis_group(sc, 0), cn_scenario_axis_key(sc, 0),
+                    na < sc->axes->len ? "more than " : "", np);
+        return NULL;
+    }
+    for (gsize p = 0; p < np; p++)
+        if (!check_point(sc, p, error))
+            return NULL;
+    return g_steal_pointer(&sc);
+}
+
+/* Messages quote what the file says: keep them one line, with no control
+ * character a terminal would act on. */
+static void clean_message(GError *e)
+{
+    for (char *p = e ? e->message : NULL; p && *p; p++)
+        if (is_control(*p))
+            *p = '?';
+}
+
+cn_scenario *cn_scenario_load_data(const char *data, gsize len, const char *display_name,
+                                   const char *const *sets, GError **error)
+{
+    GError *local = NULL;
+    cn_scenario *sc = load_data(data, len, display_name, sets, &local);
+    clean_message(local);
+    if (local)
+        g_propagate_error(error, local);
+    return sc;
+}
+
+cn_scenario *cn_scenario_load(const char *path, const char *const *sets, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    g_autoptr(GError) local = NULL;
+    if (!g_file_get_contents(path, &data, &len, &local)) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_IO, "%s: cannot read: %s", path,
+                    local->message);
+        clean_message(error ? *error : NULL);
+        return NULL;
+    }
+    return cn_scenario_load_data(data, len, path, sets, error);
+}
+
+void cn_scenario_print_keys(FILE *out)
+{
+    cn_config d;
+    cn_config_defaults(&d);
+    const char *last = "";
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const key_spec *k = &keys[i];
+        if (strcmp(last, k->group) != 0)
+            fprintf(out, "%s[%s]\n", i ? "\n" : "", k->group);
+        last = k->group;
+        fprintf(out, "  %-26s %s%s\n", k->key, k->help, is_sweepable(k) ? " (sweepable)" : "");
+    }
+    fprintf(out, "\n[costs]\n  any calibration entry by name (see 'cnisim help costs'); "
+                 "sweepable\n");
+}

@@ -1,0 +1,213 @@
+/* Welford accumulators and the log-bucketed histogram. */
+#include "stats.h"
+
+#include <glib.h>
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <string.h>
+
+void sim_welford_init(sim_welford *w)
+{
+    memset(w, 0, sizeof(*w));
+}
+
+void sim_welford_add(sim_welford *w, double x)
+{
+    /* Welford 1962: updating the mean and the sum of squared deviations
+     * avoids the cancellation of sum(x^2) - n mean^2. */
+    w->n++;
+    double d = x - w->mean;
+    w->mean += d / (double)w->n;
+    w->m2 += d * (x - w->mean);
+    if (w->n == 1 || x < w->min)
+        w->min = x;
+    if (w->n == 1 || x > w->max)
+        w->max = x;
+}
+
+void sim_welford_merge(sim_welford *into, const sim_welford *from)
+{
+    if (from->n == 0)
+        return;
+    if (into->n == 0) {
+        *into = *from;
+        return;
+    }
+    /* Chan, Golub, LeVeque 1979: pairwise combination of (n, mean, m2). */
+    double na = (double)into->n, nb = (double)from->n, n = na + nb;
+    double d = from->mean - into->mean;
+    into->mean += d * nb / n;
+    into->m2 += from->m2 + d * d * na * nb / n;
+    into->n += from->n;
+    if (from->min < into->min)
+        into->min = from->min;
+    if (from->max > into->max)
+        into->max = from->max;
+}
+
+double sim_welford_variance(const sim_welford *w)
+{
+    return w->n < 2 ? 0.0 : w->m2 / (double)(w->n - 1);
+}
+
+double sim_welford_stddev(const sim_welford *w)
+{
+    return sqrt(sim_welford_variance(w));
+}
+
+double sim_welford_ci95(const sim_welford *w)
+{
+    if (w->n < 2)
+        return 0.0;
+    double t = gsl_cdf_tdist_Pinv(0.975, (double)(w->n - 1));
+    return t * sim_welford_stddev(w) / sqrt((double)w->n);
+}
+
+/* Bucket layout (HDR histogram with 2^B sub-buckets, B = SIM_HIST_SUB_BITS):
+ * values below 2^B have a bucket each; a value v >= 2^B whose highest set bit
+ * is e falls in group e - B + 1, split into 2^B buckets of width 2^(e-B).
+ * A bucket's width is at most v / 2^B, so its midpoint is within half that,
+ * 2^-(B+1) = 0.39% of any value in it: half of SIM_HIST_REL_ERROR. */
+#define SIM__HIST_SUB   (1u << SIM_HIST_SUB_BITS)
+#define SIM__HIST_BUCKETS ((64 - SIM_HIST_SUB_BITS + 1) * SIM__HIST_SUB)
+
+__extension__ typedef unsigned __int128 sim__u128;
+
+struct sim_hist {
+    uint64_t *counts; /* samples per bucket, grown to the highest bucket used */
+    size_t nbuckets;  /* length of counts */
+    uint64_t n;       /* samples */
+    sim__u128 sum;    /* exact sum of the values (2^64 samples of 2^64 fit) */
+    uint64_t min;     /* least value added, exact */
+    uint64_t max;     /* greatest value added, exact */
+};
+
+static inline size_t hist_bucket(uint64_t v)
+{
+    if (v < SIM__HIST_SUB)
+        return (size_t)v;
+    unsigned e = 63u - (unsigned)__builtin_clzll(v);
+    unsigned shift = e - SIM_HIST_SUB_BITS;
+    return (size_t)(shift + 1) * SIM__HIST_SUB + (size_t)((v >> shift) - SIM__HIST_SUB);
+}
+
+/* Midpoint of bucket b: the centre of the integers it holds. */
+static double hist_midpoint(size_t b)
+{
+    if (b < SIM__HIST_SUB)
+        return (double)b;
+    unsigned shift = (unsigned)(b / SIM__HIST_SUB) - 1;
+    uint64_t low = ((uint64_t)(b % SIM__HIST_SUB) + SIM__HIST_SUB) << shift;
+    double width = ldexp(1.0, (int)shift);
+    return (double)low + (width - 1.0) / 2.0;
+}
+
+sim_hist *sim_hist_new(void)
+{
+    return g_new0(sim_hist, 1);
+}
+
+void sim_hist_free(sim_hist *h)
+{
+    if (h == NULL)
+        return;
+    g_free(h->counts);
+    g_free(h);
+}
+
+void sim_hist_reset(sim_hist *h)
+{
+    if (h->counts != NULL)
+        memset(h->counts, 0, h->nbuckets * sizeof(uint64_t));
+    h->n = 0;
+    h->sum = 0;
+    h->min = h->max = 0;
+}
+
+static void hist_grow(sim_hist *h, size_t need)
+{
+    /* Grow by whole power-of-two groups: a handful of reallocations over a
+     * run, never per sample. */
+    size_t nb = need + SIM__HIST_SUB;
+    if (nb > SIM__HIST_BUCKETS)
+        nb = SIM__HIST_BUCKETS;
+    h->counts = g_renew(uint64_t, h->counts, nb);
+    memset(h->counts + h->nbuckets, 0, (nb - h->nbuckets) * sizeof(uint64_t));
+    h->nbuckets = nb;
+}
+
+void sim_hist_add(sim_hist *h, uint64_t value)
+{
+    size_t b = hist_bucket(value);
+    if (G_UNLIKELY(b >= h->nbuckets))
+        hist_grow(h, b + 1);
+    h->counts[b]++;
+    if (h->n == 0 || value < h->min)
+        h->min = value;
+    if (h->n == 0 || value > h->max)
+        h->max = value;
+    h->n++;
+    h->sum += value;
+}
+
+void sim_hist_merge(sim_hist *into, const sim_hist *from)
+{
+    if (from->n == 0)
+        return;
+    if (from->nbuckets > into->nbuckets)
+        hist_grow(into, from->nbuckets);
+    for (size_t b = 0; b < from->nbuckets; b++)
+        into->counts[b] += from->counts[b];
+    if (into->n == 0 || from->min < into->min)
+        into->min = from->min;
+    if (into->n == 0 || from->max > into->max)
+        into->max = from->max;
+    into->n += from->n;
+    into->sum += from->sum;
+}
+
+uint64_t sim_hist_count(const sim_hist *h)
+{
+    return h->n;
+}
+
+double sim_hist_quantile(const sim_hist *h, double q)
+{
+    if (h->n == 0)
+        return 0.0;
+    if (q < 0)
+        q = 0;
+    if (q > 1)
+        q = 1;
+    /* The q-quantile is the sample of rank ceil(q n) (1-based, at least 1),
+     * the usual "inverse of the empirical distribution" definition. */
+    uint64_t rank = (uint64_t)ceil(q * (double)h->n);
+    if (rank < 1)
+        rank = 1;
+    if (rank > h->n)
+        rank = h->n;
+    /* The extremes are kept exactly: p0 and p100 need no bucket. */
+    if (rank == 1)
+        return (double)h->min;
+    if (rank == h->n)
+        return (double)h->max;
+    uint64_t seen = 0;
+    size_t b = 0;
+    for (; b < h->nbuckets; b++) {
+        seen += h->counts[b];
+        if (seen >= rank)
+            break;
+    }
+    /* Clamping keeps a narrow sample's quantiles inside its range. */
+    double v = hist_midpoint(b);
+    if (v < (double)h->min)
+        v = (double)h->min;
+    if (v > (double)h->max)
+        v = (double)h->max;
+    return v;
+}
+
+double sim_hist_mean(const sim_hist *h)
+{
+    return h->n == 0 ? 0.0 : (double)h->sum / (double)h->n;
+}

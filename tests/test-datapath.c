@@ -1,0 +1,371 @@
+/* Model invariants of the datapath simulation: each test would fail if the
+ * model it names were wrong. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "batch.h"
+#include "datapath.h"
+#include "run.h"
+#include "scenario.h"
+#include "svclookup.h"
+
+/* Load a scenario from text plus --set overrides. */
+static cn_scenario *load(const char *text, const char *const *sets)
+{
+    GError *err = NULL;
+    cn_scenario *sc = cn_scenario_load_data(text, strlen(text), "test.ini", sets, &err);
+    if (!sc)
+        fail_msg("scenario: %s", err->message);
+    return sc;
+}
+
+static const char base[] = "[scenario]\nname = t\nseed = 7\nduration_s = 0.2\nwarmup_s = 0.02\n"
+                           "[cluster]\nnodes = 3\nvcpus_per_node = 4\nmax_pods_per_node = 100\n"
+                           "[workload]\nconcurrency = 1\n"
+                           "[plugins]\ncompare = kubenet\n";
+
+typedef struct {
+    double mean_us, p50_us;
+    uint64_t done, failed;
+    cn_run_result r;
+} outcome;
+
+/* Run variant `variant` of base + sets, one replication, class cls. */
+static outcome run1(const char *variant, cn_class cls, const char *const *sets_in)
+{
+    const char *sets[32];
+    int n = 0;
+    static char vbuf[128];
+    g_snprintf(vbuf, sizeof vbuf, "plugins.compare=%s", variant);
+    sets[n++] = vbuf;
+    for (int i = 0; sets_in && sets_in[i]; i++)
+        sets[n++] = sets_in[i];
+    sets[n] = NULL;
+    cn_scenario *sc = load(base, sets);
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    outcome o = {0};
+    GError *err = NULL;
+    if (!cn_run(&c, &c.variants[0], 0, &o.r, &err))
+        fail_msg("run: %s", err->message);
+    cn_class_result *cr = &o.r.cls[cls];
+    o.done = cr->transactions;
+    o.failed = cr->failed;
+    if (sim_hist_count(cr->latency)) {
+        o.mean_us = sim_hist_mean(cr->latency) / 1e3;
+        o.p50_us = sim_hist_quantile(cr->latency, 0.5) / 1e3;
+    }
+    cn_scenario_free(sc);
+    return o;
+}
+
+static void done(outcome *o)
+{
+    cn_run_result_clear(&o->r);
+}
+
+/* At low load (one client, a keepalive connection) a transaction's latency
+ * is exactly the sum of the stages on its path. */
+static void test_low_load_latency_is_path_sum(void **state)
+{
+    (void)state;
+    const char *variants[] = {"kubenet", "azure-cni", "cilium", "azure-cni-overlay+calico"};
+    for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
+        const char *sets[] = {"workload.traffic=pod-to-pod-cross-node",
+                              "workload.requests_per_connection=1000000000", NULL};
+        outcome o = run1(variants[i], CN_CLASS_CROSS_NODE, sets);
+        cn_scenario *sc = load(base, (const char *const[]){"workload.traffic=pod-to-pod-cross-node",
+                                                           NULL});
+        cn_config c;
+        cn_scenario_config(sc, 0, &c);
+        cn_variant v;
+        char *why = NULL;
+        assert_true(cn_variant_parse(variants[i], &v, &why));
+        cn_dp_costs k;
+        cn_dp_costs_init(&k, &c, &v);
+        cn_flow f = {.cls = CN_CLASS_CROSS_NODE,
+                     .new_conn = false,
+                     .client_node = 0,
+                     .server_node = 1,
+                     .request_bytes = c.request_bytes,
+                     .response_bytes = c.response_bytes};
+        cn_path p;
+        cn_path_build(&k, &f, &p);
+        double expect_us = (double)cn_path_total_ns(&p) / 1e3;
+        assert_true(o.done > 100);
+        /* Every transaction has the same path: the exact mean matches. */
+        assert_float_equal(o.mean_us, expect_us, expect_us * 1e-6);
+        cn_scenario_free(sc);
+        done(&o);
+    }
+}
+
+/* Throughput stops growing when the bottleneck CPU saturates, at the rate
+ * the CPU work per transaction allows. */
+static void test_throughput_caps_at_cpu_saturation(void **state)
+{
+    (void)state;
+    double tput[3];
+    const char *conc[] = {"workload.concurrency=64", "workload.concurrency=256",
+                          "workload.concurrency=512"};
+    outcome last = {0};
+    for (int i = 0; i < 3; i++) {
+        const char *sets[] = {"cluster.nodes=2", "workload.traffic=pod-to-pod-same-node",
+                              "workload.requests_per_connection=1000000000",
+                              "workload.server_time_us=100", conc[i], NULL};
+        outcome o = run1("azure-cni", CN_CLASS_SAME_NODE, sets);
+        tput[i] = o.r.cls[CN_CLASS_SAME_NODE].throughput_rps;
+        if (i == 2)
+            last = o;
+        else
+            done(&o);
+    }
+    /* Same-node: per transaction 4 socket ops (5 us), 2 host crossings
+     * (1 us each) and 100 us of server time = 122 us of CPU; 2 nodes x 4 vCPUs. */
+    double cap = 2 * 4 / 122e-6;
+    assert_true(last.r.cpu_util_max > 0.97);
+    assert_float_equal(tput[1], cap, cap * 0.03);
+    assert_float_equal(tput[2], tput[1], tput[1] * 0.03);
+    done(&last);
+}
+
+/* eBPF new-connection cost is flat in Services; iptables grows linearly
+ * (until the cache effect). */
+static void test_service_scaling(void **state)
+{
+    (void)state;
+    const char *svc[] = {"cluster.services=1", "cluster.services=10000",
+                         "cluster.services=20000"};
+    double ebpf[3], ipt[3];
+    for (int i = 0; i < 3; i++) {
+        /* An LB map big enough for 20,000 Services x 5 entries. */
+        const char *sets[] = {"workload.traffic=pod-to-service", "workload.target_services=50",
+                              "cluster.bpf_lb_map_max=200000", svc[i], NULL};
+        outcome a = run1("cilium", CN_CLASS_SERVICE, sets);
+        outcome b = run1("azure-cni", CN_CLASS_SERVICE, sets);
+        ebpf[i] = a.mean_us;
+        ipt[i] = b.mean_us;
+        done(&a);
+        done(&b);
+    }
+    assert_float_equal(ebpf[2], ebpf[0], ebpf[0] * 0.02);
+    assert_float_equal(ebpf[1], ebpf[0], ebpf[0] * 0.02);
+    double d1 = ipt[1] - ipt[0], d2 = ipt[2] - ipt[0];
+    /* Mean walk N/2 at 18-26 ns per rule: 10k Services add 90-130 us. */
+    assert_true(d1 > 0.09 * 1e3 * 0.9 * 1e-0 && d1 < 0.13 * 1e3 * 1.1);
+    /* Linear or a little more (cache effect): twice the Services, 2-2.6x. */
+    assert_true(d2 / d1 > 1.9 && d2 / d1 < 2.8);
+}
+
+/* Keepalive removes most of the iptables penalty at 30,000 Services. */
+static void test_keepalive_hides_iptables_walk(void **state)
+{
+    (void)state;
+    const char *s1[] = {"workload.traffic=pod-to-service", "workload.target_services=50",
+                        "workload.requests_per_connection=1000", "cluster.services=1", NULL};
+    const char *s30[] = {"workload.traffic=pod-to-service", "workload.target_services=50",
+                         "workload.requests_per_connection=1000", "cluster.services=30000",
+                         NULL};
+    outcome a = run1("azure-cni", CN_CLASS_SERVICE, s1);
+    outcome b = run1("azure-cni", CN_CLASS_SERVICE, s30);
+    assert_true(b.mean_us < a.mean_us * 1.02);
+    done(&a);
+    done(&b);
+}
+
+/* kubenet's cross-node latency exceeds overlay's by the route-table hop
+ * (each way) plus its bridge per packet. */
+static void test_kubenet_route_hop(void **state)
+{
+    (void)state;
+    const char *sets[] = {"workload.traffic=pod-to-pod-cross-node",
+                          "workload.requests_per_connection=1000000000", NULL};
+    outcome k = run1("kubenet", CN_CLASS_CROSS_NODE, sets);
+    outcome o = run1("azure-cni-overlay", CN_CLASS_CROSS_NODE, sets);
+    double hop_us = cn_cal_table[CAL_kubenet_udr_hop_ns].value / 1e3;
+    double bridge_us = cn_cal_table[CAL_bridge_pkt_ns].value / 1e3;
+    /* request and response: 2 hops; each crosses 2 nodes' bridges */
+    assert_float_equal(k.mean_us - o.mean_us, 2 * hop_us + 4 * bridge_us, 0.01);
+    done(&k);
+    done(&o);
+}
+
+/* A full netfilter conntrack table drops new flows; clients retry after 1 s
+ * and 3 s, then give up. */
+static void test_conntrack_full_drops_and_retries(void **state)
+{
+    (void)state;
+    const char *sets[] = {"scenario.duration_s=4.2", "scenario.warmup_s=0",
+                          "cluster.nf_conntrack_max=500", "workload.concurrency=50",
+                          "workload.traffic=pod-to-pod-cross-node", NULL};
+    outcome o = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
+    assert_int_equal(o.r.conntrack_peak, 500);
+    assert_true(o.r.drops_conntrack > 0);
+    assert_true(o.failed > 0);
+    assert_true(o.done > 0);
+    done(&o);
+    /* TIME_WAIT keeps the table full, so the retries at 1 s and 1 + 3 s are
+     * dropped too: nobody has given up before 4 s. */
+    const char *early[] = {"scenario.duration_s=3.9", "scenario.warmup_s=0",
+                           "cluster.nf_conntrack_max=500", "workload.concurrency=50",
+                           "workload.traffic=pod-to-pod-cross-node", NULL};
+    outcome e = run1("azure-cni", CN_CLASS_CROSS_NODE, early);
+    assert_true(e.r.drops_conntrack > 0);
+    assert_int_equal(e.failed, 0);
+    done(&e);
+    /* Cilium's LRU map evicts instead and nothing fails. */
+    const char *sets2[] = {"scenario.duration_s=6", "scenario.warmup_s=0",
+                           "cluster.bpf_ct_tcp_max=500", "workload.concurrency=50",
+                           "workload.traffic=pod-to-pod-cross-node", NULL};
+    outcome c = run1("cilium", CN_CLASS_CROSS_NODE, sets2);
+    assert_int_equal(c.failed, 0);
+    assert_int_equal(c.r.drops_conntrack, 0);
+    assert_true(c.r.ct_evictions > 0);
+    done(&c);
+}
+
+/* SNAT exhaustion appears exactly when concurrent connections to one
+ * destination exceed a node's ports (1,024 at up to 50 nodes). */
+static void test_snat_exhaustion_threshold(void **state)
+{
+    (void)state;
+    const char *ok[] = {"cluster.nodes=1", "scenario.warmup_s=0", "workload.traffic=pod-to-external",
+                        "workload.concurrency=1024",
+                        "workload.requests_per_connection=1000000000", NULL};
+    const char *over[] = {"cluster.nodes=1", "scenario.warmup_s=0", "workload.traffic=pod-to-external",
+                          "workload.concurrency=1025",
+                          "workload.requests_per_connection=1000000000", NULL};
+    outcome a = run1("azure-cni", CN_CLASS_EXTERNAL, ok);
+    outcome b = run1("azure-cni", CN_CLASS_EXTERNAL, over);
+    assert_int_equal(a.r.snat_failures, 0);
+    assert_int_equal(b.r.snat_failures, 1); /* one client, one SYN so far */
+    done(&a);
+    done(&b);
+}
+
+/* A [costs] override changes what depends on it and nothing else. */
+static void test_cost_override_is_targeted(void **state)
+{
+    (void)state;
+    const char *plain[] = {"workload.traffic=pod-to-pod-cross-node", NULL};
+    const char *hop[] = {"workload.traffic=pod-to-pod-cross-node",
+                         "costs.kubenet_udr_hop_ns=100000", NULL};
+    outcome k0 = run1("kubenet", CN_CLASS_CROSS_NODE, plain);
+    outcome k1 = run1("kubenet", CN_CLASS_CROSS_NODE, hop);
+    outcome a0 = run1("azure-cni", CN_CLASS_CROSS_NODE, plain);
+    outcome a1 = run1("azure-cni", CN_CLASS_CROSS_NODE, hop);
+    assert_true(k1.mean_us > k0.mean_us + 150);
+    /* azure-cni does not take the route-table hop: identical results. */
+    assert_int_equal(a0.done, a1.done);
+    assert_true(a0.mean_us == a1.mean_us);
+    assert_true(a0.r.events == a1.r.events);
+    done(&k0);
+    done(&k1);
+    done(&a0);
+    done(&a1);
+}
+
+/* Services past the eBPF LB map are not programmed: their connections fail. */
+static void test_lb_map_capacity(void **state)
+{
+    (void)state;
+    /* 5 entries per Service (1 + 4 endpoints): 10 entries hold 2 of 4. */
+    const char *sets[] = {"workload.traffic=pod-to-service", "cluster.services=4",
+                          "workload.target_services=4", "cluster.bpf_lb_map_max=10",
+                          "scenario.duration_s=5", "workload.concurrency=4", NULL};
+    outcome o = run1("cilium", CN_CLASS_SERVICE, sets);
+    assert_true(o.r.lb_unprogrammed > 0);
+    assert_true(o.failed > 0);
+    assert_true(o.done > 0);
+    done(&o);
+    assert_int_equal(cn_bpf_lb_services_programmed(&(cn_config){.bpf_lb_map_max = 65536,
+                                                                .cost = {[CAL_bpf_lb_entries_per_service] = 1}},
+                                                   4),
+                     13107);
+}
+
+/* Policies past Cilium's policy map leave the endpoint unprogrammed. */
+static void test_policy_map_capacity(void **state)
+{
+    (void)state;
+    const char *sets[] = {"workload.traffic=pod-to-service", "cluster.network_policies=20",
+                          "cluster.rules_per_policy=10", "cluster.bpf_policy_map_max=50",
+                          "scenario.duration_s=5", NULL};
+    outcome o = run1("cilium", CN_CLASS_SERVICE, sets);
+    assert_true(o.r.policy_drops > 0);
+    done(&o);
+    const char *fits[] = {"workload.traffic=pod-to-service", "cluster.network_policies=20",
+                          "cluster.rules_per_policy=10", NULL};
+    outcome f = run1("cilium", CN_CLASS_SERVICE, fits);
+    assert_int_equal(f.r.policy_drops, 0);
+    done(&f);
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+    g_autofree char *p = g_build_filename(dir, name, NULL);
+    char *text = NULL;
+    if (!g_file_get_contents(p, &text, NULL, NULL))
+        fail_msg("cannot read %s", p);
+    return text;
+}
+
+/* Same scenario and seed: byte-identical CSV with 1 or 2 threads. */
+static void test_deterministic_across_threads(void **state)
+{
+    (void)state;
+    const char text[] =
+        "[scenario]\nname = det\nseed = 11\nreplications = 2\nduration_s = 0.05\nwarmup_s = "
+        "0.01\n[cluster]\nnodes = 3\nservices = 10, 3000\n[workload]\nconcurrency = 8\n"
+        "traffic = pod-to-service:0.6, pod-to-external:0.2, external-to-service:0.2\n"
+        "[plugins]\ncompare = kubenet, azure-cni+calico, cilium\n";
+    cn_scenario *sc = load(text, NULL);
+    g_autofree char *tmp = g_dir_make_tmp("cnisim-det-XXXXXX", NULL);
+    g_autofree char *d1 = g_build_filename(tmp, "j1", NULL);
+    g_autofree char *d2 = g_build_filename(tmp, "j2", NULL);
+    cn_batch_options o1 = {.out_dir = d1, .threads = 1, .quiet = TRUE};
+    cn_batch_options o2 = {.out_dir = d2, .threads = 2, .quiet = TRUE};
+    GError *err = NULL;
+    assert_int_equal(cn_batch_run(sc, &o1, &err), CN_BATCH_OK);
+    assert_int_equal(cn_batch_run(sc, &o2, &err), CN_BATCH_OK);
+    const char *files[] = {"summary.csv", "runs.csv", "ipam.csv"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *a = slurp(d1, files[i]);
+        g_autofree char *b = slurp(d2, files[i]);
+        assert_string_equal(a, b);
+    }
+    /* And the summary holds one row per point x variant x class used. */
+    g_autofree char *s = slurp(d1, "summary.csv");
+    int lines = 0;
+    for (char *p = s; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 1 + 2 * 3 * 3);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
+    assert_int_equal(system(cmd), 0);
+    cn_scenario_free(sc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_low_load_latency_is_path_sum),
+        cmocka_unit_test(test_throughput_caps_at_cpu_saturation),
+        cmocka_unit_test(test_service_scaling),
+        cmocka_unit_test(test_keepalive_hides_iptables_walk),
+        cmocka_unit_test(test_kubenet_route_hop),
+        cmocka_unit_test(test_conntrack_full_drops_and_retries),
+        cmocka_unit_test(test_snat_exhaustion_threshold),
+        cmocka_unit_test(test_cost_override_is_targeted),
+        cmocka_unit_test(test_lb_map_capacity),
+        cmocka_unit_test(test_policy_map_capacity),
+        cmocka_unit_test(test_deterministic_across_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

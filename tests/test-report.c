@@ -1,0 +1,441 @@
+/* `cnisim report`: the comparison table, what stands out, the plots and the
+ * errors, from summary.csv fixtures written the way batch.c writes them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csvout.h"
+#include "report.h"
+
+#define HEADER_LEAD "scenario,point,variant,ipam,dataplane,policy"
+#define HEADER_TAIL                                                                                \
+    "class,replications,transactions,failed,throughput_rps,throughput_ci95,latency_mean_us,"       \
+    "latency_ci95_us,latency_p50_us,latency_p90_us,latency_p99_us,latency_p999_us,"                \
+    "cpu_util_mean,cpu_util_max,conntrack_peak,drops_conntrack,snat_failures,policy_drops,"        \
+    "ct_evictions,lb_unprogrammed\n"
+
+/* No sweep; three variants, one with a comma and quotes in its name (quoted
+ * as cn_csv_string writes it).  Facts the report must find:
+ *  - pod-to-service: lowest p99 is the quoted variant (95.5 us), highest
+ *    kubenet (450 us); highest throughput azure-cni (16000 rps), lowest the
+ *    quoted variant (14000 rps);
+ *  - pod-to-external: the quoted variant completed nothing, so its zero
+ *    latencies must not win: lowest p99 kubenet 700, highest azure-cni 800;
+ *  - azure-cni failed 37 pod-to-external transactions of 9000 attempts and
+ *    had 37 SNAT failures (cluster-wide, repeated in both class rows);
+ *  - lowest CPU: the quoted variant, 23.4% mean. */
+static const char flat_csv[] = HEADER_LEAD
+    "," HEADER_TAIL
+    "flat,1,kubenet,kubenet,iptables,none,pod-to-service,3,45000,0,15000,210,180,4.5,150,300,450,"
+    "900,0.45,0.62,1200,0,0,0,0,0\n"
+    "flat,1,kubenet,kubenet,iptables,none,pod-to-external,3,9000,0,3000,50,300,6,250,400,700,"
+    "1500,0.45,0.62,1200,0,0,0,0,0\n"
+    "flat,1,azure-cni,azure-cni,iptables,none,pod-to-service,3,48000,0,16000,190,170,4,140,280,"
+    "420,850,0.4,0.55,1300,0,37,0,0,0\n"
+    "flat,1,azure-cni,azure-cni,iptables,none,pod-to-external,3,8963,37,2987.67,60,320,7,260,420,"
+    "800,1600,0.4,0.55,1300,0,37,0,0,0\n"
+    "flat,1,\"cilium, tuned \"\"fast\"\"\",cilium,ebpf,cilium,pod-to-service,3,42000,0,14000,"
+    "150,60,1.2,50,80,95.5,130,0.234,0.31,800,0,0,0,0,0\n"
+    "flat,1,\"cilium, tuned \"\"fast\"\"\",cilium,ebpf,cilium,pod-to-external,3,0,0,0,0,0,0,0,0,"
+    "0,0,0.234,0.31,800,0,0,0,0,0\n";
+
+/* One numeric swept key spanning four decades (log x), one replication. */
+static const char sweep_csv[] = HEADER_LEAD
+    ",services," HEADER_TAIL
+    "svc,1,kubenet,kubenet,iptables,none,10,pod-to-service,1,10000,0,10000,0,120,0,100,150,200,"
+    "250,0.3,0.4,100,0,0,0,0,0\n"
+    "svc,1,cilium,cilium,ebpf,cilium,10,pod-to-service,1,12000,0,12000,0,60,0,50,80,100,120,"
+    "0.2,0.3,100,0,0,0,0,0\n"
+    "svc,2,kubenet,kubenet,iptables,none,1000,pod-to-service,1,8000,0,8000,0,200,0,180,300,400,"
+    "500,0.5,0.6,100,0,0,0,0,0\n"
+    "svc,2,cilium,cilium,ebpf,cilium,1000,pod-to-service,1,11900,0,11900,0,62,0,52,82,105,125,"
+    "0.2,0.3,100,0,0,0,0,0\n"
+    "svc,3,kubenet,kubenet,iptables,none,100000,pod-to-service,1,2000,0,2000,0,900,0,800,1500,"
+    "2000,2600,0.95,1,100,0,0,0,0,0\n"
+    "svc,3,cilium,cilium,ebpf,cilium,100000,pod-to-service,1,11500,0,11500,0,70,0,60,100,150,"
+    "180,0.22,0.33,100,0,0,0,0,0\n";
+
+static char *make_dir(const char *csv)
+{
+    GError *err = NULL;
+    char *dir = g_dir_make_tmp("cnisim-report-XXXXXX", &err);
+    assert_non_null(dir);
+    g_autofree char *path = g_build_filename(dir, "summary.csv", NULL);
+    assert_true(g_file_set_contents(path, csv, -1, &err));
+    return dir;
+}
+
+static void rm_rf(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        GDir *d = g_dir_open(path, 0, NULL);
+        const char *name;
+        while (d && (name = g_dir_read_name(d))) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            rm_rf(child);
+        }
+        if (d)
+            g_dir_close(d);
+        g_rmdir(path);
+    } else {
+        g_unlink(path);
+    }
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return NULL;
+    return text;
+}
+
+/* Run cn_report, check that what it printed is report.md, return report.md. */
+static char *report_ok(const char *dir)
+{
+    GError *err = NULL;
+    FILE *out = tmpfile();
+    assert_non_null(out);
+    gboolean ok = cn_report(dir, out, &err);
+    if (!ok)
+        fail_msg("cn_report: %s", err->message);
+    char *md = slurp(dir, "report.md");
+    assert_non_null(md);
+    long n = ftell(out);
+    assert_int_equal(n, (long)strlen(md));
+    rewind(out);
+    g_autofree char *printed = g_malloc0((gsize)n + 1);
+    assert_int_equal(fread(printed, 1, (size_t)n, out), (size_t)n);
+    fclose(out);
+    assert_string_equal(printed, md);
+    return md;
+}
+
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        if (!strstr((hay), (needle)))                                                              \
+            fail_msg("expected to find\n  %s\nin\n%s", (needle), (hay));                           \
+    } while (0)
+
+static void assert_png(const char *dir, const char *name)
+{
+    g_autofree char *png = g_strdup_printf("%s/plots/%s.png", dir, name);
+    g_autofree char *gp = g_strdup_printf("%s/plots/%s.gp", dir, name);
+    GStatBuf st;
+    if (g_stat(png, &st) != 0)
+        fail_msg("missing plot %s", png);
+    assert_true(st.st_size > 0);
+    assert_true(g_file_test(gp, G_FILE_TEST_IS_REGULAR));
+    /* A PNG, not an error message. */
+    char *bytes = NULL;
+    gsize len = 0;
+    assert_true(g_file_get_contents(png, &bytes, &len, NULL));
+    assert_true(len > 8 && memcmp(bytes, "\x89PNG", 4) == 0);
+    g_free(bytes);
+}
+
+/* The project's setup installs gnuplot-nox: its absence is a broken setup,
+ * not a reason to skip the plot checks. */
+static void test_gnuplot_installed(void **state)
+{
+    g_autofree char *gnuplot = g_find_program_in_path("gnuplot");
+    if (!gnuplot)
+        fail_msg("gnuplot is not on PATH (the project's setup installs gnuplot-nox)");
+}
+
+static void test_flat_table(void **state)
+{
+    g_autofree char *dir = make_dir(flat_csv);
+    g_autofree char *md = report_ok(dir);
+    assert_contains(md, "# cnisim report: flat\n");
+    assert_contains(md, ": 3 variants, 2 traffic classes; 3 replications per row.");
+    assert_contains(md, "\n## pod-to-service\n");
+    assert_contains(md, "\n## pod-to-external\n");
+    assert_contains(md, "| variant | throughput (rps) | mean latency (µs) | p50 (µs) | p99 (µs) |"
+                        " p99.9 (µs) | CPU mean | CPU max | failed | conntrack drops |"
+                        " SNAT failures | policy drops |\n");
+    /* 3 significant digits, CI after ±, utilisation in percent. */
+    assert_contains(md, "| kubenet | 15.0k ± 210 | 180 ± 4.50 | 150 | 450 | 900 | 45.0% | 62.0% "
+                        "| 0 | 0 | 0 | 0 |\n");
+    assert_contains(md, "| azure-cni | 2990 ± 60.0 | 320 ± 7.00 | 260 | 800 | 1600 | 40.0% | "
+                        "55.0% | 37 | 0 | 37 | 0 |\n");
+    /* The quoted name comes back whole; no traffic: no latency. */
+    assert_contains(md, "| cilium, tuned \"fast\" | 14.0k ± 150 | 60.0 ± 1.20 | 50.0 | 95.5 |");
+    assert_contains(md, "| cilium, tuned \"fast\" | 0 ± 0 | – | – | – | – | 23.4% | 31.0% |");
+    rm_rf(dir);
+}
+
+static void test_flat_standouts(void **state)
+{
+    g_autofree char *dir = make_dir(flat_csv);
+    g_autofree char *md = report_ok(dir);
+    const char *so = strstr(md, "## What stands out");
+    assert_non_null(so);
+    assert_contains(so, "- **pod-to-service**: lowest p99 latency: `cilium, tuned \"fast\"` "
+                        "95.5 µs (highest: `kubenet` 450 µs, 4.71×); highest throughput: "
+                        "`azure-cni` 16.0k rps (lowest: `cilium, tuned \"fast\"` 14.0k rps, "
+                        "1.14×).\n");
+    assert_contains(so, "- **pod-to-external**: lowest p99 latency: `kubenet` 700 µs (highest: "
+                        "`azure-cni` 800 µs, 1.14×); highest throughput: `kubenet` 3000 rps");
+    assert_contains(so, "- Lowest CPU: `cilium, tuned \"fast\"` 23.4% mean, 31.0% on the busiest "
+                        "node (highest: `kubenet` 45.0% mean");
+    assert_contains(so, "- `azure-cni`: 37 failed pod-to-external transactions (0.411% of "
+                        "attempts), 37 SNAT failures.\n");
+    /* Only azure-cni had problems. */
+    assert_null(strstr(so, "- `kubenet`:"));
+    assert_null(strstr(so, "No failed transactions"));
+    rm_rf(dir);
+}
+
+static void test_flat_plots(void **state)
+{
+    g_autofree char *dir = make_dir(flat_csv);
+    g_autofree char *md = report_ok(dir);
+    assert_png(dir, "latency-pod-to-service");
+    assert_png(dir, "throughput-pod-to-service");
+    assert_png(dir, "latency-pod-to-external");
+    assert_png(dir, "throughput-pod-to-external");
+    assert_contains(md, "](plots/latency-pod-to-service.png)\n");
+    g_autofree char *gp = slurp(dir, "plots/latency-pod-to-service.gp");
+    assert_contains(gp, "set ylabel 'latency (");
+    assert_contains(gp, "\"cilium, tuned 'fast'\" 50 95.5\n");
+    rm_rf(dir);
+}
+
+static void test_sweep(void **state)
+{
+    g_autofree char *dir = make_dir(sweep_csv);
+    g_autofree char *md = report_ok(dir);
+    assert_contains(md, ": 2 variants, 1 traffic class, 3 sweep points over services (10, 1000, "
+                        "100000); 1 replication per row.");
+    assert_contains(md, "| variant | services | throughput (rps) |");
+    assert_contains(md, "|---|---:|---:|");
+    /* One row per point, no ± with one replication. */
+    assert_contains(md, "| kubenet | 10 | 10.0k | 120 | 100 | 200 | 250 | 30.0% | 40.0% |");
+    assert_contains(md, "| cilium | 100000 | 11.5k | 70.0 | 60.0 | 150 | 180 | 22.0% | 33.0% |");
+    /* Compared at the last point. */
+    assert_contains(md, "- **pod-to-service** at services = 100000: lowest p99 latency: `cilium` "
+                        "150 µs (highest: `kubenet` 2000 µs, 13.3×); highest throughput: "
+                        "`cilium` 11.5k rps (lowest: `kubenet` 2000 rps, 5.75×).\n");
+    /* Last over first point, per variant. */
+    assert_contains(md, "  - `kubenet`, services 10 → 100000: p99 latency ×10.0 (200 → 2000 µs), "
+                        "throughput ×0.200 (10.0k → 2000 rps)\n");
+    assert_contains(md, "  - `cilium`, services 10 → 100000: p99 latency ×1.50 (100 → 150 µs), "
+                        "throughput ×0.958 (12.0k → 11.5k rps)\n");
+    assert_contains(md, "- No failed transactions, conntrack drops, SNAT failures or policy drops "
+                        "in any variant.\n");
+
+    assert_png(dir, "p99-vs-services-pod-to-service");
+    assert_png(dir, "throughput-vs-services-pod-to-service");
+    g_autofree char *gp = slurp(dir, "plots/p99-vs-services-pod-to-service.gp");
+    assert_contains(gp, "set logscale x 10\n"); /* 10 .. 100000 spans four decades */
+    assert_contains(gp, "set xlabel 'services'\n");
+    assert_contains(gp, "title 'kubenet'");
+    assert_contains(gp, " 100000 2000\n");
+    rm_rf(dir);
+}
+
+/* Two swept keys, the first not numeric: the x axis is the second, one line
+ * per variant and value of the first; failures spread over points. */
+static void test_two_keys(void **state)
+{
+    g_autoptr(GString) csv = g_string_new(HEADER_LEAD ",model,nodes," HEADER_TAIL);
+    const char *models[] = {"closed", "open"};
+    const int nodes[] = {3, 30};
+    const char *variants[] = {"kubenet", "cilium"};
+    int point = 0;
+    for (int m = 0; m < 2; m++)
+        for (int n = 0; n < 2; n++) {
+            point++;
+            for (int v = 0; v < 2; v++)
+                for (int c = 0; c < 2; c++) {
+                    double p99 = (v ? 100 : 200) * (1 + nodes[n] / 10.0) * (m ? 1.5 : 1);
+                    int failed = v == 0 && nodes[n] == 30 ? 5 * (m + 1) : 0;
+                    g_string_append_printf(
+                        csv,
+                        "two,%d,%s,x,y,none,%s,%d,%s,2,1000,%d,500,5,%g,1,%g,%g,%g,%g,0.5,0.7,"
+                        "10,%d,0,0,0,0\n",
+                        point, variants[v], models[m], nodes[n],
+                        c ? "pod-to-pod-cross-node" : "pod-to-pod-same-node", failed, p99 / 2,
+                        p99 / 2, p99 / 1.5, p99, p99 * 1.2, failed);
+                }
+        }
+    g_autofree char *dir = make_dir(csv->str);
+    g_autofree char *md = report_ok(dir);
+    assert_contains(md, "4 sweep points over model (closed, open) and nodes (3, 30)");
+    assert_contains(md, "| kubenet | open | 30 | 500 ± 5.00 |");
+    assert_contains(md, "  - `kubenet (model = open)`, nodes 3 → 30: p99 latency ×3.08 "
+                        "(390 → 1200 µs)");
+    assert_contains(md, "- `kubenet`: problems at 2 of 4 points (first at model = closed, nodes "
+                        "= 30); at model = open, nodes = 30: 10 failed pod-to-pod-same-node "
+                        "transactions (0.990% of attempts), 10 failed pod-to-pod-cross-node "
+                        "transactions (0.990% of attempts), 10 conntrack drops.\n");
+    assert_png(dir, "p99-vs-nodes-pod-to-pod-same-node");
+    assert_png(dir, "throughput-vs-nodes-pod-to-pod-cross-node");
+    g_autofree char *gp = slurp(dir, "plots/p99-vs-nodes-pod-to-pod-same-node.gp");
+    assert_null(strstr(gp, "logscale")); /* one decade only */
+    assert_contains(gp, "title 'cilium (model = open)'");
+    rm_rf(dir);
+}
+
+/* Whatever cn_csv_string and cn_csv_double write, the report reads back. */
+static void test_csvout_roundtrip(void **state)
+{
+    const char *names[] = {"plain", "comma, \"quote\"", "new\nline", "\"\"", "bar|pipe"};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fputs(HEADER_LEAD ",rate_rps," HEADER_TAIL, f);
+    for (int i = 0; i < 5; i++) {
+        fputs("round,1,", f);
+        cn_csv_string(f, names[i]);
+        fputs(",a,b,c,1e+06,", f);
+        cn_csv_string(f, "pod-to-service");
+        fputs(",2", f);
+        const double m[] = {1000, 0,   500 + i, 1,   100, 2, 80, 90, 150 + i,
+                            200,  0.5, 0.7,     100, 0,   0, 0,  0,  0};
+        for (unsigned k = 0; k < G_N_ELEMENTS(m); k++) {
+            fputc(',', f);
+            cn_csv_double(f, m[k]);
+        }
+        fputc('\n', f);
+    }
+    fclose(f);
+    g_autofree char *dir = make_dir(buf);
+    free(buf);
+    g_autofree char *md = report_ok(dir);
+    assert_contains(md, "| plain | 1e+06 | 500 ± 1.00 |");
+    assert_contains(md, "| comma, \"quote\" | 1e+06 | 501 ± 1.00 |");
+    assert_contains(md, "| new line | 1e+06 | 502 ± 1.00 |");
+    assert_contains(md, "| \"\" | 1e+06 | 503 ± 1.00 |");
+    assert_contains(md, "| bar\\|pipe | 1e+06 | 504 ± 1.00 |");
+    assert_contains(md, "lowest p99 latency: `plain` 150 µs (highest: `bar|pipe` 154 µs, 1.03×)");
+    rm_rf(dir);
+}
+
+/* Without gnuplot: one line on stderr, report.md all the same, no images. */
+static void test_without_gnuplot(void **state)
+{
+    g_autofree char *dir = make_dir(flat_csv);
+    g_autofree char *saved = g_strdup(g_getenv("PATH"));
+    g_setenv("PATH", dir, TRUE);
+    GError *err = NULL;
+    gboolean ok = cn_report(dir, NULL, &err);
+    g_setenv("PATH", saved, TRUE);
+    assert_true(ok);
+    g_autofree char *md = slurp(dir, "report.md");
+    assert_non_null(md);
+    assert_contains(md, "lowest p99 latency: `cilium, tuned \"fast\"`");
+    assert_contains(md, "gnuplot was not found");
+    g_autofree char *png = g_build_filename(dir, "plots", "latency-pod-to-service.png", NULL);
+    assert_false(g_file_test(png, G_FILE_TEST_EXISTS));
+    rm_rf(dir);
+}
+
+/* The error for csv, which must say exactly want (with DIR/summary.csv
+ * substituted for %s); nothing is written. */
+static void expect_error(const char *csv, const char *want)
+{
+    g_autofree char *dir = make_dir(csv);
+    g_autofree char *path = g_build_filename(dir, "summary.csv", NULL);
+    g_autofree char *msg = g_strdup_printf(want, path);
+    GError *err = NULL;
+    assert_false(cn_report(dir, NULL, &err));
+    assert_non_null(err);
+    assert_string_equal(err->message, msg);
+    g_error_free(err);
+    g_autofree char *md = g_build_filename(dir, "report.md", NULL);
+    assert_false(g_file_test(md, G_FILE_TEST_EXISTS));
+    rm_rf(dir);
+}
+
+static void test_bad_number(void **state)
+{
+    g_autoptr(GString) csv = g_string_new(flat_csv);
+    /* Line 3 is kubenet pod-to-external; its p99 is 700. */
+    char *at = strstr(csv->str, ",250,400,700,");
+    assert_non_null(at);
+    g_string_erase(csv, at - csv->str, strlen(",250,400,700,"));
+    g_string_insert(csv, at - csv->str, ",250,400,abc,");
+    expect_error(csv->str, "%s: line 3, column latency_p99_us: expected a number, got 'abc'");
+}
+
+static void test_bad_rows(void **state)
+{
+    /* A quoted newline moves the line count on: the bad row starts on line 4. */
+    expect_error(
+        HEADER_LEAD
+        "," HEADER_TAIL
+        "s,1,\"two\nlines\",a,b,c,pod-to-service,1,1,0,1,0,1,0,1,1,1,1,0.5,0.5,1,0,0,0,0,0\n"
+        "s,1,v,a,b,c,pod-to-service,1,1,0,1,0,1,0,1,1,1,1,0.5,0.5,1,0,0,0,0,-1\n",
+        "%s: line 4, column lb_unprogrammed: expected a number >= 0, got '-1'");
+    expect_error(HEADER_LEAD "," HEADER_TAIL "s,1,v,a,b,c,pod-to-service,1,1,0\n",
+                 "%s: line 2: expected 26 fields, as in the header, got 10");
+    expect_error(HEADER_LEAD
+                 "," HEADER_TAIL
+                 "s,x,v,a,b,c,pod-to-service,1,1,0,1,0,1,0,1,1,1,1,0.5,0.5,1,0,0,0,0,0\n",
+                 "%s: line 2, column point: expected a whole number >= 1, got 'x'");
+    expect_error(HEADER_LEAD
+                 "," HEADER_TAIL
+                 "s,1,\"v,a,b,c,pod-to-service,1,1,0,1,0,1,0,1,1,1,1,0.5,0.5,1,0,0,0,0,0\n",
+                 "%s: line 2: quoted field never closed");
+    expect_error(HEADER_LEAD
+                 "," HEADER_TAIL
+                 "s,1,v,a,b,c,pod-to-service,1,1,0,1,0,1,0,1,1,1,1,0.5,0.5,1,0,0,0,0,0\n"
+                 "s,1,v,a,b,c,pod-to-service,1,1,0,1,0,1,0,1,1,1,1,0.5,0.5,1,0,0,0,0,0\n",
+                 "%s: line 3: a second row for point 1, variant 'v', class 'pod-to-service' (the "
+                 "first is on line 2)");
+    expect_error(HEADER_LEAD "," HEADER_TAIL, "%s: no data rows (did the run finish?)");
+}
+
+static void test_bad_header(void **state)
+{
+    expect_error("scenario,point,variant,ipam,dataplane,policy,class,replications,transactions\n",
+                 "%s: line 1: not a cnisim summary.csv: expected column 10 to be 'failed', got "
+                 "'(nothing)'");
+    expect_error("name,point\n", "%s: line 1: not a cnisim summary.csv: expected column 1 to be "
+                                 "'scenario', got 'name'");
+    expect_error(HEADER_LEAD ",services\n",
+                 "%s: line 1: not a cnisim summary.csv: no 'class' column after the swept keys");
+}
+
+static void test_missing_file(void **state)
+{
+    GError *err = NULL;
+    g_autofree char *dir = g_dir_make_tmp("cnisim-report-XXXXXX", NULL);
+    assert_false(cn_report(dir, NULL, &err));
+    g_autofree char *want =
+        g_strdup_printf("%s/summary.csv: cannot read: %s", dir, g_strerror(ENOENT));
+    assert_string_equal(err->message, want);
+    g_error_free(err);
+    rm_rf(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gnuplot_installed),
+        cmocka_unit_test(test_flat_table),
+        cmocka_unit_test(test_flat_standouts),
+        cmocka_unit_test(test_flat_plots),
+        cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_two_keys),
+        cmocka_unit_test(test_csvout_roundtrip),
+        cmocka_unit_test(test_without_gnuplot),
+        cmocka_unit_test(test_bad_number),
+        cmocka_unit_test(test_bad_rows),
+        cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,164 @@
+/* FIFO multi-server resource: service order, parallelism, and the
+ * statistics on small cases worked out by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
+
+#include "resource.h"
+
+typedef struct {
+    int order[64];          /* labels of completed jobs */
+    sim_time_ns when[64];   /* completion times, ns */
+    int n;
+} done_log;
+
+typedef struct {
+    done_log *log;
+    int label;
+} job_tag;
+
+static void job_finished(sim *s, void *ctx)
+{
+    job_tag *t = ctx;
+    t->log->when[t->log->n] = sim_now(s);
+    t->log->order[t->log->n++] = t->label;
+}
+
+#define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
+
+/* Two servers, four 100 ns jobs at t=0: jobs 0,1 run in [0,100], jobs 2,3
+ * wait 100 ns then run in [100,200].  Observed over [0,400]:
+ * busy area 400 server-ns -> utilisation 400 / (2 * 400) = 0.5;
+ * waiting area 2 jobs * 100 ns -> mean queue 200 / 400 = 0.5;
+ * waits 0, 0, 100, 100 -> mean 50. */
+static void test_two_servers_by_hand(void **state)
+{
+    sim *s = sim_new();
+    sim_resource *r = sim_resource_new(s, 2);
+    done_log log = {0};
+    job_tag t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (job_tag){&log, i};
+        sim_resource_request(r, 100, job_finished, &t[i]);
+    }
+    assert_int_equal(sim_resource_servers(r), 2);
+    assert_int_equal(sim_resource_busy(r), 2);
+    assert_int_equal(sim_resource_queued(r), 2);
+    sim_run_until(s, 150);
+    assert_int_equal(sim_resource_busy(r), 2);
+    assert_int_equal(sim_resource_queued(r), 0);
+    assert_true(NEAR(sim_resource_mean_queue(r), 200.0 / 150));
+    sim_run_until(s, 400);
+    assert_int_equal(sim_resource_busy(r), 0);
+    assert_int_equal(log.n, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(log.order[i], i);
+        assert_int_equal(log.when[i], i < 2 ? 100 : 200);
+    }
+    assert_true(NEAR(sim_resource_utilisation(r), 0.5));
+    assert_true(NEAR(sim_resource_busy_ns(r), 400));
+    assert_true(NEAR(sim_resource_mean_queue(r), 0.5));
+    const sim_welford *w = sim_resource_wait(r);
+    assert_int_equal(w->n, 4);
+    assert_true(NEAR(w->mean, 50));
+    assert_true(NEAR(w->max, 100));
+
+    /* after a reset only the new interval counts */
+    sim_resource_reset_stats(r);
+    assert_true(sim_resource_utilisation(r) == 0);
+    sim_resource_request(r, 50, NULL, NULL);
+    sim_run_until(s, 500);
+    /* one server busy 50 ns of 2 * 100 server-ns */
+    assert_true(NEAR(sim_resource_utilisation(r), 0.25));
+    assert_true(NEAR(sim_resource_mean_queue(r), 0));
+    assert_int_equal(sim_resource_wait(r)->n, 1);
+    sim_resource_free(r);
+    sim_free(s);
+}
+
+/* One server: strict FIFO whatever the service times; a job submitted by a
+ * completion handler queues behind those already waiting. */
+typedef struct {
+    sim_resource *res;
+    done_log *log;
+    job_tag tag;
+    job_tag resubmitted;
+} resubmit;
+
+static void finish_and_resubmit(sim *s, void *ctx)
+{
+    resubmit *rs = ctx;
+    job_finished(s, &rs->tag);
+    sim_resource_request(rs->res, 1, job_finished, &rs->resubmitted);
+}
+
+static void test_fifo_single_server(void **state)
+{
+    sim *s = sim_new();
+    sim_resource *r = sim_resource_new(s, 1);
+    done_log log = {0};
+    resubmit rs = {r, &log, {&log, 0}, {&log, 99}};
+    job_tag t[5];
+    sim_resource_request(r, 30, finish_and_resubmit, &rs);
+    const sim_time_ns svc[5] = {5, 50, 1, 20, 2};
+    for (int i = 0; i < 5; i++) {
+        t[i] = (job_tag){&log, i + 1};
+        sim_resource_request(r, svc[i], job_finished, &t[i]);
+    }
+    sim_run_until(s, 1000);
+    assert_int_equal(log.n, 7);
+    const int want[7] = {0, 1, 2, 3, 4, 5, 99};
+    const sim_time_ns at[7] = {30, 35, 85, 86, 106, 108, 109};
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(log.order[i], want[i]);
+        assert_int_equal(log.when[i], at[i]);
+    }
+    /* waits: 0, 30, 35, 85, 86, 106 and the resubmitted job 108 - 30 = 78 */
+    const sim_welford *w = sim_resource_wait(r);
+    assert_int_equal(w->n, 7);
+    assert_true(NEAR(w->mean, (0 + 30 + 35 + 85 + 86 + 106 + 78) / 7.0));
+    assert_true(NEAR(sim_resource_busy_ns(r), 109));
+    sim_resource_free(r);
+    sim_free(s);
+}
+
+/* Many jobs at once: the pool grows past a chunk, and every job runs. */
+static void count_done(sim *s, void *ctx)
+{
+    (*(int *)ctx)++;
+}
+
+static void test_many_jobs(void **state)
+{
+    sim *s = sim_new();
+    sim_resource *r = sim_resource_new(s, 3);
+    int done = 0;
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 3000; i++)
+            sim_resource_request(r, 10, count_done, &done);
+        assert_int_equal(sim_resource_queued(r), 2997);
+        sim_run_until(s, sim_now(s) + 10000);
+        assert_int_equal(sim_resource_busy(r), 0);
+    }
+    assert_int_equal(done, 9000);
+    /* zero service time completes at once, still in order */
+    sim_resource_request(r, 0, count_done, &done);
+    sim_run_until(s, sim_now(s));
+    assert_int_equal(done, 9001);
+    sim_resource_free(r);
+    sim_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_servers_by_hand),
+        cmocka_unit_test(test_fifo_single_server),
+        cmocka_unit_test(test_many_jobs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
