@@ -517,6 +517,16 @@ static void warm_done(sim *s, void *ctx)
     r->measuring = true;
 }
 
+/* GLib's g_int64_hash folds the halves together, so (node << 32 | dest)
+ * keys collide massively; mix all bits instead. */
+static guint key_hash(gconstpointer p)
+{
+    uint64_t z = *(const uint64_t *)p;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return (guint)(z ^ (z >> 31));
+}
+
 static void snat_free(gpointer p)
 {
     cn_snat_clear(p);
@@ -554,8 +564,8 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication,
     r->lb_programmed = cn_bpf_lb_services_programmed(c, c->endpoints_per_service);
     r->snat_ports = cn_lb_ports_per_node(c, c->nodes);
     r->blocks = g_ptr_array_new_with_free_func(g_free);
-    r->snat = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, snat_free);
-    r->idle = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    r->snat = g_hash_table_new_full(key_hash, g_int64_equal, g_free, snat_free);
+    r->idle = g_hash_table_new_full(key_hash, g_int64_equal, g_free, NULL);
 
     /* Node -> pods, to find a pod on a node (pod-to-pod classes). */
     r->node_pod_start = g_new0(uint32_t, r->n_nodes + 1);
