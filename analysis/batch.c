@@ -68,7 +68,7 @@ typedef struct {
     int n_reps;
     gsize n_jobs;
     job_result *res;
-    GAsyncQueue *done_q; /* job indices (+1) finished, or 0 for failure */
+    GAsyncQueue *done_q; /* job indices (+1) finished, or &job_not_done */
     GMutex err_lock;
     GError *first_error;
 } batch;
@@ -174,12 +174,16 @@ static gboolean read_part(const char *path, job_result *jr)
     return TRUE;
 }
 
+/* What a worker posts for a job that failed or was skipped after a stop:
+ * GAsyncQueue refuses NULL, so it cannot be index 0. */
+static char job_not_done;
+
 static void worker(gpointer data, gpointer user)
 {
     batch *b = user;
     gsize j = GPOINTER_TO_SIZE(data) - 1;
     if (cn_batch_stop_requested()) {
-        g_async_queue_push(b->done_q, GSIZE_TO_POINTER(0));
+        g_async_queue_push(b->done_q, &job_not_done);
         return;
     }
     gsize p;
@@ -204,7 +208,7 @@ static void worker(gpointer data, gpointer user)
         g_mutex_unlock(&b->err_lock);
         g_clear_error(&err);
     }
-    g_async_queue_push(b->done_q, GSIZE_TO_POINTER(ok ? j + 1 : 0));
+    g_async_queue_push(b->done_q, ok ? GSIZE_TO_POINTER(j + 1) : (gpointer)&job_not_done);
 }
 
 static void progress(const batch *b, gsize done, gsize total, gint64 start_us)
@@ -527,7 +531,7 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
     gint64 start = g_get_monotonic_time();
     progress(&b, done, total, start);
     for (gsize i = 0; i < todo; i++) {
-        gsize r = GPOINTER_TO_SIZE(g_async_queue_pop(b.done_q));
+        gboolean r = g_async_queue_pop(b.done_q) != (gpointer)&job_not_done;
         if (r)
             progress(&b, ++done, total, start);
         if (!r && !cn_batch_stop_requested() && b.first_error)

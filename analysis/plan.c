@@ -259,8 +259,9 @@ void cn_plan_print(const cn_scenario *sc, FILE *out)
     fprintf(out, "plan: %s (%s)\n", c.name, cn_scenario_path(sc));
     if (c.description && c.description[0])
         fprintf(out, "%s\n", c.description);
-    fputs("addresses needed/usable count the surge nodes of an upgrade; max nodes is how far "
-          "the ranges and documented limits let the cluster grow at that max pods per node\n\n",
+    fputs("pods: max pods per node; needed/usable: addresses, surge nodes included; max nodes: "
+          "how far the ranges and documented limits let the cluster grow at that max pods; "
+          "snat: LB ports per node\n\n",
           out);
     uint32_t seen_flags = 0;
     bool seen_limits[CN_LIMIT_COUNT] = {false};

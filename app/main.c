@@ -145,13 +145,13 @@ static int cmd_plan(int argc, char **argv)
     g_autoptr(cn_scenario) sc = load(argv[1], &o, &status);
     if (!sc)
         goto out;
+    /* The directory first: bad input prints one message and nothing else. */
+    if (o.out_dir && g_mkdir_with_parents(o.out_dir, 0777) != 0) {
+        status = fail("%s: cannot create the output directory: %s", o.out_dir, g_strerror(errno));
+        goto out;
+    }
     cn_plan_print(sc, stdout);
     if (o.out_dir) {
-        if (g_mkdir_with_parents(o.out_dir, 0777) != 0) {
-            status = fail("%s: cannot create the output directory: %s", o.out_dir,
-                          g_strerror(errno));
-            goto out;
-        }
         g_autofree char *ipam = g_build_filename(o.out_dir, "ipam.csv", NULL);
         g_autofree char *mig = g_build_filename(o.out_dir, "migrations.csv", NULL);
         if (!cn_plan_write_ipam_csv(sc, ipam, &err) ||
@@ -182,15 +182,19 @@ static int cmd_run(int argc, char **argv, const char *command_line)
     }
     cn_batch_options bo = {0};
     if (o.shard) {
-        int i = 0, n = 0;
-        char tail;
-        if (sscanf(o.shard, "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 1 || i > n) {
+        /* Not sscanf("%d"): an out-of-range number there is undefined and
+         * in practice wraps into a valid-looking shard. */
+        g_auto(GStrv) in = g_strsplit(o.shard, "/", 3);
+        guint64 i = 0, n = 0;
+        if (g_strv_length(in) != 2 ||
+            !g_ascii_string_to_unsigned(in[0], 10, 1, G_MAXINT, &i, NULL) ||
+            !g_ascii_string_to_unsigned(in[1], 10, 1, G_MAXINT, &n, NULL) || i > n) {
             status = fail("run: --shard '%s': expected I/N with 1 <= I <= N, e.g. 2/8",
                           o.shard);
             goto out;
         }
-        bo.shard_index = i;
-        bo.shard_count = n;
+        bo.shard_index = (int)i;
+        bo.shard_count = (int)n;
     }
     if (o.threads < 0 || o.threads > 1024) {
         status = fail("run: -j %d: expected a thread count from 1 to 1024", o.threads);
@@ -296,6 +300,7 @@ int main(int argc, char **argv)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0)
         return cmd_help(argc - 1, argv + 1);
-    fprintf(stderr, "cnisim: unknown command '%s'\n\n%s", cmd, usage_text);
-    return EXIT_BAD_INPUT;
+    return fail("unknown command '%s' (commands: run, plan, validate, report, help; see "
+                "cnisim --help)",
+                cmd);
 }

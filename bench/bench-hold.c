@@ -41,17 +41,18 @@ static void run(uint64_t pop, uint64_t total, uint64_t seed)
     sim *s = sim_new();
     hold h = {sim_rng_new(seed, 0, sim_rng_stream_id("hold")), total};
     for (uint64_t i = 0; i < pop; i++)
-        sim_schedule(s, (sim_time_ns)(sim_rng_exponential(h.rng, HOLD_MEAN_NS) + 0.5),
-                     hold_event, &h);
+        sim_schedule(s, (sim_time_ns)(sim_rng_exponential(h.rng, HOLD_MEAN_NS) + 0.5), hold_event,
+                     &h);
     double t0 = seconds_now();
     uint64_t ran = sim_run_until(s, SIM_TIME_MAX);
     double dt = seconds_now() - t0;
     if (ran != total || sim_pending(s) != pop) {
-        fprintf(stderr, "bench-hold: ran %" G_GUINT64_FORMAT " events, %zu pending\n",
-                (guint64)ran, sim_pending(s));
+        fprintf(stderr, "bench-hold: ran %" G_GUINT64_FORMAT " events, %zu pending\n", (guint64)ran,
+                sim_pending(s));
         exit(1);
     }
-    printf("pop=%" G_GUINT64_FORMAT " events=%" G_GUINT64_FORMAT " seconds=%.3f events_per_s=%.0f\n",
+    printf("pop=%" G_GUINT64_FORMAT " events=%" G_GUINT64_FORMAT
+           " seconds=%.3f events_per_s=%.0f\n",
            (guint64)pop, (guint64)total, dt, (double)total / dt);
     fflush(stdout);
     sim_rng_free(h.rng);

@@ -13,7 +13,7 @@
 #include "rng.h"
 #include "sim.h"
 
-#define SERVICE_NS 1000.0          /* 1 / mu */
+#define SERVICE_NS 1000.0             /* 1 / mu */
 #define ARRIVAL_NS (SERVICE_NS / 0.9) /* 1 / lambda, load 0.9 */
 
 /* One server serves in arrival order, so customers leave in the order they
@@ -21,11 +21,11 @@
 typedef struct {
     sim_resource *res;
     sim_rng *arrivals, *services;
-    uint64_t to_arrive;     /* customers still to generate */
-    sim_time_ns *ring;      /* arrival times of customers in the system, ns */
-    size_t ring_cap;        /* power of two */
-    size_t head, tail;      /* ring indices, free-running */
-    double sum_system_ns;   /* total time in system of departed customers, ns */
+    uint64_t to_arrive;   /* customers still to generate */
+    sim_time_ns *ring;    /* arrival times of customers in the system, ns */
+    size_t ring_cap;      /* power of two */
+    size_t head, tail;    /* ring indices, free-running */
+    double sum_system_ns; /* total time in system of departed customers, ns */
     uint64_t departed;
 } mm1;
 

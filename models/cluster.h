@@ -31,7 +31,21 @@ typedef struct {
 
 /* Build the cluster for a variant.  Random choices (Service positions,
  * endpoint pods) draw from the stream "cluster" of (seed, replication).
- * Fails (GError, CN_SCENARIO_ERROR) only when the pods do not fit. */
+ * Fails (GError, CN_SCENARIO_ERROR) only when the pods do not fit: on the
+ * nodes (max pods), in the variant's address ranges (steady state, no
+ * surge: such a cluster cannot exist), or too few for one Service's
+ * distinct endpoints.  Past documented limits (kubenet over 400 nodes,
+ * Azure NPM over 250, ...) it builds: the plan flags them.
+ *
+ * Conventions (models/cluster.c, models/ipam.h):
+ *  - pods: [cluster] pods, or the workload's need (cn_ipam_pods_requested),
+ *    spread in turn: pod i on node i mod n_nodes;
+ *  - Services: max(services, target_services); Services 0 .. targets-1 are
+ *    the workload's targets, backed by pods of their own while there are
+ *    enough (Service s: pods s x eps .. s x eps + eps - 1); the others point
+ *    at existing pods chosen at random; KUBE-SERVICES positions are a random
+ *    permutation;
+ *  - policy p selects the pods backing Service p mod n_services. */
 cn_cluster *cn_cluster_build(const cn_config *c, const cn_variant *v, uint32_t replication,
                              GError **error);
 void cn_cluster_free(cn_cluster *cl);

@@ -529,6 +529,14 @@ gboolean cn_ipam_check_config(const cn_config *c, const char *file, const char *
                     "static block allocation supports pod subnets up to a /%" PRId64
                     " (AKS docs: concepts-network-azure-cni-pod-subnet), got %s",
                     max_block_subnet, cn_cidr_format(c->pod_subnet, b));
+    /* AKS's minimum max pods (the loader checks the documented 10; this
+     * follows the calibration entry when [costs] changes it). */
+    int64_t min_pods = cost_int(c, CAL_max_pods_min);
+    if (c->max_pods_per_node > 0 && c->max_pods_per_node < min_pods)
+        return fail(error, file, "[cluster] max_pods_per_node", at,
+                    "expected 0 (the plugin's default) or at least %" PRId64
+                    " (AKS minimum: AKS docs, IP address planning), got %" PRId64,
+                    min_pods, c->max_pods_per_node);
     /* Max pods below 30 needs room for 30 pods in every pool (AKS IP
      * address planning, strictly enforced). */
     int64_t pool_pods = cost_int(c, CAL_max_pods_min_pool_pods);

@@ -57,6 +57,10 @@ static const char *const podsubnet_words[] = {"dynamic", "static-block", NULL};
 /* cnisim's own input limits keep absurd inputs from exhausting memory; they
  * sit well above what AKS documents (5,000 nodes per cluster). */
 #define MAX_NODES 50000
+/* Endpoints (Services x endpoints per Service) the cluster model holds, as
+ * models/cluster.c refuses past it: checked at load, so that validate refuses
+ * it too and run writes nothing. */
+#define MAX_ENDPOINTS INT64_C(100000000)
 
 static const key_spec keys[] = {
     {"scenario", "name", K_STR, OFF(name), 0, 0, false, NULL, NULL, "scenario name (CSV column)"},
@@ -785,22 +789,12 @@ static bool uses_range(const cn_config *c, int which)
     return false;
 }
 
-static bool check_point(const cn_scenario *sc, gsize point, GError **error)
+/* The checks of one point; at names the point in messages. */
+static bool check_point_at(const cn_scenario *sc, gsize point, const char *at, GError **error)
 {
     cn_config c;
     cn_scenario_config(sc, point, &c);
     ctx cx = {sc->path, NULL};
-    g_autofree char *at = NULL;
-    if (sc->axes->len) {
-        GString *g = g_string_new(" (at sweep point");
-        for (guint a = 0; a < sc->axes->len; a++)
-            g_string_append_printf(g, "%s %s=%s", a ? "," : "", cn_scenario_axis_key(sc, (int)a),
-                                   cn_scenario_axis_value(sc, (int)a, point));
-        g_string_append(g, ")");
-        at = g_string_free(g, FALSE);
-    } else {
-        at = g_strdup("");
-    }
 
     if (c.max_pods_per_node != 0 && c.max_pods_per_node < 10) {
         set_err(error, CN_SCENARIO_ERROR_VALUE, &cx, "[cluster] max_pods_per_node",
@@ -846,7 +840,8 @@ static bool check_point(const cn_scenario *sc, gsize point, GError **error)
     if (!cn_cidr_contains_addr(c.service_cidr, c.dns_service_ip) ||
         c.dns_service_ip == c.service_cidr.addr) {
         set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, "[cluster] dns_service_ip",
-                "expected an address inside service_cidr %s other than its first, got %s",
+                "expected an address inside service_cidr %s other than its first (the first is "
+                "the kubernetes.default Service: AKS docs, IP address planning), got %s",
                 cn_cidr_format(c.service_cidr, b1), cn_ipv4_format(c.dns_service_ip, b2));
         return false;
     }
@@ -875,6 +870,15 @@ static bool check_point(const cn_scenario *sc, gsize point, GError **error)
     /* Cross-key rules AKS enforces on address planning (models/ipam.c). */
     if (!cn_ipam_check_config(&c, sc->path, at, error))
         return false;
+    int64_t services = c.services > c.target_services ? c.services : c.target_services;
+    if (services * c.endpoints_per_service > MAX_ENDPOINTS) {
+        set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, "[cluster] services",
+                "%" PRId64 " Services x %" PRId64 " endpoints is %" PRId64
+                " endpoints; cnisim models at most %" PRId64 "%s",
+                services, c.endpoints_per_service, services * c.endpoints_per_service,
+                MAX_ENDPOINTS, at);
+        return false;
+    }
     if (c.traffic_weight[CN_CLASS_CROSS_NODE] > 0 && c.nodes < 2) {
         set_err(error, CN_SCENARIO_ERROR_COMBINATION, &cx, "[workload] traffic",
                 "pod-to-pod-cross-node needs at least 2 nodes, [cluster] nodes is %" PRId64 "%s",
@@ -882,6 +886,27 @@ static bool check_point(const cn_scenario *sc, gsize point, GError **error)
         return false;
     }
     return true;
+}
+
+/* A sweep can have 100,000 points: name the point only when it fails. */
+static bool check_point(const cn_scenario *sc, gsize point, GError **error)
+{
+    if (check_point_at(sc, point, "", NULL))
+        return true;
+    g_autofree char *at = NULL;
+    if (sc->axes->len) {
+        GString *g = g_string_new(" (at sweep point");
+        for (guint a = 0; a < sc->axes->len; a++)
+            g_string_append_printf(g, "%s %s=%s", a ? "," : "", cn_scenario_axis_key(sc, (int)a),
+                                   cn_scenario_axis_value(sc, (int)a, point));
+        g_string_append(g, ")");
+        at = g_string_free(g, FALSE);
+    } else {
+        at = g_strdup("");
+    }
+    bool ok = check_point_at(sc, point, at, error);
+    g_assert(!ok); /* the checks depend on the point only */
+    return ok;
 }
 
 /* ---- loading ---- */
@@ -946,7 +971,9 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
                     "%s: not a scenario file: it contains a NUL byte", display_name);
         return NULL;
     }
-    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
+    /* KEEP_TRANSLATIONS: without it GKeyFile silently drops "key[xx] = ..."
+     * lines, so a typo such as "nodes[2] = 5" would be ignored, not refused. */
+    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_KEEP_TRANSLATIONS, &local)) {
         g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_SYNTAX,
                     "%s: not a valid scenario file: %s", display_name, local->message);
         return NULL;
@@ -976,9 +1003,20 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
             return NULL;
         }
         g_auto(GStrv) kl = g_key_file_get_keys(kf, gl[gi], NULL, NULL);
-        for (int ki = 0; kl && kl[ki]; ki++)
+        /* GKeyFile keeps a repeated key twice (and merges a repeated group);
+         * taken twice, one key would become two sweep axes. */
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        for (int ki = 0; kl && kl[ki]; ki++) {
+            if (!g_hash_table_add(seen, kl[ki])) {
+                g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                            "%s: [%s] %s: given more than once; write a sweep as one comma "
+                            "list, e.g. %s = 3, 5",
+                            display_name, gl[gi], kl[ki], kl[ki]);
+                return NULL;
+            }
             if (!load_key(sc, kf, gl[gi], kl[ki], &cx, from_set, error))
                 return NULL;
+        }
     }
     if (sc->base.n_variants == 0) {
         g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,

@@ -101,15 +101,18 @@ void sim__eventq_filter(sim__eventq *q, bool (*keep)(sim__key k, void *ctx), voi
 
 #else
 
-#define SIM__BUCKET_TARGET 32      /* keys per bucket aimed at when sizing */
+#define SIM__BUCKET_TARGET 32         /* keys per bucket aimed at when sizing */
 #define SIM__BUCKETS_MAX   (1u << 16) /* buckets at most */
-#define SIM__SAMPLE        64      /* overflow keys sampled to size buckets */
+#define SIM__SAMPLE        64         /* overflow keys sampled to size buckets */
+#define SIM__SMALL         2048       /* fewer keys than this: heap only */
+#define SIM__SPLIT         8192       /* heap-only until it holds this many */
 
 void sim__eventq_init(sim__eventq *q)
 {
     memset(q, 0, sizeof(*q));
     sim__heap_init(&q->near);
     q->bucket_ns = 1;
+    q->split_at = SIZE_MAX;
 }
 
 void sim__eventq_free(sim__eventq *q)
@@ -156,6 +159,27 @@ static int cmp_i64(const void *a, const void *b)
 static void rebuild(sim__eventq *q)
 {
     sim__keyvec *o = &q->overflow;
+    if (o->n < SIM__SMALL) {
+        /* Few keys: all to the heap, except "never" ones (the heap holds
+         * times below the horizon, which is now SIM_TIME_MAX). */
+        size_t kept = 0;
+        for (size_t i = 0; i < o->n; i++) {
+            sim__key k = o->key[i];
+            if (sim__key_time(k) < INT64_MAX)
+                sim__heap_push(&q->near, k);
+            else
+                o->key[kept++] = k;
+        }
+        q->far -= o->n - kept;
+        o->n = kept;
+        q->nbuckets = q->cur = 0;
+        if (q->near.n > 0) {
+            q->horizon_ns = INT64_MAX;
+            q->split_at = SIM__SPLIT;
+            return;
+        }
+    }
+    q->split_at = SIZE_MAX;
     int64_t tmin = INT64_MAX;
     for (size_t i = 0; i < o->n; i++) {
         int64_t t = sim__key_time(o->key[i]);
@@ -201,14 +225,33 @@ static void rebuild(sim__eventq *q)
     o->n = kept;
 }
 
+/* The heap-only mode has grown large: keep the least key in the heap (it
+ * may be the running event's, which sim.c pops after its handler) and move
+ * the others to the overflow; the heap then empties at once and the next
+ * refill sizes buckets.  The horizon is the least key's time, so that keys
+ * scheduled meanwhile at that same time go behind the moved ones. */
+void sim__eventq_split(sim__eventq *q)
+{
+    sim__heap *h = &q->near;
+    for (size_t i = 1; i < h->n; i++) {
+        sim__keyvec_append(&q->overflow, h->key[i]);
+        h->key[i] = SIM__KEY_MAX;
+    }
+    q->far += h->n - 1;
+    h->n = 1;
+    q->horizon_ns = sim__key_time(h->key[0]);
+    q->nbuckets = q->cur = 0;
+    q->split_at = SIZE_MAX;
+}
+
 void sim__eventq_advance(sim__eventq *q)
 {
     for (;;) {
         while (q->cur < q->nbuckets) {
             sim__keyvec *b = &q->bucket[q->cur++];
             /* saturate: a bucket may reach SIM_TIME_MAX ("never") */
-            q->horizon_ns = q->horizon_ns > INT64_MAX - q->bucket_ns ? INT64_MAX
-                                                                     : q->horizon_ns + q->bucket_ns;
+            q->horizon_ns =
+                q->horizon_ns > INT64_MAX - q->bucket_ns ? INT64_MAX : q->horizon_ns + q->bucket_ns;
             if (b->n == 0)
                 continue;
             sim__heap *h = &q->near;
@@ -221,6 +264,8 @@ void sim__eventq_advance(sim__eventq *q)
             return;
         }
         rebuild(q);
+        if (q->near.n > 0)
+            return; /* the rebuild filled the heap directly */
     }
 }
 

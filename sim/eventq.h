@@ -21,7 +21,8 @@
  *   is heapified into it.  Order is still decided only by the heap on full
  *   keys, so ties break by sequence exactly as in the plain heap; the
  *   buckets just keep the heap small and cache-resident.  The width is
- *   re-estimated from the overflow each time the buckets are used up. */
+ *   re-estimated from the overflow each time the buckets are used up.
+ *   Below SIM__SMALL events it is the plain heap (eventq.c). */
 #ifndef SIM_EVENTQ_H
 #define SIM_EVENTQ_H
 
@@ -34,7 +35,7 @@ __extension__ typedef unsigned __int128 sim__key; /* time << 64 | seq << 24 | sl
 #define SIM__SLOT_BITS 24 /* at most 16M events pending (incl. cancelled) at once */
 #define SIM__SLOT_MASK ((UINT64_C(1) << SIM__SLOT_BITS) - 1)
 #define SIM__SEQ_MAX   (UINT64_MAX >> SIM__SLOT_BITS) /* 1.1e12 schedules per sim */
-#define SIM__KEY_MAX   (~(sim__key)0) /* sorts after every real key */
+#define SIM__KEY_MAX   (~(sim__key)0)                 /* sorts after every real key */
 
 static inline sim__key sim__key_make(int64_t time_ns, uint64_t seqslot)
 {
@@ -54,10 +55,10 @@ static inline uint32_t sim__key_slot(sim__key k)
 }
 
 typedef struct {
-    sim__key *key;  /* key[0] is the minimum; children of i are 4i+1 .. 4i+4 */
-    size_t n;       /* keys in the heap */
-    size_t cap;     /* keys the allocation holds; key[n .. cap) are SIM__KEY_MAX */
-    void *mem;      /* the 64-byte aligned allocation; key = mem + 3 keys */
+    sim__key *key; /* key[0] is the minimum; children of i are 4i+1 .. 4i+4 */
+    size_t n;      /* keys in the heap */
+    size_t cap;    /* keys the allocation holds; key[n .. cap) are SIM__KEY_MAX */
+    void *mem;     /* the 64-byte aligned allocation; key = mem + 3 keys */
 } sim__heap;
 
 void sim__heap_init(sim__heap *q);
@@ -146,7 +147,6 @@ static inline void sim__heap_replace_top(sim__heap *q, sim__key k)
     sim__heap_sift_down(q->key, q->n, 0, k);
 }
 
-
 /* ---- the event set ------------------------------------------------- */
 
 #if SIM_EVENTQ_HEAP
@@ -179,16 +179,20 @@ typedef struct {
 } sim__keyvec;
 
 typedef struct {
-    sim__heap near;      /* keys with time < horizon_ns, in heap order */
-    int64_t horizon_ns;  /* start of bucket[cur] */
-    int64_t bucket_ns;   /* width of a bucket, ns: 2^bucket_shift */
+    sim__heap near;        /* keys with time < horizon_ns, in heap order */
+    int64_t horizon_ns;    /* start of bucket[cur] */
+    int64_t bucket_ns;     /* width of a bucket, ns: 2^bucket_shift */
     unsigned bucket_shift; /* log2 of bucket_ns (a shift, not a division, per push) */
-    size_t cur;          /* first bucket not yet moved to the heap */
-    size_t nbuckets;     /* buckets in use */
-    size_t bucket_cap;   /* buckets allocated */
-    sim__keyvec *bucket; /* bucket[cur + j]: times in horizon + [j, j+1) bucket_ns */
-    sim__keyvec overflow; /* keys at or past the end of the last bucket */
-    size_t far;          /* keys in buckets and overflow */
+    size_t cur;            /* first bucket not yet moved to the heap */
+    size_t nbuckets;       /* buckets in use */
+    size_t bucket_cap;     /* buckets allocated */
+    sim__keyvec *bucket;   /* bucket[cur + j]: times in horizon + [j, j+1) bucket_ns */
+    sim__keyvec overflow;  /* keys at or past the end of the last bucket */
+    size_t far;            /* keys in buckets and overflow */
+    /* With few events (an M/M/1 model has two) refilling the heap from
+     * buckets costs more than it saves: the heap then takes everything
+     * (horizon_ns = SIM_TIME_MAX) until it holds split_at keys. */
+    size_t split_at; /* heap size that restores the buckets; SIZE_MAX: buckets in use */
 } sim__eventq;
 
 void sim__keyvec_grow(sim__keyvec *v);
@@ -214,12 +218,15 @@ static inline void sim__eventq_push_far(sim__eventq *q, sim__key k)
 }
 
 void sim__eventq_push_empty(sim__eventq *q, sim__key k);
+void sim__eventq_split(sim__eventq *q);
 
 static inline void sim__eventq_push(sim__eventq *q, sim__key k)
 {
-    if (sim__key_time(k) < q->horizon_ns)
+    if (sim__key_time(k) < q->horizon_ns) {
         sim__heap_push(&q->near, k);
-    else if (__builtin_expect(q->near.n == 0, 0))
+        if (__builtin_expect(q->near.n >= q->split_at, 0))
+            sim__eventq_split(q);
+    } else if (__builtin_expect(q->near.n == 0, 0))
         sim__eventq_push_empty(q, k);
     else
         sim__eventq_push_far(q, k);

@@ -13,23 +13,23 @@
 
 typedef struct sim__job sim__job;
 struct sim__job {
-    sim_resource *res;     /* owner, for the completion handler */
-    sim_handler done;      /* called at completion, may be NULL */
-    void *ctx;             /* done's argument */
+    sim_resource *res;      /* owner, for the completion handler */
+    sim_handler done;       /* called at completion, may be NULL */
+    void *ctx;              /* done's argument */
     sim_time_ns service_ns; /* service demand, ns */
     sim_time_ns arrival_ns; /* time of the request, ns */
-    sim__job *next;        /* next in the waiting line or the free list */
+    sim__job *next;         /* next in the waiting line or the free list */
 };
 
 struct sim_resource {
-    sim *sim;              /* the simulation whose clock and events we use */
-    unsigned servers;      /* c, parallel servers */
-    unsigned busy;         /* servers serving a job now */
-    size_t queued;         /* jobs waiting now */
-    sim__job *head;        /* oldest waiting job, next to start */
-    sim__job *tail;        /* newest waiting job */
-    sim__job *free_jobs;   /* pool free list */
-    GPtrArray *chunks;     /* pool allocations, freed with the resource */
+    sim *sim;            /* the simulation whose clock and events we use */
+    unsigned servers;    /* c, parallel servers */
+    unsigned busy;       /* servers serving a job now */
+    size_t queued;       /* jobs waiting now */
+    sim__job *head;      /* oldest waiting job, next to start */
+    sim__job *tail;      /* newest waiting job */
+    sim__job *free_jobs; /* pool free list */
+    GPtrArray *chunks;   /* pool allocations, freed with the resource */
     /* statistics since the last reset */
     sim_time_ns stats_start_ns; /* time of the reset, ns */
     sim_time_ns last_ns;        /* time the integrals were last advanced, ns */

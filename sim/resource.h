@@ -11,6 +11,8 @@
 typedef struct sim_resource sim_resource;
 
 sim_resource *sim_resource_new(sim *s, unsigned servers);
+/* Jobs in service have completion events pointing into the resource: free
+ * it only once its sim will not run them (after sim_free(), or when idle). */
 void sim_resource_free(sim_resource *r);
 
 /* Queue work of service_ns; done(s, ctx) runs when it completes.  done may
@@ -19,8 +21,8 @@ void sim_resource_free(sim_resource *r);
 void sim_resource_request(sim_resource *r, sim_time_ns service_ns, sim_handler done, void *ctx);
 
 unsigned sim_resource_servers(const sim_resource *r);
-unsigned sim_resource_busy(const sim_resource *r);    /* servers busy now */
-size_t sim_resource_queued(const sim_resource *r);    /* jobs waiting now */
+unsigned sim_resource_busy(const sim_resource *r); /* servers busy now */
+size_t sim_resource_queued(const sim_resource *r); /* jobs waiting now */
 
 /* Forget statistics gathered so far (end of warm-up). */
 void sim_resource_reset_stats(sim_resource *r);

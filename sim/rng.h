@@ -15,10 +15,10 @@ void sim_rng_free(sim_rng *r);
 /* A stable stream id from a name (FNV-1a), so streams can be named in code. */
 uint32_t sim_rng_stream_id(const char *name);
 
-double sim_rng_uniform(sim_rng *r);                  /* [0, 1) */
-double sim_rng_uniform_pos(sim_rng *r);              /* (0, 1) */
-uint64_t sim_rng_uniform_int(sim_rng *r, uint64_t n); /* 0 .. n-1, n >= 1 */
-double sim_rng_exponential(sim_rng *r, double mean);    /* mean > 0 */
+double sim_rng_uniform(sim_rng *r);                            /* [0, 1) */
+double sim_rng_uniform_pos(sim_rng *r);                        /* (0, 1) */
+uint64_t sim_rng_uniform_int(sim_rng *r, uint64_t n);          /* 0 .. n-1, n >= 1 */
+double sim_rng_exponential(sim_rng *r, double mean);           /* mean > 0 */
 double sim_rng_lognormal(sim_rng *r, double mu, double sigma); /* of the log */
 double sim_rng_pareto(sim_rng *r, double shape, double scale); /* x >= scale */
 

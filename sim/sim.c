@@ -1,10 +1,10 @@
-/* The event loop.  Pending events are keys in the event heap (eventq.h) and
+/* The event loop.  Pending events are keys in the event set (eventq.h) and
  * payloads (handler, context) in a slot array recycled through a free list,
  * so scheduling allocates nothing once the arrays have grown to the peak
  * population.  Cancelling clears the slot's handler and leaves the key in
- * the heap as a tombstone, skipped when it reaches the top; when tombstones
- * are more than half of the heap it is compacted, so they cost O(1) amortised
- * and never more than twice the memory. */
+ * the event set as a tombstone, skipped when it reaches the top; when
+ * tombstones are more than half of the set it is compacted, so they cost
+ * O(1) amortised and never more than twice the memory. */
 #include "sim.h"
 
 #include "eventq.h"
@@ -212,8 +212,8 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns)
          * ago, a cache miss on large populations: start fetching the
          * children's payloads now, to overlap with the handler. */
         const sim__key *next = s->q.near.key + 1;
-        for (int c = 0; c < 4; c++)
-            __builtin_prefetch(&s->slots[sim__key_slot(next[c])]);
+        for (int c = 0; c < 4; c++) /* the mask keeps SIM__KEY_MAX padding in bounds */
+            __builtin_prefetch(&s->slots[sim__key_slot(next[c]) & (s->slots_cap - 1)]);
         s->now = sim__key_time(k);
         s->executed++;
         s->top_stale = true;

@@ -56,7 +56,7 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns); /* end_ns >= sim_now() */
 void sim_stop(sim *s);
 
 sim_time_ns sim_now(const sim *s);
-size_t sim_pending(const sim *s);   /* events scheduled and not yet run or cancelled */
+size_t sim_pending(const sim *s);    /* events scheduled and not yet run or cancelled */
 uint64_t sim_executed(const sim *s); /* events run since sim_new() */
 
 #endif

@@ -68,7 +68,7 @@ double sim_welford_ci95(const sim_welford *w)
  * is e falls in group e - B + 1, split into 2^B buckets of width 2^(e-B).
  * A bucket's width is at most v / 2^B, so its midpoint is within half that,
  * 2^-(B+1) = 0.39% of any value in it: half of SIM_HIST_REL_ERROR. */
-#define SIM__HIST_SUB   (1u << SIM_HIST_SUB_BITS)
+#define SIM__HIST_SUB     (1u << SIM_HIST_SUB_BITS)
 #define SIM__HIST_BUCKETS ((64 - SIM_HIST_SUB_BITS + 1) * SIM__HIST_SUB)
 
 __extension__ typedef unsigned __int128 sim__u128;

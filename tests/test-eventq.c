@@ -12,9 +12,9 @@
 
 /* A log of which events ran, in order. */
 typedef struct {
-    int order[256];       /* labels of the events run */
+    int order[256];        /* labels of the events run */
     sim_time_ns when[256]; /* sim_now() when each ran */
-    int n;                /* entries used */
+    int n;                 /* entries used */
 } run_log;
 
 typedef struct {
@@ -193,8 +193,8 @@ static void test_run_until_boundaries(void **state)
 }
 
 typedef struct {
-    int runs;      /* handler calls */
-    int stop_at;   /* call sim_stop() on this call */
+    int runs;    /* handler calls */
+    int stop_at; /* call sim_stop() on this call */
 } stopper;
 
 static void stop_handler(sim *s, void *ctx)
@@ -231,21 +231,21 @@ static void test_stop(void **state)
 
 typedef struct mix mix;
 typedef struct {
-    mix *m;            /* the test */
-    sim_time_ns at;    /* scheduled time */
-    uint32_t serial;   /* schedule order, the reference's tie-break */
-    int32_t pend_pos;  /* index in m->pending, -1 when not pending */
-    sim_event_id id;   /* engine's id */
-    bool ran;          /* the handler was called */
+    mix *m;           /* the test */
+    sim_time_ns at;   /* scheduled time */
+    uint32_t serial;  /* schedule order, the reference's tie-break */
+    int32_t pend_pos; /* index in m->pending, -1 when not pending */
+    sim_event_id id;  /* engine's id */
+    bool ran;         /* the handler was called */
 } mix_rec;
 
 struct mix {
     sim *s;
     GRand *rand;
-    mix_rec *rec;       /* one per scheduled event */
-    uint32_t nrec;      /* records used */
-    GTree *ref;         /* reference: pending records ordered by (at, serial) */
-    uint32_t *pending;  /* serials of pending records, any order */
+    mix_rec *rec;      /* one per scheduled event */
+    uint32_t nrec;     /* records used */
+    GTree *ref;        /* reference: pending records ordered by (at, serial) */
+    uint32_t *pending; /* serials of pending records, any order */
     uint32_t npending;
     uint64_t ran;       /* handler calls */
     uint64_t cancelled; /* successful cancels */
@@ -379,7 +379,10 @@ static void test_random_mix_against_reference(void **state)
         mix_rec *next = ref_min(&m);
         if (next != NULL)
             assert_true(next->at > end);
-        while (m.npending < 500 && m.nrec < MIX_EVENTS)
+        /* Alternate small and large populations: the event set switches
+         * between its heap-only and bucketed modes (eventq.h) both ways. */
+        uint32_t target = (m.nrec / 100000) % 2 ? 12000 : 300;
+        while (m.npending < target && m.nrec < MIX_EVENTS)
             mix_schedule(&m);
     }
     /* all scheduled: run the rest, "never" included */

@@ -54,8 +54,8 @@ static char *load_error(const char *ini)
 
 static void assert_contains(const char *s, const char *part)
 {
-    if (!strstr(s, part))
-        fail_msg("'%s' does not contain '%s'", s, part);
+    if (!s || !strstr(s, part))
+        fail_msg("'%s' does not contain '%s'", s ? s : "(null)", part);
 }
 
 /* ---- MODEL.md worked examples ---- */
@@ -487,6 +487,8 @@ static void test_errors(void **state)
          "bad.ini: [cluster] service_cidr: expected a range smaller than /12"},
         {"[cluster]\ndns_service_ip = 10.1.0.10\n[plugins]\ncompare = kubenet\n",
          "bad.ini: [cluster] dns_service_ip: expected an address inside service_cidr"},
+        {"[cluster]\ndns_service_ip = 10.0.0.0\n[plugins]\ncompare = kubenet\n",
+         "other than its first (the first is the kubernetes.default Service"},
         {"[cluster]\npod_subnet = 10.224.128.0/17\n[plugins]\ncompare = azure-cni-dynamic\n",
          "bad.ini: [cluster] pod_subnet: 10.224.128.0/17 overlaps node_subnet"},
         {"[cluster]\nnode_subnet = 10.224.0.1/16\n[plugins]\ncompare = kubenet\n",
@@ -518,6 +520,9 @@ static void test_errors(void **state)
          "bad.ini: [cluster] max_pods_per_node: expected 0 (the plugin's default) or 10 to 250"},
         {"[cluster]\nmax_pods_per_node = 251\n[plugins]\ncompare = kubenet\n",
          "AKS allows 10 to 250 pods per node"},
+        {"[cluster]\nmax_pods_per_node = 40\n[plugins]\ncompare = kubenet\n[costs]\n"
+         "max_pods_min = 50\n",
+         "bad.ini: [cluster] max_pods_per_node: expected 0 (the plugin's default) or at least 50"},
         {"[cluster]\nnodes = 5\nnode_pools = 2, 2\n[plugins]\ncompare = kubenet\n",
          "bad.ini: [cluster] node_pools: the pools hold 4 nodes but [cluster] nodes is 5"},
         {"[cluster]\nnodes = 1001\nnode_pools = 1001\n[plugins]\ncompare = kubenet\n",

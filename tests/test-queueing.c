@@ -41,15 +41,15 @@
 typedef struct {
     sim *s;
     sim_resource *res;
-    sim_rng *arrivals;         /* interarrival draws */
-    sim_rng *services;         /* service draws */
-    double arrival_mean_ns;    /* 1 / lambda */
-    bool deterministic;        /* M/D/c: every service takes SERVICE_MEAN_NS */
-    sim_time_ns window_start;  /* measurement begins (end of warm-up), ns */
-    uint64_t arrived;          /* arrivals inside the window */
-    sim_welford sojourn;       /* time in system of customers arrived in the window, ns */
-    uint64_t waited;           /* of those, customers who queued before service */
-    bool closed;               /* measurement over: no more arrivals */
+    sim_rng *arrivals;        /* interarrival draws */
+    sim_rng *services;        /* service draws */
+    double arrival_mean_ns;   /* 1 / lambda */
+    bool deterministic;       /* M/D/c: every service takes SERVICE_MEAN_NS */
+    sim_time_ns window_start; /* measurement begins (end of warm-up), ns */
+    uint64_t arrived;         /* arrivals inside the window */
+    sim_welford sojourn;      /* time in system of customers arrived in the window, ns */
+    uint64_t waited;          /* of those, customers who queued before service */
+    bool closed;              /* measurement over: no more arrivals */
 } open_queue;
 
 typedef struct {
@@ -85,21 +85,21 @@ static void arrival(sim *s, void *ctx)
     customer *c = g_new(customer, 1);
     c->q = q;
     c->arrival_ns = sim_now(s);
-    c->service_ns = q->deterministic ? (sim_time_ns)SERVICE_MEAN_NS
-                                     : draw_ns(q->services, SERVICE_MEAN_NS);
+    c->service_ns =
+        q->deterministic ? (sim_time_ns)SERVICE_MEAN_NS : draw_ns(q->services, SERVICE_MEAN_NS);
     if (c->arrival_ns >= q->window_start)
         q->arrived++;
     sim_resource_request(q->res, c->service_ns, departure, c);
 }
 
 typedef struct {
-    double w_ns;       /* mean time in system, ns */
-    double wq_ns;      /* mean wait before service (resource's Welford), ns */
-    double l;          /* time-averaged number in system */
-    double lq;         /* time-averaged number waiting */
-    double lambda;     /* measured arrival rate, per ns */
-    double util;       /* resource utilisation */
-    double p_wait;     /* fraction of customers who waited */
+    double w_ns;   /* mean time in system, ns */
+    double wq_ns;  /* mean wait before service (resource's Welford), ns */
+    double l;      /* time-averaged number in system */
+    double lq;     /* time-averaged number waiting */
+    double lambda; /* measured arrival rate, per ns */
+    double util;   /* resource utilisation */
+    double p_wait; /* fraction of customers who waited */
 } queue_result;
 
 /* One replication: warm up for warm_customers, then measure for customers
@@ -184,14 +184,14 @@ static void mm1(double rho, int replications, double customers)
 
 static void test_mm1_load_05(void **state)
 {
-    mm1(0.5, 8, 200000);
+    mm1(0.5, 8, 100000);
 }
 
 static void test_mm1_load_09(void **state)
 {
     /* The relaxation time at rho 0.9 is ~ 1 / (mu (1 - sqrt rho)^2) = 380
      * services: longer runs are needed for the same precision. */
-    mm1(0.9, 8, 600000);
+    mm1(0.9, 8, 400000);
 }
 
 static double erlang_c(unsigned c, double a)

@@ -11,8 +11,8 @@
 #include "resource.h"
 
 typedef struct {
-    int order[64];          /* labels of completed jobs */
-    sim_time_ns when[64];   /* completion times, ns */
+    int order[64];        /* labels of completed jobs */
+    sim_time_ns when[64]; /* completion times, ns */
     int n;
 } done_log;
 

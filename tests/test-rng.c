@@ -35,9 +35,8 @@ static void test_same_tuple_same_draws(void **state)
  * checked on neighbouring tuples, which a weak mixer would correlate. */
 static void test_different_tuples_differ(void **state)
 {
-    const uint64_t tuples[][3] = {{42, 3, 7}, {43, 3, 7}, {42, 4, 7}, {42, 3, 8},
-                                  {0, 0, 0},  {0, 0, 1},  {0, 1, 0}, {1, 0, 0},
-                                  {7, 3, 42}, {42, 7, 3}};
+    const uint64_t tuples[][3] = {{42, 3, 7}, {43, 3, 7}, {42, 4, 7}, {42, 3, 8}, {0, 0, 0},
+                                  {0, 0, 1},  {0, 1, 0},  {1, 0, 0},  {7, 3, 42}, {42, 7, 3}};
     enum { NT = sizeof(tuples) / sizeof(tuples[0]) };
     static double d[NT][DRAWS];
     for (int i = 0; i < NT; i++) {

@@ -165,8 +165,8 @@ static void test_hist_merge(void **state)
     sim_rng *r = sim_rng_new(13, 0, 0);
     for (int i = 0; i < 50000; i++) {
         /* different ranges, so merge must grow the smaller histogram */
-        uint64_t x = i % 3 ? (uint64_t)sim_rng_exponential(r, 1e3)
-                           : (uint64_t)sim_rng_exponential(r, 1e9);
+        uint64_t x =
+            i % 3 ? (uint64_t)sim_rng_exponential(r, 1e3) : (uint64_t)sim_rng_exponential(r, 1e9);
         sim_hist_add(all, x);
         sim_hist_add(i % 3 ? a : b, x);
     }
@@ -184,12 +184,9 @@ static void test_hist_merge(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_welford_small),
-        cmocka_unit_test(test_welford_offset),
-        cmocka_unit_test(test_welford_merge),
-        cmocka_unit_test(test_hist_uniform),
-        cmocka_unit_test(test_hist_exponential),
-        cmocka_unit_test(test_hist_extremes),
+        cmocka_unit_test(test_welford_small),    cmocka_unit_test(test_welford_offset),
+        cmocka_unit_test(test_welford_merge),    cmocka_unit_test(test_hist_uniform),
+        cmocka_unit_test(test_hist_exponential), cmocka_unit_test(test_hist_extremes),
         cmocka_unit_test(test_hist_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Raw bytes as a range: the formatter and parser agree on every value. */
     if (size >= 5) {
-        uint32_t addr = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 |
-                        (uint32_t)data[2] << 8 | data[3];
+        uint32_t addr =
+            (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
         uint8_t prefix = (uint8_t)(data[4] % 33);
         uint32_t mask = prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
         check_range((cn_cidr){addr & mask, prefix});

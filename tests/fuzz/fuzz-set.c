@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_free(text);
 
     GError *err = NULL;
-    cn_scenario *sc = cn_scenario_load_data(base, sizeof base - 1, "fuzz.ini",
-                                            (const char *const *)sets, &err);
+    cn_scenario *sc =
+        cn_scenario_load_data(base, sizeof base - 1, "fuzz.ini", (const char *const *)sets, &err);
     if (!sc) {
         g_assert(err != NULL);
         g_assert(g_str_has_prefix(err->message, "fuzz.ini: "));
