@@ -31,6 +31,9 @@ enum {
     M_POLICY_DROPS,
     M_CT_EVICT,
     M_LB_UNPROG,
+    M_STALE_FAIL,
+    M_SYNCS,
+    M_SYNC_MS,
     M_COUNT
 };
 
@@ -39,6 +42,7 @@ static const char *const metric_names[M_COUNT] = {
     "latency_p50_us", "latency_p90_us",  "latency_p99_us", "latency_p999_us",
     "cpu_util_mean",  "cpu_util_max",    "conntrack_peak", "drops_conntrack",
     "snat_failures",  "policy_drops",    "ct_evictions",   "lb_unprogrammed",
+    "stale_failures", "rule_syncs",      "sync_ms_mean",
 };
 
 typedef struct {
@@ -122,6 +126,9 @@ static void fill_result(job_result *jr, const cn_run_result *r, const cn_config 
         m[M_POLICY_DROPS] = (double)r->policy_drops;
         m[M_CT_EVICT] = (double)r->ct_evictions;
         m[M_LB_UNPROG] = (double)r->lb_unprogrammed;
+        m[M_STALE_FAIL] = (double)r->stale_failures;
+        m[M_SYNCS] = (double)r->rule_syncs;
+        m[M_SYNC_MS] = r->sync_ms_mean;
         for (int i = 0; i < M_COUNT; i++)
             m[i] = rounded(m[i]);
     }
@@ -309,7 +316,8 @@ static gboolean write_summary_csv(const batch *b, const char *path, GError **err
     fputs(",class,replications,transactions,failed,throughput_rps,throughput_ci95,"
           "latency_mean_us,latency_ci95_us,latency_p50_us,latency_p90_us,latency_p99_us,"
           "latency_p999_us,cpu_util_mean,cpu_util_max,conntrack_peak,drops_conntrack,"
-          "snat_failures,policy_drops,ct_evictions,lb_unprogrammed\n",
+          "snat_failures,policy_drops,ct_evictions,lb_unprogrammed,stale_failures,rule_syncs,"
+          "sync_ms_mean\n",
           out);
     int n = b->n_reps;
     g_autofree double *xs = g_new(double, n);
@@ -344,6 +352,8 @@ static gboolean write_summary_csv(const batch *b, const char *path, GError **err
                     case M_POLICY_DROPS:
                     case M_CT_EVICT:
                     case M_LB_UNPROG:
+                    case M_STALE_FAIL:
+                    case M_SYNCS:
                         col[nc++] = sum;
                         break;
                     case M_CT_PEAK:

@@ -27,6 +27,11 @@ const char *cn_class_name(cn_class c);
 
 typedef enum { CN_PODSUBNET_DYNAMIC, CN_PODSUBNET_STATIC_BLOCK } cn_podsubnet_alloc;
 
+/* How kube-proxy's iptables mode rewrites its rules on a change: the whole
+ * table (iptables-restore of everything) or only the changed chains
+ * (KEP-3453, default since Kubernetes 1.28). */
+typedef enum { CN_SYNC_PARTIAL, CN_SYNC_FULL } cn_sync_mode;
+
 typedef struct {
     /* [scenario] */
     const char *name;
@@ -65,6 +70,8 @@ typedef struct {
     int64_t bpf_ct_tcp_max;
     int64_t bpf_ct_any_max;
     int64_t bpf_policy_map_max;
+    cn_sync_mode sync_mode;
+    double min_sync_period_s; /* kube-proxy --iptables-min-sync-period */
 
     /* [workload] */
     cn_load_model model;
@@ -79,6 +86,7 @@ typedef struct {
     int64_t client_nodes; /* 0: all nodes */
     int64_t target_services;
     int64_t external_destinations;
+    double endpoint_churn_per_s; /* endpoint replacements per second, target Services */
 
     /* [plugins] */
     const cn_variant *variants;

@@ -7,6 +7,7 @@
 
 #include "cluster.h"
 #include "conntrack.h"
+#include "ctrlplane.h"
 #include "datapath.h"
 #include "outbound.h"
 #include "policy.h"
@@ -52,6 +53,7 @@ struct conn {
     int64_t remaining;     /* transactions left on this connection */
     double lookup_ns, egress_ns, ingress_ns;
     bool lb_programmed, policy_programmed;
+    bool stale; /* its endpoint is gone but still programmed */
     cn_snat_pool *snat; /* egress: the port pool used */
     conn *next_idle;    /* open loop: idle list link */
 };
@@ -74,7 +76,9 @@ struct txn {
 
 typedef struct {
     uint64_t done[CN_CLASS_COUNT], failed[CN_CLASS_COUNT];
-    uint64_t snat_failures, policy_drops, lb_unprogrammed;
+    uint64_t snat_failures, policy_drops, lb_unprogrammed, stale_failures;
+    uint64_t syncs;
+    double sync_ns; /* total duration of the syncs started */
 } counters;
 
 struct run {
@@ -102,6 +106,14 @@ struct run {
     uint64_t measured_done;
     uint64_t drops_at_warm;
     sim_time_ns stopped_at; /* when stop_after_transactions was reached */
+    /* Control plane: endpoints replaced but not yet reprogrammed. */
+    uint8_t *ep_stale;  /* per endpoint of the target Services */
+    uint32_t n_target_eps;
+    GArray *pending;    /* endpoints changed since the last sync started */
+    GArray *inflight;   /* endpoints the running sync will program */
+    bool sync_scheduled, syncing;
+    sim_time_ns last_sync_start;
+    sim_rng *rng_churn;
     txn *free_txn;
     conn *free_conn;
     GPtrArray *blocks; /* allocations of pooled txns and conns */
@@ -175,6 +187,7 @@ static void pick_service(run *r, conn *cn, uint32_t *selecting)
     cn->target = svc;
     cn->server_node = cl->pod_node[pod];
     *selecting = cl->pod_policies ? cl->pod_policies[pod] : 0;
+    cn->stale = r->ep_stale && r->ep_stale[a + k];
     uint32_t pos = cl->svc_chain_pos[svc];
     cn->lookup_ns = cn_svc_lookup_ns(r->c, r->v->svc, pos, k, r->n_services, n);
     /* eBPF programs Services into the LB map in order until it is full. */
@@ -189,6 +202,7 @@ static void choose_conn(run *r, conn *cn, uint32_t client_node)
     cn->remaining = c->requests_per_connection;
     cn->lookup_ns = cn->egress_ns = cn->ingress_ns = 0;
     cn->lb_programmed = true;
+    cn->stale = false;
     cn->snat = NULL;
     uint32_t selecting = 0;
     switch ((cn_class)cn->cls) {
@@ -268,6 +282,13 @@ static bool admit(run *r, conn *cn)
     sim_time_ns now = sim_now(r->s);
     if (!cn->lb_programmed) {
         r->now.lb_unprogrammed++;
+        return false;
+    }
+    if (cn->stale) {
+        /* Rules still send it to a pod that is gone: the SYN goes
+         * unanswered, and retransmissions follow the same conntrack entry
+         * (or socket) to the same address. */
+        r->now.stale_failures++;
         return false;
     }
     if (!cn->policy_programmed) {
@@ -499,6 +520,71 @@ static void arrival(sim *s, void *ctx)
     issue(r, t);
 }
 
+/* ---- control plane: endpoint churn and rule syncs ---- */
+
+static void sync_start(sim *s, void *ctx);
+
+/* Ask for a sync: kube-proxy runs at most one per min-sync period and
+ * batches the changes that arrive meanwhile; Cilium applies each change. */
+static void request_sync(run *r)
+{
+    if (r->sync_scheduled || r->syncing || r->pending->len == 0)
+        return;
+    sim_time_ns at = sim_now(r->s);
+    if (!r->v->ebpf_dataplane && r->c->min_sync_period_s > 0 && r->now.syncs > 0) {
+        sim_time_ns next =
+            r->last_sync_start + (sim_time_ns)llround(r->c->min_sync_period_s * SIM_NS_PER_S);
+        if (next > at)
+            at = next;
+    }
+    r->sync_scheduled = true;
+    sim_schedule_at(r->s, at, sync_start, r);
+}
+
+static void sync_end(sim *s, void *ctx)
+{
+    (void)s;
+    run *r = ctx;
+    for (guint i = 0; i < r->inflight->len; i++)
+        r->ep_stale[g_array_index(r->inflight, uint32_t, i)] = 0;
+    g_array_set_size(r->inflight, 0);
+    r->syncing = false;
+    request_sync(r);
+}
+
+static void sync_start(sim *s, void *ctx)
+{
+    run *r = ctx;
+    r->sync_scheduled = false;
+    r->syncing = true;
+    r->last_sync_start = sim_now(s);
+    GArray *t = r->inflight;
+    r->inflight = r->pending;
+    r->pending = t;
+    double d = cn_sync_duration_ns(r->c, r->v, r->n_services, r->inflight->len);
+    r->now.syncs++;
+    r->now.sync_ns += d;
+    /* The sync occupies one vCPU on every node while it runs. */
+    for (uint32_t i = 0; i < r->n_nodes; i++)
+        sim_resource_request(r->nodes[i].cpu, (sim_time_ns)llround(d), NULL, NULL);
+    sim_schedule(s, (sim_time_ns)llround(d), sync_end, r);
+}
+
+static void churn(sim *s, void *ctx)
+{
+    run *r = ctx;
+    sim_schedule(s,
+                 (sim_time_ns)llround(
+                     sim_rng_exponential(r->rng_churn, 1e9 / r->c->endpoint_churn_per_s)),
+                 churn, r);
+    uint32_t ep = (uint32_t)sim_rng_uniform_int(r->rng_churn, r->n_target_eps);
+    if (!r->ep_stale[ep]) {
+        r->ep_stale[ep] = 1;
+        g_array_append_val(r->pending, ep);
+    }
+    request_sync(r);
+}
+
 /* ---- the run ---- */
 
 static void warm_done(sim *s, void *ctx)
@@ -602,6 +688,18 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication,
     r->class_pick = sim_rng_discrete_new(CN_CLASS_COUNT, c->traffic_weight);
     for (int k = 0; k < CN_CLASS_COUNT; k++)
         r->lat[k] = sim_hist_new();
+    r->pending = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    r->inflight = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    if (c->endpoint_churn_per_s > 0 && uses_services(c)) {
+        r->n_target_eps = r->cl->svc_ep_start[c->target_services];
+        r->ep_stale = g_new0(uint8_t, r->n_target_eps ? r->n_target_eps : 1);
+        r->rng_churn = sim_rng_new(c->seed, replication, sim_rng_stream_id("churn"));
+        if (r->n_target_eps)
+            sim_schedule(r->s,
+                         (sim_time_ns)llround(
+                             sim_rng_exponential(r->rng_churn, 1e9 / c->endpoint_churn_per_s)),
+                         churn, r);
+    }
 
     r->warm_end = (sim_time_ns)llround(c->warmup_s * SIM_NS_PER_S);
     r->end = r->warm_end + (sim_time_ns)llround(c->duration_s * SIM_NS_PER_S);
@@ -670,6 +768,11 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication,
         out->snat_failures = r->now.snat_failures - r->at_warm.snat_failures;
         out->policy_drops = r->now.policy_drops - r->at_warm.policy_drops;
         out->lb_unprogrammed = r->now.lb_unprogrammed - r->at_warm.lb_unprogrammed;
+        out->stale_failures = r->now.stale_failures - r->at_warm.stale_failures;
+        out->rule_syncs = r->now.syncs - r->at_warm.syncs;
+        out->sync_ms_mean = out->rule_syncs
+                                ? (r->now.sync_ns - r->at_warm.sync_ns) / 1e6 / (double)out->rule_syncs
+                                : 0;
         out->events = sim_executed(r->s);
     }
 
@@ -687,6 +790,11 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication,
     sim_rng_free(r->rng_target);
     sim_rng_free(r->rng_arrival);
     sim_rng_free(r->rng_start);
+    if (r->rng_churn)
+        sim_rng_free(r->rng_churn);
+    g_free(r->ep_stale);
+    g_array_unref(r->pending);
+    g_array_unref(r->inflight);
     g_hash_table_unref(r->snat);
     g_hash_table_unref(r->idle);
     g_ptr_array_unref(r->blocks);

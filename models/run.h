@@ -33,6 +33,9 @@ typedef struct {
     uint64_t snat_failures;   /* connections refused for lack of SNAT ports */
     uint64_t policy_drops;    /* flows dropped because policy was not programmed */
     uint64_t lb_unprogrammed; /* connections to Services past the LB map */
+    uint64_t stale_failures;  /* connection attempts sent to removed, still-programmed endpoints */
+    uint64_t rule_syncs;      /* service-rule syncs started (per node, all nodes alike) */
+    double sync_ms_mean;      /* mean duration of those syncs */
     uint64_t events;          /* simulator events executed */
 } cn_run_result;
 

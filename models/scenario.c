@@ -53,6 +53,7 @@ typedef struct {
 
 static const char *const model_words[] = {"closed", "open", NULL};
 static const char *const podsubnet_words[] = {"dynamic", "static-block", NULL};
+static const char *const sync_words[] = {"partial", "full", NULL};
 
 /* cnisim's own input limits keep absurd inputs from exhausting memory; they
  * sit well above what AKS documents (5,000 nodes per cluster). */
@@ -124,6 +125,11 @@ static const key_spec keys[] = {
     {"cluster", "bpf_policy_map_max", K_INT, OFF(bpf_policy_map_max), 1, 1e8, false, NULL, NULL,
      "Cilium policy map entries per endpoint"},
 
+    {"cluster", "sync_mode", K_ENUM, OFF(sync_mode), 0, 0, false, sync_words, NULL,
+     "kube-proxy iptables rule sync: partial (changed chains) or full (whole table)"},
+    {"cluster", "min_sync_period_s", K_DBL, OFF(min_sync_period_s), 0, 3600, false, NULL, NULL,
+     "kube-proxy --iptables-min-sync-period: changes wait for the next sync"},
+
     {"workload", "model", K_ENUM, OFF(model), 0, 0, false, model_words, NULL,
      "closed (concurrency clients) or open (Poisson arrivals at rate_rps)"},
     {"workload", "concurrency", K_INT, OFF(concurrency), 1, 1000000, false, NULL, NULL,
@@ -146,6 +152,8 @@ static const key_spec keys[] = {
      "nodes hosting clients (0: all)"},
     {"workload", "target_services", K_INT, OFF(target_services), 1, 1000000, false, NULL, NULL,
      "Services that receive traffic"},
+    {"workload", "endpoint_churn_per_s", K_DBL, OFF(endpoint_churn_per_s), 0, 1e6, false, NULL,
+     NULL, "endpoints of the target Services replaced per second (rollouts, restarts)"},
     {"workload", "external_destinations", K_INT, OFF(external_destinations), 1, 1000000, false,
      NULL, NULL, "distinct external IP:port destinations"},
 
@@ -186,6 +194,8 @@ void cn_config_defaults(cn_config *c)
     c->bpf_ct_tcp_max = 524288;
     c->bpf_ct_any_max = 262144;
     c->bpf_policy_map_max = 16384;
+    c->sync_mode = CN_SYNC_PARTIAL;
+    c->min_sync_period_s = 1.0; /* kube-proxy default (kube-proxy reference) */
     c->model = CN_LOAD_CLOSED;
     c->concurrency = 16;
     c->traffic_weight[CN_CLASS_SERVICE] = 1.0;
@@ -1036,7 +1046,7 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
                     "%s: [%s] %s: the sweeps make %s%" G_GSIZE_FORMAT
                     " points; at most 100000 are allowed",
                     display_name, cn_scenario_axis_group(sc, 0), cn_scenario_axis_key(sc, 0),
-                    na < sc->axes->len ? "more than " : "", np);
+                    na < sc->axes->len ? "at least " : "", np);
         return NULL;
     }
     for (gsize p = 0; p < np; p++)

@@ -646,6 +646,19 @@ static void test_missing_file(void **state)
     g_error_free(err);
 }
 
+/* 64 swept keys of 2 values make 2^64 points: the count must not wrap to 0
+ * (which once loaded a scenario with no points at all). */
+static void test_points_product_overflow(void **state)
+{
+    GString *t = g_string_new("[plugins]\ncompare = azure-cni\n[costs]\n");
+    for (int i = 0; i < 64; i++)
+        g_string_append_printf(t, "%s = 1, 2\n", cn_cal_table[i].name);
+    expect_error(t->str, NULL, "t.ini: [costs] " /* the first axis */);
+    expect_error(t->str, NULL,
+                 ": the sweeps make at least 131072 points; at most 100000 are allowed");
+    g_string_free(t, TRUE);
+}
+
 /* The error codes say which kind of mistake it was. */
 static void test_error_codes(void **state)
 {
@@ -680,7 +693,8 @@ int main(void)
         cmocka_unit_test(test_sweep_two_keys),  cmocka_unit_test(test_sweep_words_and_costs),
         cmocka_unit_test(test_set_overrides),   cmocka_unit_test(test_set_creates_sweep),
         cmocka_unit_test(test_set_bad_forms),   cmocka_unit_test(test_nul_byte),
-        cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_error_codes),
+        cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_points_product_overflow),
+        cmocka_unit_test(test_error_codes),
     };
     /* One test per malformed input, named after it. */
     size_t n_fixed = G_N_ELEMENTS(fixed), n_bad = G_N_ELEMENTS(bad_cases);
