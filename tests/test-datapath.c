@@ -341,6 +341,60 @@ static void test_endpoint_churn(void **state)
     done(&ebpf);
 }
 
+/* Every supported preset x policy engine x service mode runs every traffic
+ * class, and each class completes transactions with plausible latency. */
+static void test_every_variant_runs_every_class(void **state)
+{
+    (void)state;
+    static const char mix[] =
+        "[scenario]\nname = all\nseed = 4\nduration_s = 0.02\nwarmup_s = 0.002\n"
+        "[cluster]\nnodes = 3\nmax_pods_per_node = 100\nservices = 50\n"
+        "network_policies = 5\n"
+        "[workload]\nconcurrency = 20\nrequests_per_connection = 2\ntarget_services = 5\n"
+        "traffic = pod-to-pod-same-node, pod-to-pod-cross-node, pod-to-service, "
+        "pod-to-external, external-to-service\n"
+        "[plugins]\ncompare = kubenet\n";
+    int ran = 0;
+    for (int p = 0; p < CN_PRESET_COUNT; p++)
+        for (int pol = 0; pol < CN_POLICY_COUNT; pol++)
+            for (int m = 0; m < CN_SVC_COUNT; m++) {
+                char name[96], *why = NULL;
+                g_snprintf(name, sizeof name, "%s+%s/%s", cn_preset_name((cn_preset)p),
+                           cn_policy_name((cn_policy)pol), cn_svc_mode_name((cn_svc_mode)m));
+                cn_variant v;
+                if (!cn_variant_parse(name, &v, &why)) {
+                    g_free(why);
+                    continue;
+                }
+                char set[128];
+                g_snprintf(set, sizeof set, "plugins.compare=%s", name);
+                const char *sets[] = {set, NULL};
+                cn_scenario *sc = load(mix, sets);
+                cn_config c;
+                cn_scenario_config(sc, 0, &c);
+                cn_run_result r;
+                GError *err = NULL;
+                if (!cn_run(&c, &c.variants[0], 0, &r, &err))
+                    fail_msg("%s: %s", name, err->message);
+                for (int k = 0; k < CN_CLASS_COUNT; k++) {
+                    if (r.cls[k].transactions == 0)
+                        fail_msg("%s: no %s transaction", name, cn_class_name((cn_class)k));
+                    double mean_us = sim_hist_mean(r.cls[k].latency) / 1e3;
+                    /* Above a same-node round trip, below a saturated 10 ms. */
+                    if (!(mean_us > 20 && mean_us < 10000))
+                        fail_msg("%s %s: mean latency %g us", name, cn_class_name((cn_class)k),
+                                 mean_us);
+                    assert_int_equal(r.cls[k].failed, 0);
+                }
+                cn_run_result_clear(&r);
+                cn_scenario_free(sc);
+                ran++;
+            }
+    /* 4 kube-proxy presets x {none, npm, calico} x 3 modes, less kubenet+npm and
+     * npm/ipvs, plus 2 Cilium presets x {none, cilium}. */
+    assert_int_equal(ran, 4 * 3 * 3 - 3 - 3 + 4);
+}
+
 static char *slurp(const char *dir, const char *name)
 {
     g_autofree char *p = g_build_filename(dir, name, NULL);
@@ -399,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_lb_map_capacity),
         cmocka_unit_test(test_policy_map_capacity),
         cmocka_unit_test(test_endpoint_churn),
+        cmocka_unit_test(test_every_variant_runs_every_class),
         cmocka_unit_test(test_deterministic_across_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
