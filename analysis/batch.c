@@ -515,6 +515,17 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
     cn_batch_status status = CN_BATCH_OK;
     cn_run_set_stop_flag(&stop_flag);
 
+    /* Configurations that cannot be built are bad input: say so before the
+     * output directory is touched. */
+    for (gsize p = 0; p < b.n_points; p++) {
+        cn_config c;
+        cn_scenario_config(sc, p, &c);
+        for (int v = 0; v < c.n_variants; v++)
+            if (!cn_run_check(&c, &c.variants[v], error)) {
+                status = CN_BATCH_BAD_INPUT;
+                goto out;
+            }
+    }
     if (!prepare_dir(&b, error)) {
         status = CN_BATCH_BAD_INPUT;
         goto out;

@@ -14,6 +14,7 @@
 #include "cnisim-config.h"
 #include "plan.h"
 #include "report.h"
+#include "run.h"
 #include "scenario.h"
 
 #define EXIT_BAD_INPUT 2
@@ -33,10 +34,12 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 130 interrupted.\n";
 
+/* The first Ctrl-C stops cleanly (finished runs are kept); a second one
+ * ends the process at once. */
 static void on_sigint(int sig)
 {
-    (void)sig;
     cn_batch_request_stop();
+    signal(sig, SIG_DFL);
 }
 
 static int fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
@@ -121,7 +124,15 @@ static int cmd_validate(int argc, char **argv)
         return fail("validate: expected one scenario file (cnisim validate SCENARIO.ini)");
     int status = 0;
     g_autoptr(cn_scenario) sc = load(argv[1], &o, &status);
-    if (sc) {
+    /* The same build checks a run makes before it writes anything. */
+    for (gsize p = 0; sc && status == 0 && p < cn_scenario_n_points(sc); p++) {
+        cn_config c;
+        cn_scenario_config(sc, p, &c);
+        for (int v = 0; v < c.n_variants && status == 0; v++)
+            if (!cn_run_check(&c, &c.variants[v], &err))
+                status = fail("%s", err->message);
+    }
+    if (sc && status == 0) {
         cn_config c;
         cn_scenario_config(sc, 0, &c);
         printf("%s: ok: scenario %s, %" G_GSIZE_FORMAT " point(s) x %d variant(s) x %" PRId64

@@ -42,8 +42,8 @@ static const char *const flag_help[CN_IPAM_FLAG_COUNT] = {
     "Azure NPM past 250 nodes: not supported (AKS use-network-policies)",
     "Azure NPM past 20,000 pods: not supported (AKS use-network-policies)",
     "(nodes + surge) x SNAT ports per node exceed outbound IPs x 64,000",
-    "during an upgrade the surge nodes move the default SNAT allocation to a smaller tier: "
-    "half the ports are reclaimed and their flows reset (Azure LB outbound connections)",
+    ("during an upgrade the surge nodes move the default SNAT allocation to a smaller tier: "
+     "half the ports are reclaimed and their flows reset (Azure LB outbound connections)"),
     "more pods than nodes x max pods per node: the rest stay pending",
     "max pods per node past 250 (AKS IP address planning)",
 };

@@ -624,15 +624,31 @@ static bool uses_services(const cn_config *c)
     return c->traffic_weight[CN_CLASS_SERVICE] > 0 || c->traffic_weight[CN_CLASS_INGRESS] > 0;
 }
 
+/* Services that receive traffic exist even when [cluster] services is
+ * smaller: the cluster has at least target_services of them. */
+static cn_config effective_config(const cn_config *c0)
+{
+    cn_config cc = *c0;
+    if (uses_services(&cc) && cc.services < cc.target_services)
+        cc.services = cc.target_services;
+    return cc;
+}
+
+gboolean cn_run_check(const cn_config *c0, const cn_variant *v, GError **error)
+{
+    cn_config cc = effective_config(c0);
+    cn_cluster *cl = cn_cluster_build(&cc, v, 0, error);
+    if (!cl)
+        return FALSE;
+    cn_cluster_free(cl);
+    return TRUE;
+}
+
 gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication,
                 cn_run_result *out, GError **error)
 {
     memset(out, 0, sizeof *out);
-    /* Services that receive traffic exist even when [cluster] services is
-     * smaller: the cluster has at least target_services of them. */
-    cn_config cc = *c0;
-    if (uses_services(&cc) && cc.services < cc.target_services)
-        cc.services = cc.target_services;
+    cn_config cc = effective_config(c0);
     const cn_config *c = &cc;
 
     run R = {0};

@@ -45,6 +45,11 @@ gboolean cn_run(const cn_config *c, const cn_variant *v, uint32_t replication,
                 cn_run_result *out, GError **error);
 void cn_run_result_clear(cn_run_result *r);
 
+/* Check, without simulating, that a run of this configuration and variant
+ * can be built (pods fit the nodes and the variant's ranges): the same
+ * error cn_run() would give, found before anything is written. */
+gboolean cn_run_check(const cn_config *c, const cn_variant *v, GError **error);
+
 /* A flag polled during runs: when it becomes non-zero, cn_run() returns
  * FALSE with CN_RUN_ERROR_CANCELLED (Ctrl-C in the command). */
 void cn_run_set_stop_flag(const volatile gint *flag);

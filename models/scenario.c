@@ -438,9 +438,11 @@ static bool apply_cost(int idx, const char *v, cn_config *c, const ctx *cx, cons
                        GError **error)
 {
     double x;
-    if (!parse_dbl(v, &x) || x < 0) {
+    /* No calibration entry is meaningful past 1e12 (16 minutes in ns, a
+     * terabyte): the bound keeps conversions to integer time exact. */
+    if (!parse_dbl(v, &x) || x < 0 || x > 1e12) {
         set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
-                "expected a number of %s, zero or more, got '%s'", cn_cal_table[idx].unit, v);
+                "expected a number of %s from 0 to 1e12, got '%s'", cn_cal_table[idx].unit, v);
         return false;
     }
     c->cost[idx] = x;

@@ -610,7 +610,7 @@ static const bad_case bad_cases[] = {
      "t.ini: [costs] no_such_cost: unknown calibration entry (see 'cnisim help costs' for the "
      "names)"},
     {"negative-cost", "[costs]\niptables_rule_ns = -1\n" PLUGINS,
-     "t.ini: [costs] iptables_rule_ns: expected a number of ns, zero or more, got '-1'"},
+     "t.ini: [costs] iptables_rule_ns: expected a number of ns from 0 to 1e12, got '-1'"},
     {"control-character", "[scenario]\nname = a\033[2Jb\n" PLUGINS,
      "t.ini: [scenario] name: expected text without control characters, got 'a?[2Jb'"},
     {"syntax-error", "[scenario]\nthis line is not a key\n" PLUGINS,
