@@ -45,6 +45,34 @@ static const char *const metric_names[M_COUNT] = {
     "stale_failures", "rule_syncs",      "sync_ms_mean",
 };
 
+/* Counts are written as exact integers; the rest as %.6g. */
+static gboolean is_count(int i)
+{
+    switch (i) {
+    case M_TRANSACTIONS:
+    case M_FAILED:
+    case M_CT_PEAK:
+    case M_DROPS_CT:
+    case M_SNAT_FAIL:
+    case M_POLICY_DROPS:
+    case M_CT_EVICT:
+    case M_LB_UNPROG:
+    case M_STALE_FAIL:
+    case M_SYNCS:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+static void write_metric(FILE *out, int i, double v)
+{
+    if (is_count(i))
+        fprintf(out, "%.0f", v);
+    else
+        cn_csv_double(out, v);
+}
+
 typedef struct {
     gboolean done;
     uint64_t seed;
@@ -130,7 +158,7 @@ static void fill_result(job_result *jr, const cn_run_result *r, const cn_config 
         m[M_SYNCS] = (double)r->rule_syncs;
         m[M_SYNC_MS] = r->sync_ms_mean;
         for (int i = 0; i < M_COUNT; i++)
-            m[i] = rounded(m[i]);
+            m[i] = is_count(i) ? m[i] : rounded(m[i]);
     }
     (void)c;
 }
@@ -149,7 +177,7 @@ static gboolean write_part(const batch *b, gsize j, GError **error)
         fputs(cn_class_name((cn_class)k), out);
         for (int i = 0; i < M_COUNT; i++) {
             fputc(',', out);
-            cn_csv_double(out, jr->m[k][i]);
+            write_metric(out, i, jr->m[k][i]);
         }
         fputc('\n', out);
     }
@@ -287,7 +315,7 @@ static gboolean write_runs_csv(const batch *b, const char *path, GError **error)
                     b->res[j].seed);
             for (int i = 0; i < M_COUNT; i++) {
                 fputc(',', out);
-                cn_csv_double(out, b->res[j].m[k][i]);
+                write_metric(out, i, b->res[j].m[k][i]);
             }
             fputc('\n', out);
         }
@@ -335,6 +363,7 @@ static gboolean write_summary_csv(const batch *b, const char *path, GError **err
                  * utilisations are means of the replications' values, with a
                  * Student-t 95% interval; conntrack_peak is the largest. */
                 double col[M_COUNT + 2];
+                gboolean integral[M_COUNT + 2] = {FALSE};
                 int nc = 0;
                 for (int i = 0; i < M_COUNT; i++) {
                     double mean, sum = 0, mx = 0;
@@ -354,9 +383,11 @@ static gboolean write_summary_csv(const batch *b, const char *path, GError **err
                     case M_LB_UNPROG:
                     case M_STALE_FAIL:
                     case M_SYNCS:
+                        integral[nc] = TRUE;
                         col[nc++] = sum;
                         break;
                     case M_CT_PEAK:
+                        integral[nc] = TRUE;
                         col[nc++] = mx;
                         break;
                     case M_THROUGHPUT:
@@ -370,7 +401,10 @@ static gboolean write_summary_csv(const batch *b, const char *path, GError **err
                 }
                 for (int i = 0; i < nc; i++) {
                     fputc(',', out);
-                    cn_csv_double(out, col[i]);
+                    if (integral[i])
+                        fprintf(out, "%.0f", col[i]);
+                    else
+                        cn_csv_double(out, col[i]);
                 }
                 fputc('\n', out);
             }
