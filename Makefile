@@ -2,11 +2,12 @@
 # configures and builds with meson, and runs the quickstart or the tests.
 #   make quickstart   set up, build, run scenarios/quickstart.ini, write CSV and plots
 #   make test         set up, build, run every test (also under ASan/UBSan and valgrind)
+#   make golden-update  rewrite the pinned golden outputs after a deliberate model change
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PKGS = meson ninja-build pkg-config gcc libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox valgrind
 
-.PHONY: deps build quickstart test test-asan test-valgrind clean
+.PHONY: deps build quickstart test test-asan test-valgrind golden-update clean
 
 deps:
 	@missing=""; for p in $(PKGS); do \
@@ -42,6 +43,11 @@ test-asan: deps
 # A small scenario under valgrind memcheck: no errors, no definitely-lost bytes.
 test-valgrind: build
 	tests/valgrind.sh $(BUILD)/app/cnisim
+
+# Rewrite the pinned golden outputs (tests/golden/NAME/*.csv) after a
+# deliberate model change; say why and which numbers moved in the commit.
+golden-update: build
+	tests/golden/check.sh $(BUILD)/app/cnisim --update
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -458,6 +458,13 @@ char *cn_batch_default_dir(const cn_scenario *sc)
     return g_build_filename("out", name, NULL);
 }
 
+static gboolean in_shard(const batch *b, gsize j)
+{
+    if (b->opt->shard_count <= 0)
+        return TRUE;
+    return (int)(j % (gsize)b->opt->shard_count) == b->opt->shard_index - 1;
+}
+
 /* A directory that holds another scenario's output is not reused without
  * --force.  The owner is recorded in .parts/scenario at the start of a run. */
 static gboolean prepare_dir(batch *b, GError **error)
@@ -467,7 +474,13 @@ static gboolean prepare_dir(batch *b, GError **error)
     cn_scenario_config(b->sc, 0, &c);
     g_autofree char *owner_path = g_build_filename(b->parts_dir, "scenario", NULL);
     g_autofree char *meta_path = g_build_filename(dir, "meta.ini", NULL);
-    g_autofree char *owner = g_strdup_printf("%s\n%s\n", c.name, cn_scenario_digest(b->sc));
+    /* The runs in .parts belong to the scenario file and its --set values:
+     * a resume with other values must not reuse them. */
+    GString *own = g_string_new(NULL);
+    g_string_printf(own, "%s\n%s\n", c.name, cn_scenario_digest(b->sc));
+    for (const char *const *s = b->opt->sets; s && *s; s++)
+        g_string_append_printf(own, "set %s\n", *s);
+    g_autofree char *owner = g_string_free(own, FALSE);
     g_autofree char *had = NULL;
     if (!g_file_get_contents(owner_path, &had, NULL, NULL)) {
         g_autoptr(GKeyFile) meta = g_key_file_new();
@@ -482,9 +495,10 @@ static gboolean prepare_dir(batch *b, GError **error)
                              had[strlen(c.name)] == '\n';
         if (b->opt->resume) {
             g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
-                        "%s: cannot resume: the directory holds runs of %s",
-                        dir, same_name ? "a different version of this scenario file"
-                                       : "another scenario");
+                        "%s: cannot resume: the directory holds runs of %s", dir,
+                        same_name ? "a different version of this scenario file or "
+                                    "other --set values"
+                                  : "another scenario");
             return FALSE;
         }
         if (!same_name && !b->opt->force) {
@@ -501,8 +515,24 @@ static gboolean prepare_dir(batch *b, GError **error)
                     "%s: cannot create the output directory: %s", dir, g_strerror(e));
         return FALSE;
     }
-    if (!b->opt->resume || !had || strcmp(had, owner) != 0) {
-        /* A fresh start: forget runs left by an earlier batch. */
+    gboolean same_owner = had && strcmp(had, owner) == 0;
+    if (b->opt->shard_count > 0 && same_owner && !b->opt->resume) {
+        /* A fresh start of one shard: forget only this shard's runs, the
+         * other shards may share the directory. */
+        for (gsize j = 0; j < b->n_jobs; j++)
+            if (in_shard(b, j)) {
+                g_autofree char *pp = part_path(b, j);
+                unlink(pp);
+            }
+    } else if (!b->opt->resume || !same_owner) {
+        /* A fresh start: forget runs left by an earlier batch, and the
+         * outputs of another scenario or version (replaced with --force): an
+         * interrupted run must not leave them looking like its own. */
+        static const char *const outputs[] = {"summary.csv", "runs.csv", "ipam.csv", "meta.ini"};
+        for (gsize i = 0; had && !same_owner && i < G_N_ELEMENTS(outputs); i++) {
+            g_autofree char *op = g_build_filename(dir, outputs[i], NULL);
+            unlink(op);
+        }
         g_autoptr(GDir) d = g_dir_open(b->parts_dir, 0, NULL);
         const char *name;
         while (d && (name = g_dir_read_name(d)))
@@ -512,13 +542,6 @@ static gboolean prepare_dir(batch *b, GError **error)
             }
     }
     return g_file_set_contents(owner_path, owner, -1, error);
-}
-
-static gboolean in_shard(const batch *b, gsize j)
-{
-    if (b->opt->shard_count <= 0)
-        return TRUE;
-    return (int)(j % (gsize)b->opt->shard_count) == b->opt->shard_index - 1;
 }
 
 static gboolean finalize(batch *b, GError **error)

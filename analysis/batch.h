@@ -19,6 +19,9 @@ typedef struct {
     gboolean force;          /* allow reusing a directory of another scenario */
     gboolean quiet;          /* no progress bar */
     const char *command_line; /* recorded in meta.ini */
+    /* --set overrides, NULL-terminated (may be NULL): with the scenario file
+     * they decide whether finished runs can be resumed */
+    const char *const *sets;
 } cn_batch_options;
 
 typedef enum {

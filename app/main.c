@@ -221,6 +221,7 @@ static int cmd_run(int argc, char **argv, const char *command_line)
     bo.force = o.force;
     bo.quiet = o.quiet;
     bo.command_line = command_line;
+    bo.sets = (const char *const *)o.sets;
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
     switch (cn_batch_run(sc, &bo, &err)) {

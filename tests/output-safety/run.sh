@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Output safety of `cnisim run` (issue 5, part 6):
+#   a. outputs are written to temporary files and renamed: none is left
+#      behind, and a run stopped by SIGINT leaves no summary.csv, keeps its
+#      finished runs, and --resume finishes with the bytes of a fresh run;
+#   b. a directory holding another scenario's output is not touched without
+#      --force, and is replaced with it;
+#   c. a scenario's name cannot make cnisim write outside out/;
+#   d. -j 1 and -j 2 write the same bytes;
+#   e. --shard 1/2 and 2/2 into one directory, then --resume, give the
+#      bytes of a single run;
+#   f. --resume with other --set values does not reuse the finished runs.
+#
+#   tests/output-safety/run.sh CNISIM
+set -u
+[ $# -eq 1 ] || { echo "usage: $0 CNISIM" >&2; exit 2; }
+cnisim=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+[ -x "$cnisim" ] || { echo "$0: $1: not an executable" >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cnisim-output-safety.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+small=$here/small.ini
+other=$here/other.ini
+long=$here/long.ini
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() {
+    failed=$((failed + 1))
+    echo "FAIL $1"
+    [ -s "$tmp/err" ] && sed 's/^/    stderr: /' "$tmp/err"
+    return 0
+}
+
+# Run cnisim, stderr to $tmp/err; sets $rc.
+cn() {
+    "$cnisim" "$@" 2>"$tmp/err" >/dev/null
+    rc=$?
+}
+
+# Every file under a directory with its checksum, for before/after checks.
+snapshot() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 cksum); }
+
+same_outputs() { # DIR1 DIR2 FILE...: byte-identical, else names the first difference
+    local a=$1 b=$2 f
+    shift 2
+    for f in "$@"; do
+        if ! cmp -s "$a/$f" "$b/$f"; then
+            echo "    $f differs: $(cmp "$a/$f" "$b/$f" 2>&1 | head -n 1)"
+            return 1
+        fi
+    done
+}
+
+count_parts() { find "$1/.parts" -name 'p*.csv' 2>/dev/null | wc -l; }
+
+# ---- a. temporary files and SIGINT ----
+
+cn run "$small" -o "$tmp/a1" -j 2 --quiet
+left=$(find "$tmp/a1" -name '*.tmp.*' | wc -l)
+if [ $rc -eq 0 ] && [ "$left" -eq 0 ] && [ -s "$tmp/a1/summary.csv" ] &&
+    [ -s "$tmp/a1/runs.csv" ] && [ -s "$tmp/a1/ipam.csv" ] && [ -s "$tmp/a1/meta.ini" ]; then
+    ok "a: a finished run leaves its four outputs and no *.tmp.* file"
+else
+    bad "a: finished run: exit $rc, $left *.tmp.* files left: $(find "$tmp/a1" -name '*.tmp.*')"
+fi
+
+# The reference: the long batch, uninterrupted.
+start=$(date +%s)
+cn run "$long" -o "$tmp/a-ref" -j 2 --quiet
+total=$(count_parts "$tmp/a-ref")
+[ $rc -eq 0 ] || bad "a: reference run of long.ini: exit $rc"
+echo "     (long.ini: $total runs in about $(($(date +%s) - start)) s)"
+
+# The directory first holds another scenario's output: replaced with
+# --force, and an interrupted run must not leave that summary.csv either.
+cn run "$other" -o "$tmp/a2" -j 1 --quiet
+"$cnisim" run "$long" -o "$tmp/a2" -j 2 --quiet --force 2>"$tmp/err" >/dev/null &
+pid=$!
+# Interrupt once a few runs are finished; meanwhile (once the directory is
+# taken over) no summary.csv may be there.  Polled, not a fixed sleep, so it
+# holds under ASan or valgrind too.
+early=""
+for _ in $(seq 1 2400); do
+    # .parts/scenario names the new owner once the directory is prepared.
+    if grep -qs '^safety-long$' "$tmp/a2/.parts/scenario"; then
+        [ -e "$tmp/a2/summary.csv" ] && early="summary.csv existed while the batch ran; "
+        [ "$(count_parts "$tmp/a2")" -ge 3 ] && break
+    fi
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+done
+kill -INT $pid 2>/dev/null
+# It must stop soon after the signal (finished runs written, workers joined).
+for _ in $(seq 1 1200); do
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+done
+hung=""
+if kill -0 $pid 2>/dev/null; then
+    hung="still running 60 s after SIGINT (killed); "
+    kill -KILL $pid 2>/dev/null
+fi
+wait $pid
+rc=$?
+kept=$(count_parts "$tmp/a2")
+left=$(find "$tmp/a2" -name '*.tmp.*' | wc -l)
+why="$hung$early"
+[ $rc -eq 130 ] || why="${why}exit $rc, want 130; "
+for f in summary.csv runs.csv meta.ini; do
+    [ ! -e "$tmp/a2/$f" ] || why="${why}$f present; "
+done
+[ "$left" -eq 0 ] || why="${why}$left *.tmp.* files left; "
+[ "$kept" -ge 1 ] && [ "$kept" -lt "$total" ] || why="${why}$kept of $total runs kept; "
+grep -q -- "--resume" "$tmp/err" || why="${why}no hint to use --resume; "
+if [ -z "$why" ]; then
+    ok "a: SIGINT: exit 130, no summary.csv, $kept of $total runs kept in .parts, no *.tmp.*"
+else
+    bad "a: SIGINT: $why"
+fi
+cn run "$long" -o "$tmp/a2" -j 2 --quiet --resume
+if [ $rc -eq 0 ] && same_outputs "$tmp/a-ref" "$tmp/a2" summary.csv runs.csv ipam.csv; then
+    ok "a: --resume finishes it with the bytes of an uninterrupted run"
+else
+    bad "a: --resume after SIGINT: exit $rc, or outputs differ from the uninterrupted run"
+fi
+
+# ---- b. another scenario's directory ----
+
+cn run "$small" -o "$tmp/b" -j 2 --quiet
+before=$(snapshot "$tmp/b")
+cn run "$other" -o "$tmp/b" -j 1 --quiet
+if [ $rc -eq 2 ] && grep -q "another scenario" "$tmp/err" && grep -q -- "--force" "$tmp/err" &&
+    [ "$(snapshot "$tmp/b")" = "$before" ]; then
+    ok "b: another scenario's directory: exit 2, says so, names --force, files untouched"
+else
+    bad "b: another scenario without --force: exit $rc (want 2), or files changed"
+fi
+cn run "$other" -o "$tmp/b" -j 1 --quiet --resume
+if [ $rc -eq 2 ] && [ "$(snapshot "$tmp/b")" = "$before" ]; then
+    ok "b: --resume in another scenario's directory: exit 2, files untouched"
+else
+    bad "b: --resume in another scenario's directory: exit $rc (want 2), or files changed"
+fi
+cn run "$other" -o "$tmp/b" -j 1 --quiet --force
+rows=$(tail -n +2 "$tmp/b/summary.csv" | cut -d, -f1 | sort -u | tr '\n' ' ')
+if [ $rc -eq 0 ] && [ "$rows" = "safety-other " ] && grep -q "^name=safety-other" "$tmp/b/meta.ini" &&
+    [ "$(count_parts "$tmp/b")" -eq 1 ]; then
+    ok "b: --force replaces it (summary, meta.ini and .parts all of the new scenario)"
+else
+    bad "b: --force: exit $rc, summary scenarios '$rows', $(count_parts "$tmp/b") part files (want 1)"
+fi
+cn run "$other" -o "$tmp/b" -j 1 --quiet
+if [ $rc -eq 0 ]; then
+    ok "b: the same scenario may rerun in its own directory without --force"
+else
+    bad "b: rerun of the same scenario: exit $rc"
+fi
+
+# ---- c. no writing outside out/ ----
+
+mkdir -p "$tmp/c/w/x/y"
+sed 's|^name = .*|name = ../../evil|' "$other" >"$tmp/c/evil.ini"
+etc_x_before=$([ -e /etc/x ] && echo yes || echo no)
+touch "$tmp/c/marker"
+sleep 0.01
+cbad=""
+(cd "$tmp/c/w/x/y" && "$cnisim" run "$tmp/c/evil.ini" -j 1 --quiet) 2>"$tmp/err" >/dev/null ||
+    cbad="$cbad name=../../evil exited $?;"
+for n in /etc/x .. . a/../../b '~root/x' '.hidden'; do
+    (cd "$tmp/c/w/x/y" && "$cnisim" run "$other" -j 1 --quiet --set "scenario.name=$n") \
+        2>"$tmp/err" >/dev/null || cbad="$cbad name=$n exited $?;"
+done
+outside=$(cd "$tmp/c" && find . -newer marker ! -path './w/x/y/out/*' ! -path ./w/x/y/out \
+    ! -path ./w/x/y ! -path ./w/x ! -path ./w ! -path . | head -n 5)
+dirs=$(cd "$tmp/c/w/x/y/out" && find . -mindepth 1 -maxdepth 1 | sort | tr '\n' ' ')
+if [ -z "$cbad" ] && [ -z "$outside" ] && [ ! -e "$tmp/c/w/evil" ] &&
+    { [ "$etc_x_before" = yes ] || [ ! -e /etc/x ]; } &&
+    [ "$dirs" = "./_ ./_. ./_._.._evil ./_etc_x ./_hidden ./_root_x ./a_.._.._b " ]; then
+    ok "c: names ../../evil, /etc/x, .., ., a/../../b, ~root/x, .hidden write only under out/"
+else
+    bad "c: ${cbad} written outside out/: '${outside}'; out/ holds: $dirs"
+fi
+
+# ---- d. thread count does not change the bytes ----
+
+cn run "$small" -o "$tmp/d1" -j 1 --quiet
+rc1=$rc
+cn run "$small" -o "$tmp/d2" -j 2 --quiet
+if [ $rc1 -eq 0 ] && [ $rc -eq 0 ] &&
+    same_outputs "$tmp/d1" "$tmp/d2" summary.csv runs.csv ipam.csv; then
+    ok "d: -j 1 and -j 2: summary.csv, runs.csv, ipam.csv byte-identical"
+else
+    bad "d: -j 1 (exit $rc1) and -j 2 (exit $rc) differ"
+fi
+
+# ---- e. shards into one directory, then --resume ----
+
+cn run "$small" -o "$tmp/e" -j 2 --quiet --shard 1/2
+rc1=$rc
+n1=$(count_parts "$tmp/e")
+[ ! -e "$tmp/e/summary.csv" ] || bad "e: a shard wrote summary.csv"
+cn run "$small" -o "$tmp/e" -j 2 --quiet --shard 2/2
+rc2=$rc
+n2=$(count_parts "$tmp/e")
+njobs=$(count_parts "$tmp/d1")
+if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ "$n2" -eq "$njobs" ] && [ "$n1" -lt "$njobs" ]; then
+    ok "e: shard 2/2 keeps shard 1/2's runs ($n1 then $n2 of $njobs part files)"
+else
+    bad "e: shards: exit $rc1 and $rc2, $n1 then $n2 part files (want all $njobs after both)"
+fi
+touch "$tmp/e/.parts/marker"
+sleep 0.01
+cn run "$small" -o "$tmp/e" -j 2 --quiet --resume
+rerun=$(find "$tmp/e/.parts" -name 'p*.csv' -newer "$tmp/e/.parts/marker" | wc -l)
+if [ $rc -eq 0 ] && [ "$rerun" -eq 0 ] &&
+    same_outputs "$tmp/d1" "$tmp/e" summary.csv runs.csv ipam.csv; then
+    ok "e: --resume after both shards runs nothing and writes the bytes of a single run"
+else
+    bad "e: --resume after shards: exit $rc, $rerun runs redone (want 0), or outputs differ"
+fi
+
+# ---- f. --resume with other --set values ----
+
+cn run "$small" -o "$tmp/f" -j 2 --quiet
+before=$(snapshot "$tmp/f")
+cn run "$small" -o "$tmp/f" -j 2 --quiet --resume --set costs.nf_pkt_ns=3000
+if [ $rc -eq 2 ] && grep -q "cannot resume" "$tmp/err" && [ "$(snapshot "$tmp/f")" = "$before" ]; then
+    ok "f: --resume with another --set value is refused, files untouched"
+else
+    bad "f: --resume with another --set value: exit $rc (want 2), or files changed"
+fi
+cn run "$small" -o "$tmp/f2" -j 2 --quiet --set costs.nf_pkt_ns=3000
+cn run "$small" -o "$tmp/f2" -j 2 --quiet --resume --set costs.nf_pkt_ns=3000
+if [ $rc -eq 0 ] && ! cmp -s "$tmp/f/summary.csv" "$tmp/f2/summary.csv"; then
+    ok "f: --resume with the same --set values works"
+else
+    bad "f: --resume with the same --set values: exit $rc, or the override had no effect"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
