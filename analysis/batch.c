@@ -541,7 +541,36 @@ static gboolean prepare_dir(batch *b, GError **error)
                 unlink(pp);
             }
     }
-    return g_file_set_contents(owner_path, owner, -1, error);
+    /* Keep the scenario itself, so that shards can be merged anywhere. */
+    gsize len;
+    const char *text = cn_scenario_text(b->sc, &len);
+    g_autofree char *copy = g_build_filename(b->parts_dir, "scenario.ini", NULL);
+    g_autofree char *origin = g_build_filename(b->parts_dir, "origin", NULL);
+    return g_file_set_contents(copy, text, (gssize)len, error) &&
+           g_file_set_contents(origin, cn_scenario_path(b->sc), -1, error) &&
+           g_file_set_contents(owner_path, owner, -1, error);
+}
+
+/* Copy the part files of other directories into this batch's. */
+static gboolean gather_parts(batch *b, GError **error)
+{
+    for (const char *const *d = b->opt->merge_from; *d; d++) {
+        g_autofree char *from = g_build_filename(*d, ".parts", NULL);
+        g_autoptr(GDir) dir = g_dir_open(from, 0, NULL);
+        const char *name;
+        while (dir && (name = g_dir_read_name(dir))) {
+            if (name[0] != 'p' || !g_str_has_suffix(name, ".csv"))
+                continue;
+            g_autofree char *src = g_build_filename(from, name, NULL);
+            g_autofree char *dst = g_build_filename(b->parts_dir, name, NULL);
+            g_autofree char *text = NULL;
+            gsize len;
+            if (!g_file_get_contents(src, &text, &len, error) ||
+                !g_file_set_contents(dst, text, (gssize)len, error))
+                return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 static gboolean finalize(batch *b, GError **error)
@@ -587,6 +616,10 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
         status = CN_BATCH_BAD_INPUT;
         goto out;
     }
+    if (opt->merge_from && !gather_parts(&b, error)) {
+        status = CN_BATCH_FAILED;
+        goto out;
+    }
     gsize todo = 0, total = 0, done = 0;
     for (gsize j = 0; j < b.n_jobs; j++) {
         if (!in_shard(&b, j))
@@ -600,6 +633,15 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
             }
         }
         todo++;
+    }
+    if (opt->merge_from && todo > 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                    "%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+                    " runs are in none of the directories merged; run the missing shards "
+                    "(or cnisim run --resume -o %s)",
+                    opt->out_dir, todo, total, opt->out_dir);
+        status = CN_BATCH_FAILED;
+        goto out;
     }
     b.done_q = g_async_queue_new();
     GThreadPool *pool = g_thread_pool_new(worker, &b, opt->threads, TRUE, NULL);
@@ -645,4 +687,66 @@ out:
     g_free(b.parts_dir);
     g_free(b.res);
     return status;
+}
+
+static char *read_parts_file(const char *dir, const char *name, gsize *len, GError **error)
+{
+    g_autofree char *p = g_build_filename(dir, ".parts", name, NULL);
+    char *text = NULL;
+    if (!g_file_get_contents(p, &text, len, NULL)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                    "%s: not a cnisim run directory (no .parts/%s)", dir, name);
+        return NULL;
+    }
+    return text;
+}
+
+cn_batch_status cn_batch_merge(const char *const *dirs, const char *out_dir, gboolean force,
+                               GError **error)
+{
+    gsize len, olen;
+    g_autofree char *owner = read_parts_file(dirs[0], "scenario", &olen, error);
+    g_autofree char *text = owner ? read_parts_file(dirs[0], "scenario.ini", &len, error) : NULL;
+    g_autofree char *origin = text ? read_parts_file(dirs[0], "origin", &olen, error) : NULL;
+    if (!origin)
+        return CN_BATCH_BAD_INPUT;
+    for (int i = 1; dirs[i]; i++) {
+        g_autofree char *o = read_parts_file(dirs[i], "scenario", &olen, error);
+        if (!o)
+            return CN_BATCH_BAD_INPUT;
+        if (strcmp(o, owner) != 0) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s: holds runs of another scenario, file version or --set values "
+                        "than %s; only shards of one run can be merged",
+                        dirs[i], dirs[0]);
+            return CN_BATCH_BAD_INPUT;
+        }
+    }
+    /* The owner record lists the --set values after the name and digest. */
+    g_auto(GStrv) lines = g_strsplit(owner, "\n", -1);
+    GPtrArray *sets = g_ptr_array_new();
+    for (int i = 2; lines[i]; i++)
+        if (g_str_has_prefix(lines[i], "set "))
+            g_ptr_array_add(sets, lines[i] + 4);
+    g_ptr_array_add(sets, NULL);
+    cn_scenario *sc =
+        cn_scenario_load_data(text, len, origin, (const char *const *)sets->pdata, error);
+    if (!sc) {
+        g_ptr_array_free(sets, TRUE);
+        return CN_BATCH_BAD_INPUT;
+    }
+    cn_batch_options opt = {
+        .out_dir = out_dir,
+        .threads = 1,
+        .resume = TRUE,
+        .force = force,
+        .quiet = TRUE,
+        .command_line = "cnisim merge",
+        .sets = (const char *const *)sets->pdata,
+        .merge_from = dirs,
+    };
+    cn_batch_status st = cn_batch_run(sc, &opt, error);
+    cn_scenario_free(sc);
+    g_ptr_array_free(sets, TRUE);
+    return st;
 }

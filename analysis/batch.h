@@ -22,6 +22,7 @@ typedef struct {
     /* --set overrides, NULL-terminated (may be NULL): with the scenario file
      * they decide whether finished runs can be resumed */
     const char *const *sets;
+    const char *const *merge_from; /* merge: directories whose runs to join; compute nothing */
 } cn_batch_options;
 
 typedef enum {
@@ -32,6 +33,13 @@ typedef enum {
 } cn_batch_status;
 
 cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt, GError **error);
+
+/* Join the runs of shard directories (made with --shard I/N of the same
+ * scenario, file and --set values) into out_dir and write the outputs: the
+ * same bytes a single run would have written.  The scenario is the copy
+ * each run keeps in DIR/.parts/. */
+cn_batch_status cn_batch_merge(const char *const *dirs, const char *out_dir, gboolean force,
+                               GError **error);
 
 /* Ask a running batch to stop (from a signal handler: only sets a flag). */
 void cn_batch_request_stop(void);

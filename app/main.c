@@ -27,6 +27,7 @@ static const char usage_text[] =
     "  cnisim run SCENARIO.ini [-o DIR] [-j THREADS] [--set group.key=value ...]\n"
     "             [--shard I/N] [--resume] [--force] [--quiet]\n"
     "  cnisim plan SCENARIO.ini [-o DIR] [--set group.key=value ...]\n"
+    "  cnisim merge DIR... -o DIR [--force]\n"
     "  cnisim report DIR\n"
     "  cnisim validate SCENARIO.ini [--set group.key=value ...]\n"
     "  cnisim help costs|keys\n"
@@ -248,6 +249,36 @@ out:
     return status;
 }
 
+static int cmd_merge(int argc, char **argv)
+{
+    char *out = NULL;
+    gboolean force = FALSE;
+    GOptionEntry entries[] = {
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Output directory", "DIR"},
+        {"force", 0, 0, G_OPTION_ARG_NONE, &force,
+         "Replace a directory holding another scenario's output", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("DIR... -o DIR");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err))
+        return fail("merge: %s", err->message);
+    g_autofree char *out_dir = out;
+    if (argc < 2 || !out_dir)
+        return fail("merge: expected shard directories and -o DIR (cnisim merge DIR... -o DIR)");
+    switch (cn_batch_merge((const char *const *)(argv + 1), out_dir, force, &err)) {
+    case CN_BATCH_OK:
+        printf("wrote %s/summary.csv, runs.csv, ipam.csv, meta.ini\n", out_dir);
+        return 0;
+    case CN_BATCH_BAD_INPUT:
+        return fail("%s", err->message);
+    default:
+        fprintf(stderr, "cnisim: %s\n", err->message);
+        return 1;
+    }
+}
+
 static int cmd_report(int argc, char **argv)
 {
     if (argc != 2 || argv[1][0] == '-')
@@ -308,6 +339,8 @@ int main(int argc, char **argv)
         return cmd_plan(argc - 1, argv + 1);
     if (strcmp(cmd, "validate") == 0)
         return cmd_validate(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0)

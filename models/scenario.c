@@ -223,6 +223,8 @@ typedef struct {
 struct cn_scenario {
     char *path;
     char *digest;
+    char *text; /* the file's bytes */
+    gsize text_len;
     cn_config base;
     GArray *axes;       /* of axis */
     GPtrArray *strings; /* owned strings the configs borrow */
@@ -234,6 +236,12 @@ const char *cn_scenario_path(const cn_scenario *sc)
 {
     return sc->path;
 }
+const char *cn_scenario_text(const cn_scenario *sc, gsize *len)
+{
+    *len = sc->text_len;
+    return sc->text;
+}
+
 const char *cn_scenario_digest(const cn_scenario *sc)
 {
     return sc->digest;
@@ -289,6 +297,7 @@ void cn_scenario_free(cn_scenario *sc)
         return;
     g_free(sc->path);
     g_free(sc->digest);
+    g_free(sc->text);
     g_array_unref(sc->axes);
     g_ptr_array_unref(sc->strings);
     g_free(sc->pools);
@@ -993,6 +1002,8 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
     g_autoptr(cn_scenario) sc = g_new0(cn_scenario, 1);
     sc->path = g_strdup(display_name);
     sc->digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+    sc->text = g_memdup2(data, len);
+    sc->text_len = len;
     sc->axes = g_array_new(FALSE, TRUE, sizeof(axis));
     g_array_set_clear_func(sc->axes, axis_clear);
     sc->strings = g_ptr_array_new_with_free_func(g_free);

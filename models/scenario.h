@@ -35,6 +35,8 @@ void cn_scenario_free(cn_scenario *sc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(cn_scenario, cn_scenario_free)
 
 const char *cn_scenario_path(const cn_scenario *sc);
+/* The file's bytes as loaded (before --set overrides). */
+const char *cn_scenario_text(const cn_scenario *sc, gsize *len);
 /* SHA-256 of the file's bytes, in hex. */
 const char *cn_scenario_digest(const cn_scenario *sc);
 

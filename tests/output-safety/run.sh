@@ -221,6 +221,31 @@ else
     bad "e: --resume after shards: exit $rc, $rerun runs redone (want 0), or outputs differ"
 fi
 
+# ---- g. shards in separate directories (separate machines), joined by merge ----
+
+cn run "$small" -o "$tmp/g1" -j 2 --quiet --shard 1/2
+cn run "$small" -o "$tmp/g2" -j 2 --quiet --shard 2/2
+cn merge "$tmp/g1" "$tmp/g2" -o "$tmp/gm"
+if [ $rc -eq 0 ] && same_outputs "$tmp/d1" "$tmp/gm" summary.csv runs.csv ipam.csv; then
+    ok "g: merge of shards run in separate directories writes the bytes of a single run"
+else
+    bad "g: merge: exit $rc, or outputs differ from a single run"
+fi
+cn merge "$tmp/g1" -o "$tmp/gx"
+if [ $rc -eq 1 ] && grep -q "runs are in none of the directories merged" "$tmp/err" &&
+    [ ! -e "$tmp/gx/summary.csv" ]; then
+    ok "g: merge with a shard missing fails and writes no summary"
+else
+    bad "g: merge with a shard missing: exit $rc (want 1), or a summary was written"
+fi
+cn run "$other" -o "$tmp/gother" -j 2 --quiet --shard 2/2
+cn merge "$tmp/g1" "$tmp/gother" -o "$tmp/gy"
+if [ $rc -eq 2 ] && grep -q "only shards of one run can be merged" "$tmp/err"; then
+    ok "g: merge of another scenario's directory is refused"
+else
+    bad "g: merge of unrelated directories: exit $rc (want 2)"
+fi
+
 # ---- f. --resume with other --set values ----
 
 cn run "$small" -o "$tmp/f" -j 2 --quiet
