@@ -38,11 +38,10 @@ enum {
 };
 
 static const char *const metric_names[M_COUNT] = {
-    "transactions",   "failed",          "throughput_rps", "latency_mean_us",
-    "latency_p50_us", "latency_p90_us",  "latency_p99_us", "latency_p999_us",
-    "cpu_util_mean",  "cpu_util_max",    "conntrack_peak", "drops_conntrack",
-    "snat_failures",  "policy_drops",    "ct_evictions",   "lb_unprogrammed",
-    "stale_failures", "rule_syncs",      "sync_ms_mean",
+    "transactions",    "failed",          "throughput_rps",  "latency_mean_us", "latency_p50_us",
+    "latency_p90_us",  "latency_p99_us",  "latency_p999_us", "cpu_util_mean",   "cpu_util_max",
+    "conntrack_peak",  "drops_conntrack", "snat_failures",   "policy_drops",    "ct_evictions",
+    "lb_unprogrammed", "stale_failures",  "rule_syncs",      "sync_ms_mean",
 };
 
 /* Counts are written as exact integers; the rest as %.6g. */
@@ -253,7 +252,8 @@ static void progress(const batch *b, gsize done, gsize total, gint64 start_us)
     double el = (double)(g_get_monotonic_time() - start_us) / 1e6;
     double eta = done ? el / (double)done * (double)(total - done) : 0;
     int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
-    fprintf(stderr, "\r[%.*s%*s] %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT " runs, %.0fs elapsed, ETA %.0fs ",
+    fprintf(stderr,
+            "\r[%.*s%*s] %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT " runs, %.0fs elapsed, ETA %.0fs ",
             fill, "==============================", width - fill, "", done, total, el, eta);
     if (done == total)
         fputc('\n', stderr);
@@ -491,8 +491,8 @@ static gboolean prepare_dir(batch *b, GError **error)
         }
     }
     if (had && strcmp(had, owner) != 0) {
-        gboolean same_name = strncmp(had, c.name, strlen(c.name)) == 0 &&
-                             had[strlen(c.name)] == '\n';
+        gboolean same_name =
+            strncmp(had, c.name, strlen(c.name)) == 0 && had[strlen(c.name)] == '\n';
         if (b->opt->resume) {
             g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
                         "%s: cannot resume: the directory holds runs of %s", dir,
@@ -676,7 +676,8 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
     }
     if (opt->shard_count > 0) {
         if (!opt->quiet)
-            fprintf(stderr, "shard %d/%d: %" G_GSIZE_FORMAT " runs kept in %s; join with 'cnisim merge'\n",
+            fprintf(stderr,
+                    "shard %d/%d: %" G_GSIZE_FORMAT " runs kept in %s; join with 'cnisim merge'\n",
                     opt->shard_index, opt->shard_count, total, b.parts_dir);
         goto out;
     }

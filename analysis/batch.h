@@ -11,13 +11,13 @@
 #include "scenario.h"
 
 typedef struct {
-    const char *out_dir;     /* output directory */
-    int threads;             /* worker threads, >= 1 */
-    int shard_index;         /* 1-based; 0: no sharding */
-    int shard_count;         /* slices; 0: no sharding */
-    gboolean resume;         /* reuse finished runs found in out_dir */
-    gboolean force;          /* allow reusing a directory of another scenario */
-    gboolean quiet;          /* no progress bar */
+    const char *out_dir;      /* output directory */
+    int threads;              /* worker threads, >= 1 */
+    int shard_index;          /* 1-based; 0: no sharding */
+    int shard_count;          /* slices; 0: no sharding */
+    gboolean resume;          /* reuse finished runs found in out_dir */
+    gboolean force;           /* allow reusing a directory of another scenario */
+    gboolean quiet;           /* no progress bar */
     const char *command_line; /* recorded in meta.ini */
     /* --set overrides, NULL-terminated (may be NULL): with the scenario file
      * they decide whether finished runs can be resumed */

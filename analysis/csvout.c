@@ -18,8 +18,8 @@ cn_outfile *cn_outfile_open(const char *path, GError **error)
     f->fp = fopen(f->tmp, "w");
     if (!f->fp) {
         int e = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot write: %s",
-                    path, g_strerror(e));
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot write: %s", path,
+                    g_strerror(e));
         g_free(f->path);
         g_free(f->tmp);
         g_free(f);

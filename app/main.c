@@ -17,7 +17,7 @@
 #include "run.h"
 #include "scenario.h"
 
-#define EXIT_BAD_INPUT 2
+#define EXIT_BAD_INPUT   2
 #define EXIT_INTERRUPTED 130
 
 static const char usage_text[] =
@@ -76,13 +76,12 @@ typedef struct {
 } cli_opts;
 
 /* Parse a subcommand's options; returns the positional arguments left. */
-static gboolean parse_opts(const char *cmd, int *argc, char ***argv, cli_opts *o,
-                           gboolean run_opts, GError **error)
+static gboolean parse_opts(const char *cmd, int *argc, char ***argv, cli_opts *o, gboolean run_opts,
+                           GError **error)
 {
     GOptionEntry run_entries[] = {
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->out_dir, "Output directory", "DIR"},
-        {"threads", 'j', 0, G_OPTION_ARG_INT, &o->threads, "Worker threads (default: cores)",
-         "N"},
+        {"threads", 'j', 0, G_OPTION_ARG_INT, &o->threads, "Worker threads (default: cores)", "N"},
         {"set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->sets, "Override a scenario key",
          "group.key=value"},
         {"shard", 0, 0, G_OPTION_ARG_STRING, &o->shard, "Run the I-th of N slices", "I/N"},
@@ -201,8 +200,7 @@ static int cmd_run(int argc, char **argv, const char *command_line)
         if (g_strv_length(in) != 2 ||
             !g_ascii_string_to_unsigned(in[0], 10, 1, G_MAXINT, &i, NULL) ||
             !g_ascii_string_to_unsigned(in[1], 10, 1, G_MAXINT, &n, NULL) || i > n) {
-            status = fail("run: --shard '%s': expected I/N with 1 <= I <= N, e.g. 2/8",
-                          o.shard);
+            status = fail("run: --shard '%s': expected I/N with 1 <= I <= N, e.g. 2/8", o.shard);
             goto out;
         }
         bo.shard_index = (int)i;

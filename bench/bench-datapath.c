@@ -38,9 +38,9 @@ static int run_scenario(const char *text_or_path, gboolean is_path, const char *
                         const char *label)
 {
     GError *err = NULL;
-    cn_scenario *sc = is_path ? cn_scenario_load(text_or_path, sets, &err)
-                              : cn_scenario_load_data(text_or_path, strlen(text_or_path),
-                                                      "bench", sets, &err);
+    cn_scenario *sc =
+        is_path ? cn_scenario_load(text_or_path, sets, &err)
+                : cn_scenario_load_data(text_or_path, strlen(text_or_path), "bench", sets, &err);
     if (!sc) {
         fprintf(stderr, "%s\n", err->message);
         return 2;
@@ -90,6 +90,7 @@ int main(int argc, char **argv)
     }
     if (argc >= 3 && strcmp(argv[1], "file") == 0)
         return run_scenario(argv[2], TRUE, (const char *const *)(argv + 3), "file");
-    fprintf(stderr, "usage: bench-datapath scale | mix | file SCENARIO.ini [group.key=value ...]\n");
+    fprintf(stderr,
+            "usage: bench-datapath scale | mix | file SCENARIO.ini [group.key=value ...]\n");
     return 2;
 }

@@ -75,8 +75,8 @@ typedef struct {
 
     /* [workload] */
     cn_load_model model;
-    int64_t concurrency; /* closed loop: clients in flight */
-    double rate_rps;     /* open loop: cluster-wide arrivals per second */
+    int64_t concurrency;                   /* closed loop: clients in flight */
+    double rate_rps;                       /* open loop: cluster-wide arrivals per second */
     double traffic_weight[CN_CLASS_COUNT]; /* normalised to sum 1 */
     int64_t requests_per_connection;
     int64_t request_bytes;

@@ -11,14 +11,14 @@
 #include "expiry.h"
 
 typedef struct {
-    int64_t capacity;         /* entries */
-    bool lru;                 /* evict when full (Cilium) instead of dropping */
+    int64_t capacity;          /* entries */
+    bool lru;                  /* evict when full (Cilium) instead of dropping */
     sim_time_ns close_hold_ns; /* an entry's life after its flow closes */
-    int64_t open;             /* entries of open flows */
-    cn_expiry closing;        /* entries of closed flows, until they time out */
-    int64_t peak;             /* highest occupancy seen */
-    uint64_t drops;           /* new flows refused because the table was full */
-    uint64_t evictions;       /* entries evicted to make room (LRU) */
+    int64_t open;              /* entries of open flows */
+    cn_expiry closing;         /* entries of closed flows, until they time out */
+    int64_t peak;              /* highest occupancy seen */
+    uint64_t drops;            /* new flows refused because the table was full */
+    uint64_t evictions;        /* entries evicted to make room (LRU) */
 } cn_ct_table;
 
 void cn_ct_init(cn_ct_table *t, int64_t capacity, bool lru, sim_time_ns close_hold_ns);

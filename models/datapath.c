@@ -106,8 +106,8 @@ void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
                 k->pkt_ns + f->lookup_ns + k->ct_new_ns + (in != s ? k->masq_ns : 0));
             if (in != s)
                 segment(p, k, in, s);
-            add(p, CN_STEP_CPU, s, k->conn_side_ns + (in != s ? k->ct_new_ns : 0) +
-                                       f->ingress_policy_ns);
+            add(p, CN_STEP_CPU, s,
+                k->conn_side_ns + (in != s ? k->ct_new_ns : 0) + f->ingress_policy_ns);
             if (in != s)
                 segment(p, k, s, in);
             add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));

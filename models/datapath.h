@@ -22,12 +22,12 @@ typedef enum {
 } cn_step_kind;
 
 typedef struct {
-    uint8_t kind;       /* cn_step_kind */
-    uint32_t node;      /* CPU / NIC: the node */
-    sim_time_ns ns;     /* service time or delay */
+    uint8_t kind;   /* cn_step_kind */
+    uint32_t node;  /* CPU / NIC: the node */
+    sim_time_ns ns; /* service time or delay */
 } cn_step;
 
-#define CN_PATH_MAX 32
+#define CN_PATH_MAX      32
 #define CN_NODE_EXTERNAL UINT32_MAX /* an endpoint outside the cluster */
 
 typedef struct {
@@ -37,12 +37,12 @@ typedef struct {
 
 /* Per-run constants of the path costs (ns), from the calibration table. */
 typedef struct {
-    double pkt_ns;          /* per packet per node crossing */
-    double conn_side_ns;    /* kernel per-connection work at each end */
-    double ct_new_ns;       /* conntrack entry creation per node */
-    double masq_ns;         /* masquerade binding set-up (0 if the plugin does not masquerade) */
-    double sock_msg_ns;     /* socket send or receive per message */
-    double copy_byte_ns;    /* per byte copied */
+    double pkt_ns;       /* per packet per node crossing */
+    double conn_side_ns; /* kernel per-connection work at each end */
+    double ct_new_ns;    /* conntrack entry creation per node */
+    double masq_ns;      /* masquerade binding set-up (0 if the plugin does not masquerade) */
+    double sock_msg_ns;  /* socket send or receive per message */
+    double copy_byte_ns; /* per byte copied */
     double mss_bytes;
     double nic_ns_per_byte; /* 8 / nic_gbps */
     sim_time_ns vnet_ns;    /* node to node one way, including kubenet's route hop */
@@ -62,11 +62,11 @@ void cn_dp_costs_init(cn_dp_costs *k, const cn_config *c, const cn_variant *v);
 /* What one transaction needs to know to lay out its path. */
 typedef struct {
     cn_class cls;
-    bool new_conn;        /* pays the connection set-up */
-    uint32_t client_node; /* CN_NODE_EXTERNAL for external-to-service */
-    uint32_t server_node; /* CN_NODE_EXTERNAL for pod-to-external */
-    uint32_t ingress_node; /* external-to-service: the node the LB picked */
-    double lookup_ns;     /* service translation cost of a new connection */
+    bool new_conn;            /* pays the connection set-up */
+    uint32_t client_node;     /* CN_NODE_EXTERNAL for external-to-service */
+    uint32_t server_node;     /* CN_NODE_EXTERNAL for pod-to-external */
+    uint32_t ingress_node;    /* external-to-service: the node the LB picked */
+    double lookup_ns;         /* service translation cost of a new connection */
     double egress_policy_ns;  /* new flow, at the client's node */
     double ingress_policy_ns; /* new flow, at the server's node */
     int64_t request_bytes, response_bytes;

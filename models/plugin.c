@@ -11,8 +11,8 @@ static const char *const policy_names[CN_POLICY_COUNT] = {"none", "azure-npm", "
 static const char *const svc_names[CN_SVC_COUNT] = {"iptables", "ipvs", "nftables", "ebpf"};
 
 static const cn_ipam preset_ipam[CN_PRESET_COUNT] = {
-    CN_IPAM_KUBENET, CN_IPAM_NODE_SUBNET, CN_IPAM_OVERLAY,
-    CN_IPAM_POD_SUBNET, CN_IPAM_OVERLAY,  CN_IPAM_POD_SUBNET,
+    CN_IPAM_KUBENET,    CN_IPAM_NODE_SUBNET, CN_IPAM_OVERLAY,
+    CN_IPAM_POD_SUBNET, CN_IPAM_OVERLAY,     CN_IPAM_POD_SUBNET,
 };
 
 const char *cn_preset_name(cn_preset p)
@@ -121,8 +121,8 @@ bool cn_variant_parse(const char *text, cn_variant *out, char **why)
         s += len;
     }
     if (*s != '\0') {
-        *why = g_strdup_printf("variant '%s' is not of the form preset[+policy][/service-mode]",
-                               text);
+        *why =
+            g_strdup_printf("variant '%s' is not of the form preset[+policy][/service-mode]", text);
         return false;
     }
     const char *no = policy_unsupported(out->preset, out->policy);

@@ -17,10 +17,10 @@ typedef enum {
 } cn_preset;
 
 typedef enum {
-    CN_IPAM_KUBENET,    /* one /24 per node from the pod CIDR, UDR routes */
+    CN_IPAM_KUBENET,     /* one /24 per node from the pod CIDR, UDR routes */
     CN_IPAM_NODE_SUBNET, /* pods take VNet addresses from the node subnet */
-    CN_IPAM_OVERLAY,    /* one /24 per node from a private pod CIDR */
-    CN_IPAM_POD_SUBNET, /* pods take VNet addresses from a separate pod subnet */
+    CN_IPAM_OVERLAY,     /* one /24 per node from a private pod CIDR */
+    CN_IPAM_POD_SUBNET,  /* pods take VNet addresses from a separate pod subnet */
     CN_IPAM_COUNT
 } cn_ipam;
 
@@ -54,8 +54,8 @@ typedef struct {
 bool cn_variant_parse(const char *text, cn_variant *out, char **why);
 
 const char *cn_preset_name(cn_preset p);
-const char *cn_ipam_name(cn_ipam i);       /* kubenet, node-subnet, overlay, pod-subnet */
-const char *cn_policy_name(cn_policy p);   /* none, azure-npm, calico, cilium */
+const char *cn_ipam_name(cn_ipam i);         /* kubenet, node-subnet, overlay, pod-subnet */
+const char *cn_policy_name(cn_policy p);     /* none, azure-npm, calico, cilium */
 const char *cn_svc_mode_name(cn_svc_mode s); /* iptables, ipvs, nftables, ebpf */
 /* The dataplane column of the CSV: "iptables", "ipvs", "nftables" (kube-proxy
  * modes) or "ebpf". */

@@ -22,8 +22,7 @@ double cn_policy_ingress_ns(const cn_config *c, cn_policy engine, uint32_t selec
     case CN_POLICY_AZURE_NPM:
         if (c->network_policies == 0)
             return 0;
-        return npm_walk_ns(c) + (double)selecting * rules *
-                                    c->cost[CAL_npm_rules_per_policy_rule] *
+        return npm_walk_ns(c) + (double)selecting * rules * c->cost[CAL_npm_rules_per_policy_rule] *
                                     c->cost[CAL_iptables_rule_ns];
     case CN_POLICY_CALICO:
         /* Per-endpoint chains: only the policies selecting this pod. */
@@ -40,7 +39,7 @@ bool cn_policy_programmed(const cn_config *c, cn_policy engine, uint32_t selecti
 {
     if (engine != CN_POLICY_CILIUM)
         return true;
-    double entries = (double)selecting * (double)c->rules_per_policy *
-                     c->cost[CAL_bpf_policy_entries_per_rule];
+    double entries =
+        (double)selecting * (double)c->rules_per_policy * c->cost[CAL_bpf_policy_entries_per_rule];
     return entries <= (double)c->bpf_policy_map_max;
 }

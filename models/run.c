@@ -17,7 +17,7 @@
 #include "snat.h"
 #include "svclookup.h"
 
-G_DEFINE_QUARK(cn-run-error-quark, cn_run_error)
+G_DEFINE_QUARK(cn - run - error - quark, cn_run_error)
 
 static const volatile gint *stop_flag;
 
@@ -53,7 +53,7 @@ struct conn {
     int64_t remaining;     /* transactions left on this connection */
     double lookup_ns, egress_ns, ingress_ns;
     bool lb_programmed, policy_programmed;
-    bool stale; /* its endpoint is gone but still programmed */
+    bool stale;         /* its endpoint is gone but still programmed */
     cn_snat_pool *snat; /* egress: the port pool used */
     conn *next_idle;    /* open loop: idle list link */
 };
@@ -107,10 +107,10 @@ struct run {
     uint64_t drops_at_warm;
     sim_time_ns stopped_at; /* when stop_after_transactions was reached */
     /* Control plane: endpoints replaced but not yet reprogrammed. */
-    uint8_t *ep_stale;  /* per endpoint of the target Services */
+    uint8_t *ep_stale; /* per endpoint of the target Services */
     uint32_t n_target_eps;
-    GArray *pending;    /* endpoints changed since the last sync started */
-    GArray *inflight;   /* endpoints the running sync will program */
+    GArray *pending;  /* endpoints changed since the last sync started */
+    GArray *inflight; /* endpoints the running sync will program */
     bool sync_scheduled, syncing;
     sim_time_ns last_sync_start;
     sim_rng *rng_churn;
@@ -421,7 +421,8 @@ static void issue(run *r, txn *t)
             finish(t, false);
             return;
         }
-        double wait_s = t->attempts == 1 ? r->c->cost[CAL_syn_retry1_s] : r->c->cost[CAL_syn_retry2_s];
+        double wait_s =
+            t->attempts == 1 ? r->c->cost[CAL_syn_retry1_s] : r->c->cost[CAL_syn_retry2_s];
         sim_schedule(r->s, (sim_time_ns)(wait_s * SIM_NS_PER_S), retry, t);
         return;
     }
@@ -469,8 +470,8 @@ static uint64_t conn_key(const conn *cn)
     /* A pooled connection serves requests to the same peer: the same
      * Service (any endpoint), external destination, or pod-to-pod node. */
     uint64_t nd = cn->cls == CN_CLASS_INGRESS ? cn->ingress_node : cn->client_node;
-    bool by_target = cn->cls == CN_CLASS_SERVICE || cn->cls == CN_CLASS_INGRESS ||
-                     cn->cls == CN_CLASS_EXTERNAL;
+    bool by_target =
+        cn->cls == CN_CLASS_SERVICE || cn->cls == CN_CLASS_INGRESS || cn->cls == CN_CLASS_EXTERNAL;
     return (nd << 40) ^ ((uint64_t)cn->cls << 32) ^ (by_target ? cn->target : cn->server_node);
 }
 
@@ -573,10 +574,10 @@ static void sync_start(sim *s, void *ctx)
 static void churn(sim *s, void *ctx)
 {
     run *r = ctx;
-    sim_schedule(s,
-                 (sim_time_ns)llround(
-                     sim_rng_exponential(r->rng_churn, 1e9 / r->c->endpoint_churn_per_s)),
-                 churn, r);
+    sim_schedule(
+        s,
+        (sim_time_ns)llround(sim_rng_exponential(r->rng_churn, 1e9 / r->c->endpoint_churn_per_s)),
+        churn, r);
     uint32_t ep = (uint32_t)sim_rng_uniform_int(r->rng_churn, r->n_target_eps);
     if (!r->ep_stale[ep]) {
         r->ep_stale[ep] = 1;
@@ -644,8 +645,8 @@ gboolean cn_run_check(const cn_config *c0, const cn_variant *v, GError **error)
     return TRUE;
 }
 
-gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication,
-                cn_run_result *out, GError **error)
+gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, cn_run_result *out,
+                GError **error)
 {
     memset(out, 0, sizeof *out);
     cn_config cc = effective_config(c0);
@@ -682,12 +683,12 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication,
             r->node_pods[fill[r->cl->pod_node[p]]++] = p;
     }
 
-    int64_t ct_cap = v->ebpf_dataplane ? c->bpf_ct_tcp_max
-                     : c->nf_conntrack_max > 0
-                         ? c->nf_conntrack_max
-                         : cn_ct_kube_proxy_max((int64_t)c->cost[CAL_nf_conntrack_min],
-                                                (int64_t)c->cost[CAL_nf_conntrack_per_core],
-                                                c->vcpus_per_node);
+    int64_t ct_cap =
+        v->ebpf_dataplane ? c->bpf_ct_tcp_max
+        : c->nf_conntrack_max > 0
+            ? c->nf_conntrack_max
+            : cn_ct_kube_proxy_max((int64_t)c->cost[CAL_nf_conntrack_min],
+                                   (int64_t)c->cost[CAL_nf_conntrack_per_core], c->vcpus_per_node);
     sim_time_ns hold = (sim_time_ns)((v->ebpf_dataplane ? c->cost[CAL_bpf_ct_fin_s]
                                                         : c->cost[CAL_nf_time_wait_s]) *
                                      SIM_NS_PER_S);
@@ -732,8 +733,8 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication,
             t->own.open = false;
             /* Stagger the first requests over 100 us so clients are not in
              * lockstep. */
-            sim_schedule(r->s, (sim_time_ns)sim_rng_uniform_int(r->rng_start, 100000),
-                         client_start, t);
+            sim_schedule(r->s, (sim_time_ns)sim_rng_uniform_int(r->rng_start, 100000), client_start,
+                         t);
         }
     } else {
         sim_schedule(r->s,
@@ -786,9 +787,9 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication,
         out->lb_unprogrammed = r->now.lb_unprogrammed - r->at_warm.lb_unprogrammed;
         out->stale_failures = r->now.stale_failures - r->at_warm.stale_failures;
         out->rule_syncs = r->now.syncs - r->at_warm.syncs;
-        out->sync_ms_mean = out->rule_syncs
-                                ? (r->now.sync_ns - r->at_warm.sync_ns) / 1e6 / (double)out->rule_syncs
-                                : 0;
+        out->sync_ms_mean =
+            out->rule_syncs ? (r->now.sync_ns - r->at_warm.sync_ns) / 1e6 / (double)out->rule_syncs
+                            : 0;
         out->events = sim_executed(r->s);
     }
 

@@ -41,8 +41,8 @@ typedef struct {
 
 /* Run one replication (0-based).  Returns FALSE with error set only for
  * configurations that cannot be built (e.g. pods that do not fit). */
-gboolean cn_run(const cn_config *c, const cn_variant *v, uint32_t replication,
-                cn_run_result *out, GError **error);
+gboolean cn_run(const cn_config *c, const cn_variant *v, uint32_t replication, cn_run_result *out,
+                GError **error);
 void cn_run_result_clear(cn_run_result *r);
 
 /* Check, without simulating, that a run of this configuration and variant

@@ -43,9 +43,9 @@ typedef struct {
     key_type type;
     size_t offset;
     double min, max;
-    bool excl_min;           /* K_DBL: min itself is not allowed */
+    bool excl_min;            /* K_DBL: min itself is not allowed */
     const char *const *words; /* K_ENUM, NULL-terminated */
-    const char *limit_note;  /* why max is what it is, for errors */
+    const char *limit_note;   /* why max is what it is, for errors */
     const char *help;
 } key_spec;
 
@@ -77,7 +77,8 @@ static const key_spec keys[] = {
     {"scenario", "stop_after_transactions", K_INT, OFF(stop_after_transactions), 0, 1e10, false,
      NULL, NULL, "end a run after this many measured transactions (0: no limit)"},
 
-    {"cluster", "nodes", K_INT, OFF(nodes), 1, MAX_NODES, false, NULL, "cnisim models at most 50000 nodes; AKS documents 5,000 per cluster", "nodes in the cluster"},
+    {"cluster", "nodes", K_INT, OFF(nodes), 1, MAX_NODES, false, NULL,
+     "cnisim models at most 50000 nodes; AKS documents 5,000 per cluster", "nodes in the cluster"},
     {"cluster", "vcpus_per_node", K_INT, OFF(vcpus_per_node), 1, 1024, false, NULL, NULL,
      "vCPUs per node (parallel CPU servers)"},
     {"cluster", "nic_gbps", K_DBL, OFF(nic_gbps), 0, 1000, true, NULL, NULL,
@@ -473,8 +474,7 @@ static bool parse_traffic(const char *v, cn_config *c, const ctx *cx, const char
         char *p = g_strstrip(parts[i]);
         if (!*p) {
             set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
-                    "expected a traffic class or class:weight list, got an empty item in '%s'",
-                    v);
+                    "expected a traffic class or class:weight list, got an empty item in '%s'", v);
             return false;
         }
         double weight = 1.0;
@@ -495,16 +495,15 @@ static bool parse_traffic(const char *v, cn_config *c, const ctx *cx, const char
             if (strcmp(class_names[j], p) == 0)
                 cls = j;
         if (cls < 0) {
-            g_autofree char *all = words_list((const char *const[]){
-                class_names[0], class_names[1], class_names[2], class_names[3], class_names[4],
-                NULL});
+            g_autofree char *all =
+                words_list((const char *const[]){class_names[0], class_names[1], class_names[2],
+                                                 class_names[3], class_names[4], NULL});
             set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
                     "expected traffic classes from %s, got '%s'", all, p);
             return false;
         }
         if (w[cls] > 0) {
-            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "traffic class '%s' given twice",
-                    p);
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "traffic class '%s' given twice", p);
             return false;
         }
         w[cls] = weight;
@@ -544,8 +543,7 @@ static bool parse_variants(cn_scenario *sc, const char *v, const ctx *cx, const 
         }
         for (int j = 0; j < k; j++)
             if (strcmp(sc->variants[j].name, p) == 0) {
-                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "variant '%s' listed twice",
-                        p);
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "variant '%s' listed twice", p);
                 return false;
             }
         k++;
@@ -597,8 +595,8 @@ static bool parse_surge(cn_config *c, const char *v, const ctx *cx, const char *
     int64_t n;
     if (!parse_whole(v, &n) || n < 0 || n > MAX_NODES) {
         set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
-                "expected a node count (0 to %d) or a percentage such as 33%%, got '%s'",
-                MAX_NODES, v);
+                "expected a node count (0 to %d) or a percentage such as 33%%, got '%s'", MAX_NODES,
+                v);
         return false;
     }
     c->max_surge_nodes = n;
@@ -671,8 +669,8 @@ static bool load_key(cn_scenario *sc, GKeyFile *kf, const char *group, const cha
         k = find_key(group, key);
         if (!k) {
             g_autofree char *all = keys_of_group(group);
-            set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
-                    "unknown key (keys of [%s]: %s)", group, all);
+            set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where, "unknown key (keys of [%s]: %s)",
+                    group, all);
             return false;
         }
     }
@@ -944,14 +942,13 @@ static bool apply_sets(GKeyFile *kf, const char *const *sets, const char *file,
             control = control || is_control(*q);
         if (control) {
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
-                        "%s: --set '%s': expected group.key=value without control characters",
-                        file, s);
+                        "%s: --set '%s': expected group.key=value without control characters", file,
+                        s);
             return false;
         }
         if (!eq || !dot || dot > eq || dot == s || eq == dot + 1) {
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
-                        "%s: --set '%s': expected group.key=value, e.g. cluster.nodes=10", file,
-                        s);
+                        "%s: --set '%s': expected group.key=value, e.g. cluster.nodes=10", file, s);
             return false;
         }
         g_autofree char *group = g_strndup(s, (gsize)(dot - s));
@@ -965,8 +962,7 @@ static bool apply_sets(GKeyFile *kf, const char *const *sets, const char *file,
             name = name && (g_ascii_isalnum(*q) || *q == '_');
         if (!name) {
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
-                        "%s: --set '%s': expected group.key=value, e.g. cluster.nodes=10", file,
-                        s);
+                        "%s: --set '%s': expected group.key=value, e.g. cluster.nodes=10", file, s);
             return false;
         }
         if (!known_group(group)) {

@@ -16,10 +16,10 @@
 #define CN_SCENARIO_ERROR (cn_scenario_error_quark())
 GQuark cn_scenario_error_quark(void);
 typedef enum {
-    CN_SCENARIO_ERROR_IO,      /* the file could not be read */
-    CN_SCENARIO_ERROR_SYNTAX,  /* not a key file */
-    CN_SCENARIO_ERROR_UNKNOWN, /* unknown group or key */
-    CN_SCENARIO_ERROR_VALUE,   /* a value of the wrong kind or out of range */
+    CN_SCENARIO_ERROR_IO,          /* the file could not be read */
+    CN_SCENARIO_ERROR_SYNTAX,      /* not a key file */
+    CN_SCENARIO_ERROR_UNKNOWN,     /* unknown group or key */
+    CN_SCENARIO_ERROR_VALUE,       /* a value of the wrong kind or out of range */
     CN_SCENARIO_ERROR_COMBINATION, /* values that cannot go together */
 } cn_scenario_error_code;
 

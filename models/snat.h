@@ -12,9 +12,9 @@
 #include "expiry.h"
 
 typedef struct {
-    int64_t ports;   /* ports allocated to the node */
-    int64_t open;    /* ports used by open connections */
-    cn_expiry held;  /* ports of closed connections, until the idle timeout */
+    int64_t ports;  /* ports allocated to the node */
+    int64_t open;   /* ports used by open connections */
+    cn_expiry held; /* ports of closed connections, until the idle timeout */
 } cn_snat_pool;
 
 void cn_snat_init(cn_snat_pool *p, int64_t ports);

@@ -3,7 +3,8 @@
 double cn_iptables_total_rules(const cn_config *c, int64_t n_services, int64_t endpoints)
 {
     /* About 2 + 4 x endpoints rules per Service (imroc: 30k x 4 -> 540k). */
-    return (double)n_services * (2.0 + c->cost[CAL_iptables_rules_per_endpoint] * (double)endpoints);
+    return (double)n_services *
+           (2.0 + c->cost[CAL_iptables_rules_per_endpoint] * (double)endpoints);
 }
 
 double cn_iptables_rule_cost_ns(const cn_config *c, double total_rules)

@@ -81,8 +81,8 @@ static void test_low_load_latency_is_path_sum(void **state)
         const char *sets[] = {"workload.traffic=pod-to-pod-cross-node",
                               "workload.requests_per_connection=1000000000", NULL};
         outcome o = run1(variants[i], CN_CLASS_CROSS_NODE, sets);
-        cn_scenario *sc = load(base, (const char *const[]){"workload.traffic=pod-to-pod-cross-node",
-                                                           NULL});
+        cn_scenario *sc =
+            load(base, (const char *const[]){"workload.traffic=pod-to-pod-cross-node", NULL});
         cn_config c;
         cn_scenario_config(sc, 0, &c);
         cn_variant v;
@@ -117,9 +117,12 @@ static void test_throughput_caps_at_cpu_saturation(void **state)
                           "workload.concurrency=512"};
     outcome last = {0};
     for (int i = 0; i < 3; i++) {
-        const char *sets[] = {"cluster.nodes=2", "workload.traffic=pod-to-pod-same-node",
+        const char *sets[] = {"cluster.nodes=2",
+                              "workload.traffic=pod-to-pod-same-node",
                               "workload.requests_per_connection=1000000000",
-                              "workload.server_time_us=100", conc[i], NULL};
+                              "workload.server_time_us=100",
+                              conc[i],
+                              NULL};
         outcome o = run1("azure-cni", CN_CLASS_SAME_NODE, sets);
         tput[i] = o.r.cls[CN_CLASS_SAME_NODE].throughput_rps;
         if (i == 2)
@@ -141,8 +144,7 @@ static void test_throughput_caps_at_cpu_saturation(void **state)
 static void test_service_scaling(void **state)
 {
     (void)state;
-    const char *svc[] = {"cluster.services=1", "cluster.services=10000",
-                         "cluster.services=20000"};
+    const char *svc[] = {"cluster.services=1", "cluster.services=10000", "cluster.services=20000"};
     double ebpf[3], ipt[3];
     for (int i = 0; i < 3; i++) {
         /* An LB map big enough for 20,000 Services x 5 entries. */
@@ -171,8 +173,7 @@ static void test_keepalive_hides_iptables_walk(void **state)
     const char *s1[] = {"workload.traffic=pod-to-service", "workload.target_services=50",
                         "workload.requests_per_connection=1000", "cluster.services=1", NULL};
     const char *s30[] = {"workload.traffic=pod-to-service", "workload.target_services=50",
-                         "workload.requests_per_connection=1000", "cluster.services=30000",
-                         NULL};
+                         "workload.requests_per_connection=1000", "cluster.services=30000", NULL};
     outcome a = run1("azure-cni", CN_CLASS_SERVICE, s1);
     outcome b = run1("azure-cni", CN_CLASS_SERVICE, s30);
     assert_true(b.mean_us < a.mean_us * 1.02);
@@ -202,9 +203,12 @@ static void test_kubenet_route_hop(void **state)
 static void test_conntrack_full_drops_and_retries(void **state)
 {
     (void)state;
-    const char *sets[] = {"scenario.duration_s=4.2", "scenario.warmup_s=0",
-                          "cluster.nf_conntrack_max=500", "workload.concurrency=50",
-                          "workload.traffic=pod-to-pod-cross-node", NULL};
+    const char *sets[] = {"scenario.duration_s=4.2",
+                          "scenario.warmup_s=0",
+                          "cluster.nf_conntrack_max=500",
+                          "workload.concurrency=50",
+                          "workload.traffic=pod-to-pod-cross-node",
+                          NULL};
     outcome o = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
     assert_int_equal(o.r.conntrack_peak, 500);
     assert_true(o.r.drops_conntrack > 0);
@@ -213,17 +217,23 @@ static void test_conntrack_full_drops_and_retries(void **state)
     done(&o);
     /* TIME_WAIT keeps the table full, so the retries at 1 s and 1 + 3 s are
      * dropped too: nobody has given up before 4 s. */
-    const char *early[] = {"scenario.duration_s=3.9", "scenario.warmup_s=0",
-                           "cluster.nf_conntrack_max=500", "workload.concurrency=50",
-                           "workload.traffic=pod-to-pod-cross-node", NULL};
+    const char *early[] = {"scenario.duration_s=3.9",
+                           "scenario.warmup_s=0",
+                           "cluster.nf_conntrack_max=500",
+                           "workload.concurrency=50",
+                           "workload.traffic=pod-to-pod-cross-node",
+                           NULL};
     outcome e = run1("azure-cni", CN_CLASS_CROSS_NODE, early);
     assert_true(e.r.drops_conntrack > 0);
     assert_int_equal(e.failed, 0);
     done(&e);
     /* Cilium's LRU map evicts instead and nothing fails. */
-    const char *sets2[] = {"scenario.duration_s=6", "scenario.warmup_s=0",
-                           "cluster.bpf_ct_tcp_max=500", "workload.concurrency=50",
-                           "workload.traffic=pod-to-pod-cross-node", NULL};
+    const char *sets2[] = {"scenario.duration_s=6",
+                           "scenario.warmup_s=0",
+                           "cluster.bpf_ct_tcp_max=500",
+                           "workload.concurrency=50",
+                           "workload.traffic=pod-to-pod-cross-node",
+                           NULL};
     outcome c = run1("cilium", CN_CLASS_CROSS_NODE, sets2);
     assert_int_equal(c.failed, 0);
     assert_int_equal(c.r.drops_conntrack, 0);
@@ -236,12 +246,18 @@ static void test_conntrack_full_drops_and_retries(void **state)
 static void test_snat_exhaustion_threshold(void **state)
 {
     (void)state;
-    const char *ok[] = {"cluster.nodes=1", "scenario.warmup_s=0", "workload.traffic=pod-to-external",
+    const char *ok[] = {"cluster.nodes=1",
+                        "scenario.warmup_s=0",
+                        "workload.traffic=pod-to-external",
                         "workload.concurrency=1024",
-                        "workload.requests_per_connection=1000000000", NULL};
-    const char *over[] = {"cluster.nodes=1", "scenario.warmup_s=0", "workload.traffic=pod-to-external",
+                        "workload.requests_per_connection=1000000000",
+                        NULL};
+    const char *over[] = {"cluster.nodes=1",
+                          "scenario.warmup_s=0",
+                          "workload.traffic=pod-to-external",
                           "workload.concurrency=1025",
-                          "workload.requests_per_connection=1000000000", NULL};
+                          "workload.requests_per_connection=1000000000",
+                          NULL};
     outcome a = run1("azure-cni", CN_CLASS_EXTERNAL, ok);
     outcome b = run1("azure-cni", CN_CLASS_EXTERNAL, over);
     assert_int_equal(a.r.snat_failures, 0);
@@ -277,18 +293,23 @@ static void test_lb_map_capacity(void **state)
 {
     (void)state;
     /* 5 entries per Service (1 + 4 endpoints): 10 entries hold 2 of 4. */
-    const char *sets[] = {"workload.traffic=pod-to-service", "cluster.services=4",
-                          "workload.target_services=4", "cluster.bpf_lb_map_max=10",
-                          "scenario.duration_s=5", "workload.concurrency=4", NULL};
+    const char *sets[] = {"workload.traffic=pod-to-service",
+                          "cluster.services=4",
+                          "workload.target_services=4",
+                          "cluster.bpf_lb_map_max=10",
+                          "scenario.duration_s=5",
+                          "workload.concurrency=4",
+                          NULL};
     outcome o = run1("cilium", CN_CLASS_SERVICE, sets);
     assert_true(o.r.lb_unprogrammed > 0);
     assert_true(o.failed > 0);
     assert_true(o.done > 0);
     done(&o);
-    assert_int_equal(cn_bpf_lb_services_programmed(&(cn_config){.bpf_lb_map_max = 65536,
-                                                                .cost = {[CAL_bpf_lb_entries_per_service] = 1}},
-                                                   4),
-                     13107);
+    assert_int_equal(
+        cn_bpf_lb_services_programmed(
+            &(cn_config){.bpf_lb_map_max = 65536, .cost = {[CAL_bpf_lb_entries_per_service] = 1}},
+            4),
+        13107);
 }
 
 /* Policies past Cilium's policy map leave the endpoint unprogrammed. */
@@ -296,8 +317,8 @@ static void test_policy_map_capacity(void **state)
 {
     (void)state;
     const char *sets[] = {"workload.traffic=pod-to-service", "cluster.network_policies=20",
-                          "cluster.rules_per_policy=10", "cluster.bpf_policy_map_max=50",
-                          "scenario.duration_s=5", NULL};
+                          "cluster.rules_per_policy=10",     "cluster.bpf_policy_map_max=50",
+                          "scenario.duration_s=5",           NULL};
     outcome o = run1("cilium", CN_CLASS_SERVICE, sets);
     assert_true(o.r.policy_drops > 0);
     done(&o);
@@ -314,10 +335,16 @@ static void test_policy_map_capacity(void **state)
 static void test_endpoint_churn(void **state)
 {
     (void)state;
-    const char *ipt[] = {"workload.traffic=pod-to-service", "cluster.services=10000",
-                         "workload.target_services=10", "workload.endpoint_churn_per_s=2",
-                         "workload.model=open", "workload.rate_rps=5000", "scenario.duration_s=3",
-                         "scenario.warmup_s=0", "cluster.sync_mode=full", NULL};
+    const char *ipt[] = {"workload.traffic=pod-to-service",
+                         "cluster.services=10000",
+                         "workload.target_services=10",
+                         "workload.endpoint_churn_per_s=2",
+                         "workload.model=open",
+                         "workload.rate_rps=5000",
+                         "scenario.duration_s=3",
+                         "scenario.warmup_s=0",
+                         "cluster.sync_mode=full",
+                         NULL};
     outcome full = run1("azure-cni", CN_CLASS_SERVICE, ipt);
     /* 77 ms + 1 ms x 10,000 Services per full sync */
     assert_float_equal(full.r.sync_ms_mean, 10077, 1);

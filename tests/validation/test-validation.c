@@ -132,15 +132,16 @@ static void test_tcp_rr_latency(void **state)
 static void test_bulk_is_nic_bound(void **state)
 {
     (void)state;
-    static const char bulk_ini[] = "[scenario]\nname = bulk\nseed = 3\nduration_s = 0.5\n"
-                                   "warmup_s = 0.05\n[cluster]\nnodes = 2\nvcpus_per_node = 8\n"
-                                   "nic_gbps = 12.5\n[workload]\nconcurrency = 8\nclient_nodes = 1\n"
-                                   "traffic = pod-to-pod-cross-node\n"
-                                   "requests_per_connection = 1000000000\nrequest_bytes = 100\n"
-                                   "response_bytes = 1048576\nserver_time_us = 0\n"
-                                   "[plugins]\ncompare = azure-cni\n";
-    const char *presets[] = {"kubenet", "azure-cni", "azure-cni-overlay", "azure-cni-dynamic",
-                             "cilium", "cilium-podsubnet"};
+    static const char bulk_ini[] =
+        "[scenario]\nname = bulk\nseed = 3\nduration_s = 0.5\n"
+        "warmup_s = 0.05\n[cluster]\nnodes = 2\nvcpus_per_node = 8\n"
+        "nic_gbps = 12.5\n[workload]\nconcurrency = 8\nclient_nodes = 1\n"
+        "traffic = pod-to-pod-cross-node\n"
+        "requests_per_connection = 1000000000\nrequest_bytes = 100\n"
+        "response_bytes = 1048576\nserver_time_us = 0\n"
+        "[plugins]\ncompare = azure-cni\n";
+    const char *presets[] = {"kubenet",           "azure-cni", "azure-cni-overlay",
+                             "azure-cni-dynamic", "cilium",    "cilium-podsubnet"};
     for (size_t i = 0; i < G_N_ELEMENTS(presets); i++) {
         result r = run_variant(bulk_ini, presets[i], CN_CLASS_CROSS_NODE, NULL);
         double gbps = r.tput_rps * 1048576.0 * 8 / 1e9;
