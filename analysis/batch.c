@@ -373,30 +373,13 @@ static gboolean write_summary_csv(const batch *b, const char *path, GError **err
                         mx = r == 0 || xs[r] > mx ? xs[r] : mx;
                     }
                     double half = ci95(xs, n, &mean);
-                    switch (i) {
-                    case M_TRANSACTIONS:
-                    case M_FAILED:
-                    case M_DROPS_CT:
-                    case M_SNAT_FAIL:
-                    case M_POLICY_DROPS:
-                    case M_CT_EVICT:
-                    case M_LB_UNPROG:
-                    case M_STALE_FAIL:
-                    case M_SYNCS:
+                    if (is_count(i)) {
                         integral[nc] = TRUE;
-                        col[nc++] = sum;
-                        break;
-                    case M_CT_PEAK:
-                        integral[nc] = TRUE;
-                        col[nc++] = mx;
-                        break;
-                    case M_THROUGHPUT:
-                    case M_LAT_MEAN:
+                        col[nc++] = i == M_CT_PEAK ? mx : sum;
+                    } else {
                         col[nc++] = mean;
-                        col[nc++] = half;
-                        break;
-                    default:
-                        col[nc++] = mean;
+                        if (i == M_THROUGHPUT || i == M_LAT_MEAN)
+                            col[nc++] = half;
                     }
                 }
                 for (int i = 0; i < nc; i++) {
