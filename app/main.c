@@ -130,7 +130,8 @@ static int cmd_validate(int argc, char **argv)
         cn_scenario_config(sc, p, &c);
         for (int v = 0; v < c.n_variants && status == 0; v++)
             if (!cn_run_check(&c, &c.variants[v], &err))
-                status = fail("%s", err->message);
+                status = fail("%s; it cannot be run (cnisim plan still shows where it runs out)",
+                              err->message);
     }
     if (sc && status == 0) {
         cn_config c;
