@@ -475,18 +475,24 @@ static uint64_t conn_key(const conn *cn)
     return (nd << 40) ^ ((uint64_t)cn->cls << 32) ^ (by_target ? cn->target : cn->server_node);
 }
 
+/* The idle connections to one peer: a stack, allocated once per peer, so
+ * that taking and returning a connection allocates nothing. */
+typedef struct {
+    uint64_t key;
+    conn *head;
+} idle_list;
+
 static void open_key_release(run *r, conn *cn)
 {
     uint64_t key = conn_key(cn);
-    conn *head = g_hash_table_lookup(r->idle, &key);
-    cn->next_idle = head;
-    if (!head) {
-        uint64_t *kk = g_new(uint64_t, 1);
-        *kk = key;
-        g_hash_table_insert(r->idle, kk, cn);
-    } else {
-        g_hash_table_replace(r->idle, g_memdup2(&key, sizeof key), cn);
+    idle_list *l = g_hash_table_lookup(r->idle, &key);
+    if (!l) {
+        l = g_new0(idle_list, 1);
+        l->key = key;
+        g_hash_table_insert(r->idle, &l->key, l);
     }
+    cn->next_idle = l->head;
+    l->head = cn;
 }
 
 static void arrival(sim *s, void *ctx)
@@ -506,12 +512,10 @@ static void arrival(sim *s, void *ctx)
     if (c->requests_per_connection > 1) {
         /* Reuse an idle connection to the same peer, as a client's pool does. */
         uint64_t key = conn_key(cn);
-        conn *idle = g_hash_table_lookup(r->idle, &key);
-        if (idle) {
-            if (idle->next_idle)
-                g_hash_table_replace(r->idle, g_memdup2(&key, sizeof key), idle->next_idle);
-            else
-                g_hash_table_remove(r->idle, &key);
+        idle_list *l = g_hash_table_lookup(r->idle, &key);
+        if (l && l->head) {
+            conn *idle = l->head;
+            l->head = idle->next_idle;
             conn_put(r, cn);
             cn = idle;
             t->new_conn = false;
@@ -668,7 +672,7 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
     r->snat_ports = cn_lb_ports_per_node(c, c->nodes);
     r->blocks = g_ptr_array_new_with_free_func(g_free);
     r->snat = g_hash_table_new_full(key_hash, g_int64_equal, g_free, snat_free);
-    r->idle = g_hash_table_new_full(key_hash, g_int64_equal, g_free, NULL);
+    r->idle = g_hash_table_new_full(key_hash, g_int64_equal, NULL, g_free);
 
     /* Node -> pods, to find a pod on a node (pod-to-pod classes). */
     r->node_pod_start = g_new0(uint32_t, r->n_nodes + 1);
