@@ -130,7 +130,7 @@ static double rounded(double v)
     return g_ascii_strtod(buf, NULL);
 }
 
-static void fill_result(job_result *jr, const cn_run_result *r, const cn_config *c)
+static void fill_result(job_result *jr, const cn_run_result *r)
 {
     jr->seed = r->seed;
     for (int k = 0; k < CN_CLASS_COUNT; k++) {
@@ -159,7 +159,6 @@ static void fill_result(job_result *jr, const cn_run_result *r, const cn_config 
         for (int i = 0; i < M_COUNT; i++)
             m[i] = is_count(i) ? m[i] : rounded(m[i]);
     }
-    (void)c;
 }
 
 /* A part file: "seed,<n>" then one line per class: "class,m0,m1,...". */
@@ -229,7 +228,7 @@ static void worker(gpointer data, gpointer user)
     GError *err = NULL;
     gboolean ok = cn_run(&c, &c.variants[v], (uint32_t)r, &rr, &err);
     if (ok) {
-        fill_result(&b->res[j], &rr, &c);
+        fill_result(&b->res[j], &rr);
         cn_run_result_clear(&rr);
         ok = write_part(b, j, &err);
         if (ok)

@@ -37,6 +37,12 @@ bool cn_ct_open(cn_ct_table *t, sim_time_ns now)
     return true;
 }
 
+void cn_ct_abandon(cn_ct_table *t)
+{
+    if (t->open > 0)
+        t->open--;
+}
+
 void cn_ct_close(cn_ct_table *t, sim_time_ns now)
 {
     if (t->open > 0)

@@ -27,6 +27,9 @@ int64_t cn_ct_occupancy(cn_ct_table *t, sim_time_ns now);
 /* A new flow wants an entry: true if it got one (after an eviction when the
  * table is LRU and full); false and a drop when a netfilter table is full. */
 bool cn_ct_open(cn_ct_table *t, sim_time_ns now);
+/* A flow that got its entry but never started (its SYN was refused
+ * further on): the entry goes at once, nothing lingers. */
+void cn_ct_abandon(cn_ct_table *t);
 /* The flow closed at now: its entry lingers for close_hold_ns. */
 void cn_ct_close(cn_ct_table *t, sim_time_ns now);
 

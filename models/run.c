@@ -299,16 +299,14 @@ static bool admit(run *r, conn *cn)
     int n = flow_tables(r, cn, t);
     for (int i = 0; i < n; i++)
         if (!cn_ct_open(t[i], now)) {
-            for (int j = 0; j < i; j++) {
-                /* Undo: the SYN never got through, nothing lingers. */
-                t[j]->open--;
-            }
+            for (int j = 0; j < i; j++)
+                cn_ct_abandon(t[j]);
             return false;
         }
     if (cn->snat && !cn_snat_open(cn->snat, now)) {
         r->now.snat_failures++;
         for (int i = 0; i < n; i++)
-            t[i]->open--;
+            cn_ct_abandon(t[i]);
         return false;
     }
     cn->open = true;

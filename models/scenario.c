@@ -469,7 +469,6 @@ static bool parse_traffic(const char *v, cn_config *c, const ctx *cx, const char
 {
     double w[CN_CLASS_COUNT] = {0};
     g_auto(GStrv) parts = g_strsplit(v, ",", -1);
-    int n = 0;
     for (int i = 0; parts[i]; i++) {
         char *p = g_strstrip(parts[i]);
         if (!*p) {
@@ -507,14 +506,12 @@ static bool parse_traffic(const char *v, cn_config *c, const ctx *cx, const char
             return false;
         }
         w[cls] = weight;
-        n++;
     }
     double sum = 0;
     for (int j = 0; j < CN_CLASS_COUNT; j++)
         sum += w[j];
     for (int j = 0; j < CN_CLASS_COUNT; j++)
         c->traffic_weight[j] = w[j] / sum;
-    (void)n;
     return true;
 }
 
@@ -1100,8 +1097,6 @@ cn_scenario *cn_scenario_load(const char *path, const char *const *sets, GError 
 
 void cn_scenario_print_keys(FILE *out)
 {
-    cn_config d;
-    cn_config_defaults(&d);
     const char *last = "";
     for (size_t i = 0; i < N_KEYS; i++) {
         const key_spec *k = &keys[i];
