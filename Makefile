@@ -1,5 +1,7 @@
 # Thin wrapper: installs the Debian packages cnisim needs (when missing),
 # configures and builds with meson, and runs the quickstart or the tests.
+# Our builds are strict (-Dwerror=true); the meson default is not, so a
+# distribution's release build does not fail on a new compiler's warning.
 #   make quickstart   set up, build, run scenarios/quickstart.ini, write CSV and plots
 #   make test         set up, build, run every test (also under ASan/UBSan and valgrind)
 #   make golden-update  rewrite the pinned golden outputs after a deliberate model change
@@ -23,7 +25,7 @@ deps:
 	fi
 
 build: deps
-	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) >/dev/null
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) -Dwerror=true >/dev/null
 	ninja -C $(BUILD)
 
 quickstart: build
@@ -36,7 +38,7 @@ test: build
 
 # The whole suite again with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps
-	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	@[ -f $(ASAN_BUILD)/build.ninja ] || meson setup $(ASAN_BUILD) -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 	ninja -C $(ASAN_BUILD)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C $(ASAN_BUILD) --print-errorlogs --timeout-multiplier 4
 

@@ -472,7 +472,7 @@ static summary *summary_read(const char *dir, GError **error)
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: empty file", s->path);
         return NULL;
     }
-    layout lay;
+    layout lay = {0}; /* gcc -O3 cannot see parse_header sets it before parse_row reads it */
     if (!parse_header(s, f, &lay, error))
         return NULL;
     while ((got = csv_next(&rd, f, &line, error)) > 0)
