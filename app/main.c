@@ -290,12 +290,17 @@ static int cmd_report(int argc, char **argv)
 
 static void print_costs(void)
 {
-    printf("%-34s %12s  %-10s %s  %s\n", "name", "default", "unit", "st", "source");
+    printf("%-34s %12s  %-23s %-10s %s  %s\n", "name", "default", "range", "unit", "st", "source");
     for (int i = 0; i < CAL_COUNT; i++) {
         const cn_cal_entry *e = &cn_cal_table[i];
-        printf("%-34s %12g  %-10s %c   %s\n", e->name, e->value, e->unit, e->status, e->source);
+        g_autofree char *range =
+            g_strdup_printf("%.10g..%.10g%s", e->min, e->max, cn_cal_whole(i) ? " whole" : "");
+        printf("%-34s %12g  %-23s %-10s %c   %s\n", e->name, e->value, range, e->unit, e->status,
+               e->source);
     }
-    printf("\nst: R read in the source, D derived from its data, A assumed.\n"
+    printf("\nrange: the values a [costs] override may take, inclusive (whole: whole numbers "
+           "only).\n"
+           "st: R read in the source, D derived from its data, A assumed.\n"
            "Override any entry in a scenario's [costs] group by name.\n");
 }
 

@@ -448,11 +448,11 @@ static bool apply_cost(int idx, const char *v, cn_config *c, const ctx *cx, cons
                        GError **error)
 {
     double x;
-    /* No calibration entry is meaningful past 1e12 (16 minutes in ns, a
-     * terabyte): the bound keeps conversions to integer time exact. */
-    if (!parse_dbl(v, &x) || x < 0 || x > 1e12) {
-        set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
-                "expected a number of %s from 0 to 1e12, got '%s'", cn_cal_table[idx].unit, v);
+    /* Each entry's range (calibration.def) keeps it physical and keeps every
+     * product the models form with it inside int64 nanoseconds. */
+    if (!parse_dbl(v, &x) || !cn_cal_in_range(idx, x)) {
+        g_autofree char *r = cn_cal_range_text(idx);
+        set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'", r, v);
         return false;
     }
     c->cost[idx] = x;
