@@ -34,15 +34,24 @@ enum {
     M_STALE_FAIL,
     M_SYNCS,
     M_SYNC_MS,
+    M_CPU_US_TXN,
+    M_CPU_US_TXN_MAX,
     M_COUNT
 };
 
 static const char *const metric_names[M_COUNT] = {
-    "transactions",    "failed",          "throughput_rps",  "latency_mean_us", "latency_p50_us",
-    "latency_p90_us",  "latency_p99_us",  "latency_p999_us", "cpu_util_mean",   "cpu_util_max",
-    "conntrack_peak",  "drops_conntrack", "snat_failures",   "policy_drops",    "ct_evictions",
-    "lb_unprogrammed", "stale_failures",  "rule_syncs",      "sync_ms_mean",
+    "transactions",           "failed",         "throughput_rps", "latency_mean_us",
+    "latency_p50_us",         "latency_p90_us", "latency_p99_us", "latency_p999_us",
+    "cpu_util_mean",          "cpu_util_max",   "conntrack_peak", "drops_conntrack",
+    "snat_failures",          "policy_drops",   "ct_evictions",   "lb_unprogrammed",
+    "stale_failures",         "rule_syncs",     "sync_ms_mean",   "cpu_us_per_txn",
+    "cpu_us_per_txn_busiest",
 };
+
+/* Latency histograms kept per (run, class) in the part files, pooled over
+ * the replications for the summary's quantiles. */
+enum { H_ALL, H_KINDS };
+static const char *const hist_kinds[H_KINDS] = {"all"};
 
 /* Counts are written as exact integers; the rest as %.6g. */
 static gboolean is_count(int i)
@@ -64,8 +73,12 @@ static gboolean is_count(int i)
     }
 }
 
+/* An undefined value (NaN: no completed transaction, an interval from one
+ * replication) is an empty field. */
 static void write_metric(FILE *out, int i, double v)
 {
+    if (isnan(v))
+        return;
     if (is_count(i))
         fprintf(out, "%.0f", v);
     else
@@ -125,14 +138,24 @@ static char *part_path(const batch *b, gsize j)
  * by an interrupted run, or from shards joined by merge. */
 static double rounded(double v)
 {
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    g_ascii_formatd(buf, sizeof buf, "%.6g", v);
+    if (isnan(v))
+        return v;
+    char buf[CN_CSV_DOUBLE_BUF];
+    cn_csv_format_double(buf, v);
     return g_ascii_strtod(buf, NULL);
 }
 
-static void fill_result(job_result *jr, const cn_run_result *r)
+static void fill_result(job_result *jr, const cn_run_result *r, const cn_config *c)
 {
     jr->seed = r->seed;
+    /* CPU per completed transaction (netperf's "service demand"): the CPU
+     * time the run used, cluster-wide and on its busiest node, over the
+     * transactions of every class. */
+    uint64_t done = 0;
+    for (int k = 0; k < CN_CLASS_COUNT; k++)
+        done += r->cls[k].transactions;
+    double cpu_s = r->cpu_util_mean * (double)c->nodes * (double)c->vcpus_per_node * r->measured_s;
+    double busiest_s = r->cpu_util_max * (double)c->vcpus_per_node * r->measured_s;
     for (int k = 0; k < CN_CLASS_COUNT; k++) {
         const cn_class_result *cr = &r->cls[k];
         double *m = jr->m[k];
@@ -140,11 +163,11 @@ static void fill_result(job_result *jr, const cn_run_result *r)
         m[M_FAILED] = (double)cr->failed;
         m[M_THROUGHPUT] = cr->throughput_rps;
         bool any = cr->latency && sim_hist_count(cr->latency) > 0;
-        m[M_LAT_MEAN] = any ? sim_hist_mean(cr->latency) / 1e3 : 0;
-        m[M_LAT_P50] = any ? sim_hist_quantile(cr->latency, 0.5) / 1e3 : 0;
-        m[M_LAT_P90] = any ? sim_hist_quantile(cr->latency, 0.9) / 1e3 : 0;
-        m[M_LAT_P99] = any ? sim_hist_quantile(cr->latency, 0.99) / 1e3 : 0;
-        m[M_LAT_P999] = any ? sim_hist_quantile(cr->latency, 0.999) / 1e3 : 0;
+        m[M_LAT_MEAN] = any ? sim_hist_mean(cr->latency) / 1e3 : NAN;
+        m[M_LAT_P50] = any ? sim_hist_quantile(cr->latency, 0.5) / 1e3 : NAN;
+        m[M_LAT_P90] = any ? sim_hist_quantile(cr->latency, 0.9) / 1e3 : NAN;
+        m[M_LAT_P99] = any ? sim_hist_quantile(cr->latency, 0.99) / 1e3 : NAN;
+        m[M_LAT_P999] = any ? sim_hist_quantile(cr->latency, 0.999) / 1e3 : NAN;
         m[M_CPU_MEAN] = r->cpu_util_mean;
         m[M_CPU_MAX] = r->cpu_util_max;
         m[M_CT_PEAK] = (double)r->conntrack_peak;
@@ -155,14 +178,18 @@ static void fill_result(job_result *jr, const cn_run_result *r)
         m[M_LB_UNPROG] = (double)r->lb_unprogrammed;
         m[M_STALE_FAIL] = (double)r->stale_failures;
         m[M_SYNCS] = (double)r->rule_syncs;
-        m[M_SYNC_MS] = r->sync_ms_mean;
+        m[M_SYNC_MS] = r->rule_syncs ? r->sync_ms_mean : NAN;
+        m[M_CPU_US_TXN] = done ? cpu_s * 1e6 / (double)done : NAN;
+        m[M_CPU_US_TXN_MAX] = done ? busiest_s * 1e6 / (double)done : NAN;
         for (int i = 0; i < M_COUNT; i++)
             m[i] = is_count(i) ? m[i] : rounded(m[i]);
     }
 }
 
-/* A part file: "seed,<n>" then one line per class: "class,m0,m1,...". */
-static gboolean write_part(const batch *b, gsize j, GError **error)
+/* A part file: "seed,<n>", then one line per class: "class,m0,m1,...",
+ * then "hist,class,kind,<sim_hist text>" for each non-empty latency
+ * histogram (the pooled quantiles of the summary are read back from these). */
+static gboolean write_part(const batch *b, gsize j, const cn_run_result *rr, GError **error)
 {
     g_autofree char *path = part_path(b, j);
     cn_outfile *f = cn_outfile_open(path, error);
@@ -179,7 +206,45 @@ static gboolean write_part(const batch *b, gsize j, GError **error)
         }
         fputc('\n', out);
     }
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        const sim_hist *hs[H_KINDS] = {rr->cls[k].latency};
+        for (int h = 0; h < H_KINDS; h++) {
+            if (!hs[h] || sim_hist_count(hs[h]) == 0)
+                continue;
+            g_autofree char *text = sim_hist_to_text(hs[h]);
+            fprintf(out, "hist,%s,%s,%s\n", cn_class_name((cn_class)k), hist_kinds[h], text);
+        }
+    }
     return cn_outfile_commit(f, error);
+}
+
+/* Add the latency histograms of part file path into hs[class][kind]. */
+static gboolean read_part_hists(const char *path, sim_hist *hs[CN_CLASS_COUNT][H_KINDS],
+                                GError **error)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, error))
+        return FALSE;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        if (!g_str_has_prefix(lines[i], "hist,"))
+            continue;
+        g_auto(GStrv) f = g_strsplit(lines[i], ",", 4);
+        int k = -1, h = -1;
+        for (int c = 0; f[1] && f[2] && c < CN_CLASS_COUNT; c++)
+            if (strcmp(f[1], cn_class_name((cn_class)c)) == 0)
+                k = c;
+        for (int c = 0; f[1] && f[2] && c < H_KINDS; c++)
+            if (strcmp(f[2], hist_kinds[c]) == 0)
+                h = c;
+        if (k < 0 || h < 0 || !f[3] || !sim_hist_parse(hs[k][h], f[3])) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s: line %d: not a latency histogram; delete the file to run it again",
+                        path, i + 1);
+            return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 static gboolean read_part(const char *path, job_result *jr)
@@ -198,6 +263,10 @@ static gboolean read_part(const char *path, job_result *jr)
             return FALSE;
         for (int i = 0; i < M_COUNT; i++) {
             char *end;
+            if (!*f[i + 1]) {
+                jr->m[k][i] = NAN; /* undefined, written empty */
+                continue;
+            }
             jr->m[k][i] = g_ascii_strtod(f[i + 1], &end);
             if (*end)
                 return FALSE;
@@ -228,9 +297,9 @@ static void worker(gpointer data, gpointer user)
     GError *err = NULL;
     gboolean ok = cn_run(&c, &c.variants[v], (uint32_t)r, &rr, &err);
     if (ok) {
-        fill_result(&b->res[j], &rr);
+        fill_result(&b->res[j], &rr, &c);
+        ok = write_part(b, j, &rr, &err);
         cn_run_result_clear(&rr);
-        ok = write_part(b, j, &err);
         if (ok)
             b->res[j].done = TRUE;
     }
@@ -322,15 +391,73 @@ static gboolean write_runs_csv(const batch *b, const char *path, GError **error)
     return cn_outfile_commit(f, error);
 }
 
-/* Half-width of a 95% confidence interval of the mean of xs. */
+/* Half-width of a 95% confidence interval of the mean of the defined
+ * (non-NaN) values of xs; NaN when fewer than two are defined.  *mean is their
+ * mean, NaN when none is. */
 static double ci95(const double *xs, int n, double *mean)
 {
     sim_welford w;
     sim_welford_init(&w);
     for (int i = 0; i < n; i++)
-        sim_welford_add(&w, xs[i]);
-    *mean = w.mean;
-    return sim_welford_ci95(&w);
+        if (!isnan(xs[i]))
+            sim_welford_add(&w, xs[i]);
+    *mean = w.n ? w.mean : NAN;
+    return w.n >= 2 ? sim_welford_ci95(&w) : NAN;
+}
+
+/* The summary's columns after `class,replications`: the required ones, then
+ * the extras.  Each names the metric it is made of and how. */
+typedef enum {
+    S_SUM,    /* total over replications (a count) */
+    S_MAX,    /* largest over replications (a count) */
+    S_MEAN,   /* mean of the replications' values */
+    S_CI,     /* half-width of the 95% interval of that mean */
+    S_POOLED, /* quantile of the replications' merged histograms */
+    S_GBPS,   /* throughput x (request + response bytes), in Gbit/s */
+} summary_how;
+
+static const struct {
+    const char *name;
+    int metric;
+    summary_how how;
+    double q; /* S_POOLED: the quantile */
+} summary_cols[] = {
+    {"transactions", M_TRANSACTIONS, S_SUM, 0},
+    {"failed", M_FAILED, S_SUM, 0},
+    {"throughput_rps", M_THROUGHPUT, S_MEAN, 0},
+    {"throughput_ci95", M_THROUGHPUT, S_CI, 0},
+    {"latency_mean_us", M_LAT_MEAN, S_MEAN, 0},
+    {"latency_ci95_us", M_LAT_MEAN, S_CI, 0},
+    {"latency_p50_us", M_LAT_P50, S_POOLED, 0.5},
+    {"latency_p90_us", M_LAT_P90, S_POOLED, 0.9},
+    {"latency_p99_us", M_LAT_P99, S_POOLED, 0.99},
+    {"latency_p999_us", M_LAT_P999, S_POOLED, 0.999},
+    {"cpu_util_mean", M_CPU_MEAN, S_MEAN, 0},
+    {"cpu_util_max", M_CPU_MAX, S_MEAN, 0},
+    {"conntrack_peak", M_CT_PEAK, S_MAX, 0},
+    {"drops_conntrack", M_DROPS_CT, S_SUM, 0},
+    {"snat_failures", M_SNAT_FAIL, S_SUM, 0},
+    {"policy_drops", M_POLICY_DROPS, S_SUM, 0},
+    /* extras */
+    {"ct_evictions", M_CT_EVICT, S_SUM, 0},
+    {"lb_unprogrammed", M_LB_UNPROG, S_SUM, 0},
+    {"stale_failures", M_STALE_FAIL, S_SUM, 0},
+    {"rule_syncs", M_SYNCS, S_SUM, 0},
+    {"sync_ms_mean", M_SYNC_MS, S_MEAN, 0},
+    {"latency_p50_ci95_us", M_LAT_P50, S_CI, 0},
+    {"latency_p99_ci95_us", M_LAT_P99, S_CI, 0},
+    {"cpu_us_per_txn", M_CPU_US_TXN, S_MEAN, 0},
+    {"cpu_us_per_txn_busiest", M_CPU_US_TXN_MAX, S_MEAN, 0},
+    {"goodput_gbps", M_THROUGHPUT, S_GBPS, 0},
+};
+
+static void load_group_hists(const batch *b, gsize j0, sim_hist *hs[CN_CLASS_COUNT][H_KINDS],
+                             GError **error)
+{
+    for (int r = 0; r < b->n_reps && !*error; r++) {
+        g_autofree char *pp = part_path(b, j0 + (gsize)r);
+        read_part_hists(pp, hs, error);
+    }
 }
 
 static gboolean write_summary_csv(const batch *b, const char *path, GError **error)
@@ -340,57 +467,84 @@ static gboolean write_summary_csv(const batch *b, const char *path, GError **err
         return FALSE;
     FILE *out = cn_outfile_stream(f);
     write_header_prefix(out, b);
-    fputs(",class,replications,transactions,failed,throughput_rps,throughput_ci95,"
-          "latency_mean_us,latency_ci95_us,latency_p50_us,latency_p90_us,latency_p99_us,"
-          "latency_p999_us,cpu_util_mean,cpu_util_max,conntrack_peak,drops_conntrack,"
-          "snat_failures,policy_drops,ct_evictions,lb_unprogrammed,stale_failures,rule_syncs,"
-          "sync_ms_mean\n",
-          out);
+    fputs(",class,replications", out);
+    for (gsize i = 0; i < G_N_ELEMENTS(summary_cols); i++)
+        fprintf(out, ",%s", summary_cols[i].name);
+    fputc('\n', out);
     int n = b->n_reps;
     g_autofree double *xs = g_new(double, n);
-    for (gsize p = 0; p < b->n_points; p++) {
+    sim_hist *hs[CN_CLASS_COUNT][H_KINDS];
+    for (int k = 0; k < CN_CLASS_COUNT; k++)
+        for (int h = 0; h < H_KINDS; h++)
+            hs[k][h] = sim_hist_new();
+    GError *err = NULL;
+    for (gsize p = 0; p < b->n_points && !err; p++) {
         cn_config c;
         cn_scenario_config(b->sc, p, &c);
-        for (int v = 0; v < b->n_variants; v++) {
-            const job_result *jr = &b->res[(p * (gsize)b->n_variants + (gsize)v) * (gsize)n];
-            for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        double msg_bits = 8.0 * (double)(c.request_bytes + c.response_bytes);
+        for (int v = 0; v < b->n_variants && !err; v++) {
+            gsize j0 = (p * (gsize)b->n_variants + (gsize)v) * (gsize)n;
+            const job_result *jr = &b->res[j0];
+            for (int k = 0; k < CN_CLASS_COUNT; k++)
+                for (int h = 0; h < H_KINDS; h++)
+                    sim_hist_reset(hs[k][h]);
+            load_group_hists(b, j0, hs, &err);
+            for (int k = 0; k < CN_CLASS_COUNT && !err; k++) {
                 if (!class_used(&c, k))
                     continue;
                 write_prefix(out, b, p, v, &c);
                 fprintf(out, ",%s,%d", cn_class_name((cn_class)k), n);
-                /* Counts are totals over replications; rates, latencies and
-                 * utilisations are means of the replications' values, with a
-                 * Student-t 95% interval; conntrack_peak is the largest. */
-                double col[M_COUNT + 2];
-                gboolean integral[M_COUNT + 2] = {FALSE};
-                int nc = 0;
-                for (int i = 0; i < M_COUNT; i++) {
-                    double mean, sum = 0, mx = 0;
+                for (gsize i = 0; i < G_N_ELEMENTS(summary_cols); i++) {
+                    int mi = summary_cols[i].metric;
+                    double sum = 0, mx = NAN, mean;
                     for (int r = 0; r < n; r++) {
-                        xs[r] = jr[r].m[k][i];
-                        sum += xs[r];
-                        mx = r == 0 || xs[r] > mx ? xs[r] : mx;
+                        xs[r] = jr[r].m[k][mi];
+                        sum += isnan(xs[r]) ? 0 : xs[r];
+                        mx = isnan(mx) || xs[r] > mx ? xs[r] : mx;
                     }
-                    double half = ci95(xs, n, &mean);
-                    if (is_count(i)) {
-                        integral[nc] = TRUE;
-                        col[nc++] = i == M_CT_PEAK ? mx : sum;
-                    } else {
-                        col[nc++] = mean;
-                        if (i == M_THROUGHPUT || i == M_LAT_MEAN)
-                            col[nc++] = half;
+                    double half = ci95(xs, n, &mean), val = NAN;
+                    const sim_hist *pooled = hs[k][H_ALL];
+                    switch (summary_cols[i].how) {
+                    case S_SUM:
+                        val = sum;
+                        break;
+                    case S_MAX:
+                        val = mx;
+                        break;
+                    case S_MEAN:
+                        val = mean;
+                        break;
+                    case S_CI:
+                        val = half;
+                        break;
+                    case S_POOLED:
+                        val = sim_hist_count(pooled)
+                                  ? sim_hist_quantile(pooled, summary_cols[i].q) / 1e3
+                                  : NAN;
+                        break;
+                    case S_GBPS:
+                        val = mean * msg_bits / 1e9;
+                        break;
                     }
-                }
-                for (int i = 0; i < nc; i++) {
                     fputc(',', out);
-                    if (integral[i])
-                        fprintf(out, "%.0f", col[i]);
+                    if (isnan(val))
+                        continue;
+                    if (summary_cols[i].how == S_SUM || summary_cols[i].how == S_MAX)
+                        fprintf(out, "%.0f", val);
                     else
-                        cn_csv_double(out, col[i]);
+                        cn_csv_double(out, val);
                 }
                 fputc('\n', out);
             }
         }
+    }
+    for (int k = 0; k < CN_CLASS_COUNT; k++)
+        for (int h = 0; h < H_KINDS; h++)
+            sim_hist_free(hs[k][h]);
+    if (err) {
+        g_propagate_error(error, err);
+        cn_outfile_abort(f);
+        return FALSE;
     }
     return cn_outfile_commit(f, error);
 }

@@ -1,6 +1,7 @@
 #include "csvout.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,10 +66,16 @@ void cn_outfile_abort(cn_outfile *f)
     g_free(f);
 }
 
+void cn_csv_format_double(char *buf, double v)
+{
+    double a = fabs(v);
+    g_ascii_formatd(buf, CN_CSV_DOUBLE_BUF, a >= 1e6 && a < 1e15 ? "%.0f" : "%.6g", v);
+}
+
 void cn_csv_double(FILE *out, double v)
 {
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    g_ascii_formatd(buf, sizeof buf, "%.6g", v);
+    char buf[CN_CSV_DOUBLE_BUF];
+    cn_csv_format_double(buf, v);
     fputs(buf, out);
 }
 

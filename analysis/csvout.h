@@ -17,8 +17,13 @@ gboolean cn_outfile_commit(cn_outfile *f, GError **error);
 /* Close and delete the temporary file; frees f.  NULL is fine. */
 void cn_outfile_abort(cn_outfile *f);
 
-/* Write a double as %.6g in the C locale (no locale-dependent commas). */
+/* Write a double as %.6g in the C locale (no locale-dependent commas);
+ * from 1e6 up to 1e15 as a whole number, so a large rate or count keeps its
+ * digits (1234567, not 1.23457e+06). */
 void cn_csv_double(FILE *out, double v);
+#define CN_CSV_DOUBLE_BUF 40
+/* The same text into buf (CN_CSV_DOUBLE_BUF bytes). */
+void cn_csv_format_double(char *buf, double v);
 /* Write a CSV field, quoting it when it holds a comma, quote or newline. */
 void cn_csv_string(FILE *out, const char *s);
 

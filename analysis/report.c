@@ -372,8 +372,10 @@ static gboolean parse_row(summary *s, const layout *lay, GPtrArray *f, guint lin
             r->m[c] = (double)n;
             continue;
         }
+        if (!*t)
+            continue; /* an undefined value: NaN */
         if (!parse_number(t, &r->m[c]))
-            return bad_value(s, line, col_names[c], "a number", t, error);
+            return bad_value(s, line, col_names[c], "a number or an empty field", t, error);
         /* NaN is what %.6g writes for an undefined interval; negative is never right. */
         if (r->m[c] < 0)
             return bad_value(s, line, col_names[c], "a number >= 0", t, error);
@@ -1324,7 +1326,8 @@ static void write_markdown(GString *md, const summary *s, const GPtrArray *plots
     else
         g_string_append_printf(md, "; %u to %u replications per row.\n", s->reps_min, s->reps_max);
     g_string_append(md, "Throughput and mean latency are means over the replications ± the "
-                        "half-width of a 95% confidence interval; percentiles and CPU are means "
+                        "half-width of a 95% confidence interval; percentiles are those of all the "
+                        "replications' transactions together (merged histograms); CPU is a mean "
                         "over the replications; counts are totals. CPU, conntrack drops, SNAT "
                         "failures and policy drops are cluster-wide for a run (the same in each "
                         "class's table); failed transactions are per class. A dash: no "

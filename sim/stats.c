@@ -3,6 +3,7 @@
 
 #include <glib.h>
 #include <gsl/gsl_cdf.h>
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -210,4 +211,73 @@ double sim_hist_quantile(const sim_hist *h, double q)
 double sim_hist_mean(const sim_hist *h)
 {
     return h->n == 0 ? 0.0 : (double)h->sum / (double)h->n;
+}
+
+char *sim_hist_to_text(const sim_hist *h)
+{
+    GString *g = g_string_new(NULL);
+    g_string_append_printf(g,
+                           "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+                           " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                           h->n, (uint64_t)(h->sum >> 64), (uint64_t)h->sum, h->min, h->max);
+    for (size_t b = 0; b < h->nbuckets; b++)
+        if (h->counts[b])
+            g_string_append_printf(g, " %zu:%" G_GUINT64_FORMAT, b, h->counts[b]);
+    return g_string_free(g, FALSE);
+}
+
+static bool parse_u64(const char **p, uint64_t *out)
+{
+    char *end;
+    if (!g_ascii_isdigit(**p))
+        return false;
+    errno = 0;
+    *out = g_ascii_strtoull(*p, &end, 10);
+    if (errno != 0)
+        return false;
+    *p = end;
+    return true;
+}
+
+bool sim_hist_parse(sim_hist *h, const char *text)
+{
+    const char *p = text;
+    uint64_t head[5];
+    for (int i = 0; i < 5; i++) {
+        if (i && *p++ != ' ')
+            return false;
+        if (!parse_u64(&p, &head[i]))
+            return false;
+    }
+    g_autoptr(GArray) pairs = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    uint64_t total = 0;
+    while (*p == ' ') {
+        p++;
+        uint64_t bc[2];
+        if (!parse_u64(&p, &bc[0]) || *p++ != ':' || !parse_u64(&p, &bc[1]) ||
+            bc[0] >= SIM__HIST_BUCKETS || bc[1] == 0)
+            return false;
+        total += bc[1];
+        g_array_append_vals(pairs, bc, 2);
+    }
+    if (*p || total != head[0] || (head[0] > 0 && head[3] > head[4]))
+        return false;
+    if (head[0] == 0)
+        return true;
+    sim_hist one = {0};
+    one.n = head[0];
+    one.sum = ((sim__u128)head[1] << 64) | head[2];
+    one.min = head[3];
+    one.max = head[4];
+    const uint64_t *v = (const uint64_t *)(void *)pairs->data;
+    size_t need = 0;
+    for (guint i = 0; i < pairs->len / 2; i++)
+        need = MAX(need, (size_t)v[2 * i] + 1);
+    one.counts = g_new0(uint64_t, need);
+    one.nbuckets = need;
+    for (guint i = 0; i < pairs->len / 2; i++)
+        one.counts[v[2 * i]] += v[2 * i + 1];
+    sim_hist_merge(h, &one);
+    g_free(one.counts);
+    return true;
 }

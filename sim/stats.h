@@ -41,4 +41,12 @@ uint64_t sim_hist_count(const sim_hist *h);
 double sim_hist_quantile(const sim_hist *h, double q);
 double sim_hist_mean(const sim_hist *h); /* exact mean of the values added */
 
+/* A histogram as one line of text (no newline, no comma): its count, exact
+ * sum, min and max, then "bucket:count" for each non-empty bucket.  Parsing
+ * the text gives back the same histogram, so histograms kept in files merge
+ * exactly as in memory.  sim_hist_parse() adds to h (merging) and returns
+ * false on malformed text, leaving h unspecified. */
+char *sim_hist_to_text(const sim_hist *h);
+bool sim_hist_parse(sim_hist *h, const char *text);
+
 #endif
