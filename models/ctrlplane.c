@@ -1,5 +1,10 @@
 #include "ctrlplane.h"
 
+#include <math.h>
+
+#include "resource.h"
+#include "run-internal.h"
+
 double cn_sync_duration_ns(const cn_config *c, const cn_variant *v, int64_t n_services,
                            uint32_t changes)
 {
@@ -17,4 +22,106 @@ double cn_sync_duration_ns(const cn_config *c, const cn_variant *v, int64_t n_se
     default:
         return x[CAL_ebpf_sync_ns] * (double)changes;
     }
+}
+
+/* ---- the state machine: endpoint churn and rule syncs ---- */
+
+static void sync_start(sim *s, void *ctx);
+
+/* Ask for a sync: kube-proxy runs at most one per min-sync period and
+ * batches the changes that arrive meanwhile; Cilium applies each change. */
+static void request_sync(run *r)
+{
+    cn_ctrlplane *p = &r->cp;
+    if (p->sync_scheduled || p->syncing || p->pending->len == 0)
+        return;
+    sim_time_ns at = sim_now(r->s);
+    if (!r->v->ebpf_dataplane && r->c->min_sync_period_s > 0 && r->obs.now.syncs > 0) {
+        sim_time_ns next =
+            p->last_sync_start + (sim_time_ns)llround(r->c->min_sync_period_s * SIM_NS_PER_S);
+        if (next > at)
+            at = next;
+    }
+    p->sync_scheduled = true;
+    sim_schedule_at(r->s, at, sync_start, r);
+}
+
+static void sync_end(sim *s, void *ctx)
+{
+    (void)s;
+    run *r = ctx;
+    cn_ctrlplane *p = &r->cp;
+    for (guint i = 0; i < p->inflight->len; i++)
+        p->ep_stale[g_array_index(p->inflight, uint32_t, i)] = 0;
+    g_array_set_size(p->inflight, 0);
+    p->syncing = false;
+    request_sync(r);
+}
+
+static void sync_start(sim *s, void *ctx)
+{
+    run *r = ctx;
+    cn_ctrlplane *p = &r->cp;
+    p->sync_scheduled = false;
+    p->syncing = true;
+    p->last_sync_start = sim_now(s);
+    GArray *t = p->inflight;
+    p->inflight = p->pending;
+    p->pending = t;
+    double d = cn_sync_duration_ns(r->c, r->v, r->n_services, p->inflight->len);
+    r->obs.now.syncs++;
+    r->obs.now.sync_ns += d;
+    /* The sync occupies one vCPU on every node while it runs. */
+    for (uint32_t i = 0; i < r->n_nodes; i++)
+        sim_resource_request(r->nodes[i].cpu, (sim_time_ns)llround(d), NULL, NULL);
+    sim_schedule(s, (sim_time_ns)llround(d), sync_end, r);
+}
+
+static void churn(sim *s, void *ctx)
+{
+    run *r = ctx;
+    cn_ctrlplane *p = &r->cp;
+    sim_schedule(
+        s,
+        (sim_time_ns)llround(sim_rng_exponential(p->rng_churn, 1e9 / r->c->endpoint_churn_per_s)),
+        churn, r);
+    uint32_t ep = (uint32_t)sim_rng_uniform_int(p->rng_churn, p->n_target_eps);
+    if (!p->ep_stale[ep]) {
+        p->ep_stale[ep] = 1;
+        g_array_append_val(p->pending, ep);
+    }
+    request_sync(r);
+}
+
+static bool uses_services(const cn_config *c)
+{
+    return c->traffic_weight[CN_CLASS_SERVICE] > 0 || c->traffic_weight[CN_CLASS_INGRESS] > 0;
+}
+
+void ctrlplane_init(run *r, uint32_t replication)
+{
+    const cn_config *c = r->c;
+    cn_ctrlplane *p = &r->cp;
+    p->pending = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    p->inflight = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    if (c->endpoint_churn_per_s > 0 && uses_services(c)) {
+        p->n_target_eps = r->cl->svc_ep_start[c->target_services];
+        p->ep_stale = g_new0(uint8_t, p->n_target_eps ? p->n_target_eps : 1);
+        p->rng_churn = sim_rng_new(c->seed, replication, sim_rng_stream_id("churn"));
+        if (p->n_target_eps)
+            sim_schedule(r->s,
+                         (sim_time_ns)llround(
+                             sim_rng_exponential(p->rng_churn, 1e9 / c->endpoint_churn_per_s)),
+                         churn, r);
+    }
+}
+
+void ctrlplane_free(run *r)
+{
+    cn_ctrlplane *p = &r->cp;
+    if (p->rng_churn)
+        sim_rng_free(p->rng_churn);
+    g_free(p->ep_stale);
+    g_array_unref(p->pending);
+    g_array_unref(p->inflight);
 }

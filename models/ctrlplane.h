@@ -1,19 +1,41 @@
-/* The control plane's cost of an endpoint change: how long a node takes to
- * reprogram its service rules.  iptables rewrites the table (the whole of it,
- * or the changed chains with partial restore, KEP-3453) so the time grows
- * with the number of Services; IPVS, nftables and eBPF update only what
- * changed.  Until the change is programmed, new connections can still be
- * sent to the removed endpoint, and fail. */
+/* The control plane: endpoints churn (pods replaced) and every node's
+ * service rules are reprogrammed by syncs.  A sync's cost: iptables rewrites
+ * the table (the whole of it, or the changed chains with partial restore,
+ * KEP-3453) so the time grows with the number of Services; IPVS, nftables and
+ * eBPF update only what changed.  Until the change is programmed, new
+ * connections can still be sent to the removed endpoint, and fail. */
 #ifndef CN_CTRLPLANE_H
 #define CN_CTRLPLANE_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
 
 #include "config.h"
+#include "rng.h"
+#include "sim.h"
 
 /* Duration (ns) of one sync on a node with n_services Services that
  * programs `changes` endpoint changes. */
 double cn_sync_duration_ns(const cn_config *c, const cn_variant *v, int64_t n_services,
                            uint32_t changes);
+
+/* ---- the state machine of one run ---- */
+
+typedef struct run run;
+
+typedef struct {
+    uint8_t *ep_stale; /* per endpoint of the target Services: replaced, not yet reprogrammed */
+    uint32_t n_target_eps;
+    GArray *pending;  /* endpoints changed since the last sync started */
+    GArray *inflight; /* endpoints the running sync will program */
+    bool sync_scheduled, syncing;
+    sim_time_ns last_sync_start;
+    sim_rng *rng_churn;
+} cn_ctrlplane;
+
+/* Set up r->cp and, when endpoints churn, schedule the first change. */
+void ctrlplane_init(run *r, uint32_t replication);
+void ctrlplane_free(run *r);
 
 #endif

@@ -1,0 +1,110 @@
+#include "admission.h"
+
+#include "conntrack.h"
+#include "outbound.h"
+#include "svclookup.h"
+#include "run-internal.h"
+
+static void snat_free(gpointer p)
+{
+    cn_snat_clear(p);
+    g_free(p);
+}
+
+void admission_init(run *r)
+{
+    const cn_config *c = r->c;
+    r->adm.lb_programmed = cn_bpf_lb_services_programmed(c, c->endpoints_per_service);
+    r->adm.snat_ports = cn_lb_ports_per_node(c, c->nodes);
+    r->adm.snat = g_hash_table_new_full(run_key_hash, g_int64_equal, g_free, snat_free);
+}
+
+void admission_free(run *r)
+{
+    g_hash_table_unref(r->adm.snat);
+}
+
+cn_snat_pool *admission_snat_pool(run *r, uint32_t node, uint32_t destination)
+{
+    uint64_t key = ((uint64_t)node << 32) | destination;
+    cn_snat_pool *p = g_hash_table_lookup(r->adm.snat, &key);
+    if (!p) {
+        uint64_t *kk = g_new(uint64_t, 1);
+        *kk = key;
+        p = g_new(cn_snat_pool, 1);
+        cn_snat_init(p, r->adm.snat_ports);
+        g_hash_table_insert(r->adm.snat, kk, p);
+    }
+    return p;
+}
+
+static cn_ct_table *ct_of(run *r, uint32_t nd)
+{
+    return nd == CN_NODE_EXTERNAL ? NULL : &r->nodes[nd].ct;
+}
+
+/* The distinct nodes whose conntrack tables a flow occupies. */
+static int flow_tables(run *r, const conn *cn, cn_ct_table **t)
+{
+    uint32_t nds[3] = {cn->client_node, cn->server_node,
+                       cn->cls == CN_CLASS_INGRESS ? cn->ingress_node : CN_NODE_EXTERNAL};
+    int n = 0;
+    for (int i = 0; i < 3; i++) {
+        cn_ct_table *x = ct_of(r, nds[i]);
+        bool dup = false;
+        for (int j = 0; j < n; j++)
+            dup |= t[j] == x;
+        if (x && !dup)
+            t[n++] = x;
+    }
+    return n;
+}
+
+bool admission_admit(run *r, conn *cn)
+{
+    sim_time_ns now = sim_now(r->s);
+    if (!cn->lb_programmed) {
+        r->obs.now.lb_unprogrammed++;
+        return false;
+    }
+    if (cn->stale) {
+        /* Rules still send it to a pod that is gone: the SYN goes
+         * unanswered, and retransmissions follow the same conntrack entry
+         * (or socket) to the same address. */
+        r->obs.now.stale_failures++;
+        return false;
+    }
+    if (!cn->policy_programmed) {
+        r->obs.now.policy_drops++;
+        return false;
+    }
+    cn_ct_table *t[3];
+    int n = flow_tables(r, cn, t);
+    for (int i = 0; i < n; i++)
+        if (!cn_ct_open(t[i], now)) {
+            for (int j = 0; j < i; j++)
+                cn_ct_abandon(t[j]);
+            return false;
+        }
+    if (cn->snat && !cn_snat_open(cn->snat, now)) {
+        r->obs.now.snat_failures++;
+        for (int i = 0; i < n; i++)
+            cn_ct_abandon(t[i]);
+        return false;
+    }
+    cn->open = true;
+    return true;
+}
+
+void admission_close(run *r, conn *cn)
+{
+    sim_time_ns now = sim_now(r->s);
+    cn_ct_table *t[3];
+    int n = flow_tables(r, cn, t);
+    for (int i = 0; i < n; i++)
+        cn_ct_close(t[i], now);
+    if (cn->snat)
+        cn_snat_close(cn->snat, now,
+                      (sim_time_ns)(r->c->cost[CAL_lb_idle_timeout_s] * SIM_NS_PER_S));
+    cn->open = false;
+}

@@ -1,0 +1,32 @@
+/* Connection admission: whether a new connection's SYN gets through, i.e.
+ * its Service is programmed, its endpoint still exists, policy allows it,
+ * every conntrack table on its path has an entry and (egress) the node has an
+ * SNAT port to the destination; and what a closing connection releases. */
+#ifndef CN_ADMISSION_H
+#define CN_ADMISSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "snat.h"
+#include "workload.h"
+
+typedef struct run run;
+
+typedef struct {
+    int64_t lb_programmed; /* eBPF: Services that fit the LB map */
+    int64_t snat_ports;    /* per node */
+    GHashTable *snat;      /* (node << 32 | destination) -> cn_snat_pool */
+} cn_admission;
+
+void admission_init(run *r);
+void admission_free(run *r);
+/* The SNAT port pool of a node towards one external destination. */
+cn_snat_pool *admission_snat_pool(run *r, uint32_t node, uint32_t destination);
+/* A new connection's SYN: true when admitted (entries and port taken). */
+bool admission_admit(run *r, conn *cn);
+/* The connection closed: its entries and port linger for their timeouts. */
+void admission_close(run *r, conn *cn);
+
+#endif

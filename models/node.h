@@ -1,0 +1,29 @@
+/* A node of the cluster as the datapath sees it: its vCPUs (servers of one
+ * queue), its NIC transmit queue and its conntrack table. */
+#ifndef CN_NODE_H
+#define CN_NODE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "conntrack.h"
+#include "resource.h"
+#include "sim.h"
+
+typedef struct {
+    sim_resource *cpu; /* vcpus_per_node servers */
+    sim_resource *nic; /* transmit queue */
+    cn_ct_table ct;    /* netfilter conntrack or Cilium's BPF CT map */
+} cn_node;
+
+/* Entries of one node's conntrack table: Cilium's bpf-ct-global-tcp-max,
+ * else nf_conntrack_max as set or as kube-proxy sizes it. */
+int64_t cn_node_ct_capacity(const cn_config *c, const cn_variant *v);
+/* How long a closed flow's entry lingers (TIME_WAIT or Cilium's FIN timeout). */
+sim_time_ns cn_node_ct_hold_ns(const cn_config *c, const cn_variant *v);
+
+/* n nodes with their resources on s and empty tables. */
+cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t n);
+void cn_nodes_free(cn_node *nodes, uint32_t n);
+
+#endif

@@ -1,0 +1,383 @@
+/* The workload: who talks to whom, the closed- and open-loop clients, and a
+ * transaction's life from issue (SYN admission, retransmissions) through its
+ * path's steps to its finish. */
+#include "workload.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "policy.h"
+#include "run-internal.h"
+#include "svclookup.h"
+
+/* ---- pools ---- */
+
+static txn *txn_get(run *r)
+{
+    cn_workload *w = &r->wl;
+    if (!w->free_txn) {
+        txn *b = g_new0(txn, 256);
+        g_ptr_array_add(w->blocks, b);
+        for (int i = 0; i < 256; i++) {
+            b[i].next = w->free_txn;
+            w->free_txn = &b[i];
+        }
+    }
+    txn *t = w->free_txn;
+    w->free_txn = t->next;
+    t->r = r;
+    return t;
+}
+
+static void txn_put(run *r, txn *t)
+{
+    t->next = r->wl.free_txn;
+    r->wl.free_txn = t;
+}
+
+static conn *conn_get(run *r)
+{
+    cn_workload *w = &r->wl;
+    if (!w->free_conn) {
+        conn *b = g_new0(conn, 256);
+        g_ptr_array_add(w->blocks, b);
+        for (int i = 0; i < 256; i++) {
+            b[i].next_idle = w->free_conn;
+            w->free_conn = &b[i];
+        }
+    }
+    conn *c = w->free_conn;
+    w->free_conn = c->next_idle;
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
+static void conn_put(run *r, conn *c)
+{
+    c->next_idle = r->wl.free_conn;
+    r->wl.free_conn = c;
+}
+
+/* ---- choosing who talks to whom ---- */
+
+static uint32_t pod_policies_on(run *r, uint32_t nd)
+{
+    uint32_t a = r->wl.node_pod_start[nd], b = r->wl.node_pod_start[nd + 1];
+    if (a == b || !r->cl->pod_policies)
+        return 0;
+    uint32_t pod = r->wl.node_pods[a + (uint32_t)sim_rng_uniform_int(r->wl.rng_target, b - a)];
+    return r->cl->pod_policies[pod];
+}
+
+/* A Service endpoint: fills server node, lookup cost and policy count. */
+static void pick_service(run *r, conn *cn, uint32_t *selecting)
+{
+    const cn_cluster *cl = r->cl;
+    uint32_t svc = (uint32_t)sim_rng_uniform_int(r->wl.rng_target, (uint64_t)r->c->target_services);
+    uint32_t a = cl->svc_ep_start[svc], n = cl->svc_ep_start[svc + 1] - a;
+    uint32_t k = n ? (uint32_t)sim_rng_uniform_int(r->wl.rng_target, n) : 0;
+    uint32_t pod = cl->endpoints[a + k];
+    cn->target = svc;
+    cn->server_node = cl->pod_node[pod];
+    *selecting = cl->pod_policies ? cl->pod_policies[pod] : 0;
+    cn->stale = r->cp.ep_stale && r->cp.ep_stale[a + k];
+    uint32_t pos = cl->svc_chain_pos[svc];
+    cn->lookup_ns = cn_svc_lookup_ns(r->c, r->v->svc, pos, k, r->n_services, n);
+    /* eBPF programs Services into the LB map in order until it is full. */
+    cn->lb_programmed = r->v->svc != CN_SVC_EBPF || (int64_t)pos < r->adm.lb_programmed;
+}
+
+static void choose_conn(run *r, conn *cn, uint32_t client_node)
+{
+    const cn_config *c = r->c;
+    cn->cls = (uint8_t)sim_rng_discrete_draw(r->wl.rng_class, r->wl.class_pick);
+    cn->client_node = client_node;
+    cn->remaining = c->requests_per_connection;
+    cn->lookup_ns = cn->egress_ns = cn->ingress_ns = 0;
+    cn->lb_programmed = true;
+    cn->stale = false;
+    cn->snat = NULL;
+    uint32_t selecting = 0;
+    switch ((cn_class)cn->cls) {
+    case CN_CLASS_SAME_NODE:
+        cn->server_node = client_node;
+        selecting = pod_policies_on(r, client_node);
+        break;
+    case CN_CLASS_CROSS_NODE:
+        cn->server_node =
+            (client_node + 1 + (uint32_t)sim_rng_uniform_int(r->wl.rng_target, r->n_nodes - 1)) %
+            r->n_nodes;
+        selecting = pod_policies_on(r, cn->server_node);
+        break;
+    case CN_CLASS_SERVICE:
+        pick_service(r, cn, &selecting);
+        break;
+    case CN_CLASS_EXTERNAL:
+        cn->server_node = CN_NODE_EXTERNAL;
+        cn->target =
+            (uint32_t)sim_rng_uniform_int(r->wl.rng_target, (uint64_t)c->external_destinations);
+        cn->snat = admission_snat_pool(r, client_node, cn->target);
+        break;
+    case CN_CLASS_INGRESS:
+        cn->client_node = CN_NODE_EXTERNAL;
+        cn->ingress_node = (uint32_t)sim_rng_uniform_int(r->wl.rng_target, r->n_nodes);
+        pick_service(r, cn, &selecting);
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    if (cn->client_node != CN_NODE_EXTERNAL)
+        cn->egress_ns = cn_policy_egress_ns(c, r->v->policy);
+    if (cn->server_node != CN_NODE_EXTERNAL) {
+        cn->ingress_ns = cn_policy_ingress_ns(c, r->v->policy, selecting);
+        cn->policy_programmed = cn_policy_programmed(c, r->v->policy, selecting);
+    } else {
+        cn->policy_programmed = true;
+    }
+}
+
+/* ---- transactions ---- */
+
+static void advance(txn *t);
+static void start_txn(run *r, txn *t);
+static void issue(run *r, txn *t);
+static void open_key_release(run *r, conn *cn);
+
+static void step_done(sim *s, void *ctx)
+{
+    (void)s;
+    txn *t = ctx;
+    t->cur++;
+    advance(t);
+}
+
+static void finish(txn *t, bool ok)
+{
+    run *r = t->r;
+    conn *cn = t->cn;
+    observer_txn_done(r, cn->cls, ok, sim_now(r->s) - t->start);
+    if (ok) {
+        cn->remaining--;
+        if (cn->remaining <= 0)
+            admission_close(r, cn);
+    } else {
+        cn->remaining = 0; /* the connection never opened */
+    }
+    if (t->closed_loop) {
+        start_txn(r, t);
+        return;
+    }
+    if (cn->remaining > 0)
+        open_key_release(r, cn);
+    else
+        conn_put(r, cn);
+    txn_put(r, t);
+}
+
+static void advance(txn *t)
+{
+    run *r = t->r;
+    if (t->cur == t->path.n) {
+        finish(t, true);
+        return;
+    }
+    const cn_step *st = &t->path.step[t->cur];
+    switch (st->kind) {
+    case CN_STEP_CPU:
+        sim_resource_request(r->nodes[st->node].cpu, st->ns, step_done, t);
+        break;
+    case CN_STEP_NIC:
+        sim_resource_request(r->nodes[st->node].nic, st->ns, step_done, t);
+        break;
+    default:
+        sim_schedule(r->s, st->ns, step_done, t);
+    }
+}
+
+static void retry(sim *s, void *ctx)
+{
+    (void)s;
+    txn *t = ctx;
+    issue(t->r, t);
+}
+
+/* Send the transaction: for a new connection, the SYN must get through the
+ * tables first; a dropped SYN is retransmitted after 1 s, then 3 s, then the
+ * client gives up. */
+static void issue(run *r, txn *t)
+{
+    conn *cn = t->cn;
+    if (t->new_conn && !admission_admit(r, cn)) {
+        t->attempts++;
+        if (t->attempts >= 3) {
+            finish(t, false);
+            return;
+        }
+        double wait_s =
+            t->attempts == 1 ? r->c->cost[CAL_syn_retry1_s] : r->c->cost[CAL_syn_retry2_s];
+        sim_schedule(r->s, (sim_time_ns)(wait_s * SIM_NS_PER_S), retry, t);
+        return;
+    }
+    cn_flow f = {
+        .cls = (cn_class)cn->cls,
+        .new_conn = t->new_conn,
+        .client_node = cn->client_node,
+        .server_node = cn->server_node,
+        .ingress_node = cn->ingress_node,
+        .lookup_ns = cn->lookup_ns,
+        .egress_policy_ns = cn->egress_ns,
+        .ingress_policy_ns = cn->ingress_ns,
+        .request_bytes = r->c->request_bytes,
+        .response_bytes = r->c->response_bytes,
+    };
+    cn_path_build(&r->k, &f, &t->path);
+    t->cur = 0;
+    advance(t);
+}
+
+/* Closed loop: the client's next transaction, on its connection while it
+ * has requests left, else on a new one. */
+static void start_txn(run *r, txn *t)
+{
+    t->start = sim_now(r->s);
+    t->attempts = 0;
+    t->new_conn = !t->own.open || t->own.remaining <= 0;
+    if (t->new_conn)
+        choose_conn(r, &t->own, t->home);
+    t->cn = &t->own;
+    issue(r, t);
+}
+
+static void client_start(sim *s, void *ctx)
+{
+    (void)s;
+    txn *t = ctx;
+    start_txn(t->r, t);
+}
+
+/* ---- open loop ---- */
+
+static uint64_t conn_key(const conn *cn)
+{
+    /* A pooled connection serves requests to the same peer: the same
+     * Service (any endpoint), external destination, or pod-to-pod node. */
+    uint64_t nd = cn->cls == CN_CLASS_INGRESS ? cn->ingress_node : cn->client_node;
+    bool by_target =
+        cn->cls == CN_CLASS_SERVICE || cn->cls == CN_CLASS_INGRESS || cn->cls == CN_CLASS_EXTERNAL;
+    return (nd << 40) ^ ((uint64_t)cn->cls << 32) ^ (by_target ? cn->target : cn->server_node);
+}
+
+/* The idle connections to one peer: a stack, allocated once per peer, so
+ * that taking and returning a connection allocates nothing. */
+typedef struct {
+    uint64_t key;
+    conn *head;
+} idle_list;
+
+static void open_key_release(run *r, conn *cn)
+{
+    uint64_t key = conn_key(cn);
+    idle_list *l = g_hash_table_lookup(r->wl.idle, &key);
+    if (!l) {
+        l = g_new0(idle_list, 1);
+        l->key = key;
+        g_hash_table_insert(r->wl.idle, &l->key, l);
+    }
+    cn->next_idle = l->head;
+    l->head = cn;
+}
+
+static void arrival(sim *s, void *ctx)
+{
+    run *r = ctx;
+    const cn_config *c = r->c;
+    sim_schedule(s, (sim_time_ns)llround(sim_rng_exponential(r->wl.rng_arrival, 1e9 / c->rate_rps)),
+                 arrival, r);
+    txn *t = txn_get(r);
+    t->closed_loop = false;
+    t->start = sim_now(s);
+    t->attempts = 0;
+    uint32_t nd = (uint32_t)sim_rng_uniform_int(r->wl.rng_arrival, r->wl.n_client_nodes);
+    conn *cn = conn_get(r);
+    choose_conn(r, cn, nd);
+    t->new_conn = true;
+    if (c->requests_per_connection > 1) {
+        /* Reuse an idle connection to the same peer, as a client's pool does. */
+        uint64_t key = conn_key(cn);
+        idle_list *l = g_hash_table_lookup(r->wl.idle, &key);
+        if (l && l->head) {
+            conn *idle = l->head;
+            l->head = idle->next_idle;
+            conn_put(r, cn);
+            cn = idle;
+            t->new_conn = false;
+        }
+    }
+    t->cn = cn;
+    issue(r, t);
+}
+
+/* ---- setting up ---- */
+
+void workload_init(run *r, uint32_t replication)
+{
+    const cn_config *c = r->c;
+    cn_workload *w = &r->wl;
+    w->n_client_nodes = c->client_nodes > 0 ? (uint32_t)c->client_nodes : r->n_nodes;
+    w->blocks = g_ptr_array_new_with_free_func(g_free);
+    w->idle = g_hash_table_new_full(run_key_hash, g_int64_equal, NULL, g_free);
+
+    /* Node -> pods, to find a pod on a node (pod-to-pod classes). */
+    w->node_pod_start = g_new0(uint32_t, r->n_nodes + 1);
+    w->node_pods = g_new(uint32_t, r->cl->n_pods ? r->cl->n_pods : 1);
+    for (uint32_t p = 0; p < r->cl->n_pods; p++)
+        w->node_pod_start[r->cl->pod_node[p] + 1]++;
+    for (uint32_t i = 0; i < r->n_nodes; i++)
+        w->node_pod_start[i + 1] += w->node_pod_start[i];
+    {
+        g_autofree uint32_t *fill = g_memdup2(w->node_pod_start, sizeof(uint32_t) * r->n_nodes);
+        for (uint32_t p = 0; p < r->cl->n_pods; p++)
+            w->node_pods[fill[r->cl->pod_node[p]]++] = p;
+    }
+
+    w->rng_class = sim_rng_new(c->seed, replication, sim_rng_stream_id("class"));
+    w->rng_target = sim_rng_new(c->seed, replication, sim_rng_stream_id("target"));
+    w->rng_arrival = sim_rng_new(c->seed, replication, sim_rng_stream_id("arrival"));
+    w->rng_start = sim_rng_new(c->seed, replication, sim_rng_stream_id("start"));
+    w->class_pick = sim_rng_discrete_new(CN_CLASS_COUNT, c->traffic_weight);
+}
+
+void workload_start(run *r)
+{
+    const cn_config *c = r->c;
+    if (c->model == CN_LOAD_CLOSED) {
+        for (int64_t i = 0; i < c->concurrency; i++) {
+            txn *t = txn_get(r);
+            t->closed_loop = true;
+            t->home = (uint32_t)(i % r->wl.n_client_nodes);
+            t->own.open = false;
+            /* Stagger the first requests over 100 us so clients are not in
+             * lockstep. */
+            sim_schedule(r->s, (sim_time_ns)sim_rng_uniform_int(r->wl.rng_start, 100000),
+                         client_start, t);
+        }
+    } else {
+        sim_schedule(
+            r->s, (sim_time_ns)llround(sim_rng_exponential(r->wl.rng_arrival, 1e9 / c->rate_rps)),
+            arrival, r);
+    }
+}
+
+void workload_free(run *r)
+{
+    cn_workload *w = &r->wl;
+    sim_rng_discrete_free(w->class_pick);
+    sim_rng_free(w->rng_class);
+    sim_rng_free(w->rng_target);
+    sim_rng_free(w->rng_arrival);
+    sim_rng_free(w->rng_start);
+    g_hash_table_unref(w->idle);
+    g_ptr_array_unref(w->blocks);
+    g_free(w->node_pod_start);
+    g_free(w->node_pods);
+}

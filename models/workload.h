@@ -1,0 +1,67 @@
+/* The workload of a run: closed-loop clients (each a pod that sends its next
+ * request when the last one is answered) or open-loop Poisson arrivals, the
+ * connections they use and the transactions walking their datapath paths. */
+#ifndef CN_WORKLOAD_H
+#define CN_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "datapath.h"
+#include "rng.h"
+#include "sim.h"
+#include "snat.h"
+
+typedef struct run run;
+
+typedef struct conn conn;
+struct conn {
+    uint8_t cls;
+    bool open;             /* set up and not yet closed */
+    uint32_t client_node;  /* CN_NODE_EXTERNAL for ingress */
+    uint32_t server_node;  /* CN_NODE_EXTERNAL for egress */
+    uint32_t ingress_node; /* ingress: the node the LB chose */
+    uint32_t target;       /* Service index or external destination */
+    int64_t remaining;     /* transactions left on this connection */
+    double lookup_ns, egress_ns, ingress_ns;
+    bool lb_programmed, policy_programmed;
+    bool stale;         /* its endpoint is gone but still programmed */
+    cn_snat_pool *snat; /* egress: the port pool used */
+    conn *next_idle;    /* open loop: idle list link */
+};
+
+typedef struct txn txn;
+struct txn {
+    run *r;
+    conn *cn;
+    bool new_conn;
+    bool closed_loop;  /* a closed-loop client: starts again when done */
+    uint8_t attempts;  /* SYNs sent for this connection */
+    uint32_t home;     /* closed loop: the node the client pod runs on */
+    int cur;           /* step being executed */
+    sim_time_ns start; /* when the transaction was issued */
+    cn_path path;
+    conn own;  /* closed loop: the client's connection */
+    txn *next; /* free list */
+};
+
+typedef struct {
+    uint32_t n_client_nodes;
+    uint32_t *node_pod_start; /* CSR: pods of each node */
+    uint32_t *node_pods;
+    GHashTable *idle; /* open loop: connection key -> idle conn list */
+    sim_rng *rng_class, *rng_target, *rng_arrival, *rng_start;
+    sim_rng_discrete *class_pick;
+    txn *free_txn;
+    conn *free_conn;
+    GPtrArray *blocks; /* allocations of pooled txns and conns */
+} cn_workload;
+
+/* Set up r->wl (needs r->cl, r->c, r->n_nodes). */
+void workload_init(run *r, uint32_t replication);
+/* Schedule the first requests: the closed-loop clients or the first arrival. */
+void workload_start(run *r);
+void workload_free(run *r);
+
+#endif
