@@ -7,7 +7,8 @@
 #   make golden-update  rewrite the pinned golden outputs after a deliberate model change
 BUILD ?= build
 ASAN_BUILD ?= build-asan
-PKGS = meson ninja-build pkg-config gcc libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox valgrind
+PKGS = meson ninja-build pkg-config gcc libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox valgrind \
+       scdoc man-db
 
 .PHONY: deps build quickstart test test-asan test-valgrind golden-update clean
 

@@ -11,6 +11,7 @@
 
 #include "batch.h"
 #include "calibration.h"
+#include "datadir.h"
 #include "cnisim-config.h"
 #include "plan.h"
 #include "report.h"
@@ -30,7 +31,7 @@ static const char usage_text[] =
     "  cnisim merge DIR... -o DIR [--force]\n"
     "  cnisim report DIR\n"
     "  cnisim validate SCENARIO.ini [--set group.key=value ...]\n"
-    "  cnisim help costs|keys\n"
+    "  cnisim help costs|keys|scenarios\n"
     "  cnisim --version | --help\n"
     "\n"
     "Exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 130 interrupted.\n";
@@ -106,7 +107,8 @@ static gboolean parse_opts(const char *cmd, int *argc, char ***argv, cli_opts *o
 static cn_scenario *load(const char *path, cli_opts *o, int *status)
 {
     g_autoptr(GError) err = NULL;
-    cn_scenario *sc = cn_scenario_load(path, (const char *const *)o->sets, &err);
+    g_autofree char *file = cn_datadir_find_scenario(path, &err);
+    cn_scenario *sc = file ? cn_scenario_load(file, (const char *const *)o->sets, &err) : NULL;
     if (!sc) {
         fprintf(stderr, "cnisim: %s\n", err->message);
         *status = EXIT_BAD_INPUT;
@@ -314,11 +316,15 @@ static int cmd_help(int argc, char **argv)
         cn_scenario_print_keys(stdout);
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "scenarios") == 0) {
+        g_autoptr(GError) err = NULL;
+        return cn_datadir_print_scenarios(stdout, &err) ? 0 : fail("%s", err->message);
+    }
     if (argc == 1) {
         fputs(usage_text, stdout);
         return 0;
     }
-    return fail("help: unknown topic '%s' (topics: costs, keys)", argv[1]);
+    return fail("help: unknown topic '%s' (topics: costs, keys, scenarios)", argv[1]);
 }
 
 int main(int argc, char **argv)
