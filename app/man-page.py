@@ -46,18 +46,39 @@ def keys(cnisim):
     return '\n'.join(parts)
 
 
+def columns(header, line):
+    """Split a row of a table printed with fixed widths: the first two
+    columns (name, a right-aligned default) by words, the others from where
+    their header word starts (a range such as '0..255 whole' has a blank)."""
+    starts = [m.start() for m in re.finditer(r'\S+', header)]
+    names = header.split()
+    f = dict(zip(names[:2], line[:starts[2]].split()))
+    for i in range(2, len(names)):
+        end = starts[i + 1] if i + 1 < len(names) else None
+        f[names[i]] = line[starts[i]:end].strip()
+    return f
+
+
 def costs(cnisim):
-    """'cnisim help costs': a header, 'name default unit st source' rows,
-    then a blank line and a legend."""
+    """'cnisim help costs': a header naming the columns (name, default, ...,
+    st, source), one row per entry, then a blank line and a legend."""
     lines = run(cnisim, 'help', 'costs')
+    head = lines[0].split()
+    if head[0] != 'name' or head[-2:] != ['st', 'source']:
+        sys.exit('man-page.py: unexpected header in cnisim help costs: %r' % lines[0])
     rows = []
     for line in lines[1:]:
         if not line.strip():
             break
-        f = line.split(None, 4)
-        if len(f) < 4 or f[3] not in ('R', 'D', 'A', 'F'):
+        f = columns(lines[0], line)
+        if f.get('st') not in ('R', 'D', 'A', 'F'):
             sys.exit('man-page.py: unexpected line in cnisim help costs: %r' % line)
-        rows.append('*%s* = %s %s' % (esc(f[0]), esc(f[1]), esc(f[2])))
+        text = '*%s* = %s' % (esc(f['name']), esc(f.get('default', '')))
+        if 'unit' in f:
+            text += ' ' + esc(f['unit'])
+        if 'range' in f:
+            text += ' (range %s)' % esc(f['range'])
+        rows.append(text)
     if len(rows) < 10:
         sys.exit('man-page.py: only %d entries in cnisim help costs' % len(rows))
     # One entry per line: a line break in scdoc is a trailing '++'.
