@@ -34,6 +34,10 @@ struct sim {
      * handler runs: a handler that schedules one event (the common case)
      * then replaces it with a single sift-down instead of pop + push. */
     bool top_stale;
+    sim_handler sampler;      /* sim_set_sampler(); NULL: none */
+    void *sampler_ctx;        /* its argument */
+    sim_time_ns sample_at;    /* its next time; SIM_TIME_MAX when none */
+    sim_time_ns sample_every; /* its period, ns */
 };
 
 sim *sim_new(void)
@@ -41,6 +45,7 @@ sim *sim_new(void)
     sim *s = g_new0(sim, 1);
     sim__eventq_init(&s->q);
     s->next_seq = 1;
+    s->sample_at = SIM_TIME_MAX;
     return s;
 }
 
@@ -71,6 +76,16 @@ uint64_t sim_executed(const sim *s)
 void sim_stop(sim *s)
 {
     s->stop = true;
+}
+
+void sim_set_sampler(sim *s, sim_time_ns first_ns, sim_time_ns period_ns, sim_handler h, void *ctx)
+{
+    g_return_if_fail(first_ns >= s->now);
+    bool on = h != NULL && period_ns > 0;
+    s->sampler = on ? h : NULL;
+    s->sampler_ctx = ctx;
+    s->sample_every = period_ns;
+    s->sample_at = on ? first_ns : SIM_TIME_MAX;
 }
 
 static G_GNUC_NO_INLINE void slots_grow(sim *s)
@@ -190,11 +205,29 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns)
         s->stop = false;
         return 0;
     }
-    sim__key end_key = sim__key_make(end_ns, UINT64_MAX);
+    /* Events run up to the bound: the next sample time or end_ns.  At a
+     * sample time the sampler runs, then the next bound is set. */
+    sim_time_ns bound = s->sample_at < end_ns ? s->sample_at : end_ns;
+    sim__key end_key = sim__key_make(bound, UINT64_MAX);
     for (;;) {
         sim__key k = sim__eventq_top(&s->q);
-        if (k > end_key)
-            break; /* includes the empty heap: its top is SIM__KEY_MAX */
+        if (k > end_key) {
+            /* includes the empty heap: its top is SIM__KEY_MAX */
+            if (G_LIKELY(bound != s->sample_at) || s->sampler == NULL)
+                break;
+            s->now = bound;
+            s->sample_at =
+                bound > SIM_TIME_MAX - s->sample_every ? SIM_TIME_MAX : bound + s->sample_every;
+            s->sampler(s, s->sampler_ctx);
+            settle_top(s);
+            if (s->stop) {
+                s->stop = false;
+                return s->executed - start;
+            }
+            bound = s->sample_at < end_ns ? s->sample_at : end_ns;
+            end_key = sim__key_make(bound, UINT64_MAX);
+            continue;
+        }
         uint32_t slot = sim__key_slot(k);
         sim__slot *e = &s->slots[slot];
         sim_handler h = e->handler;

@@ -55,6 +55,16 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns); /* end_ns >= sim_now() */
  * either way the request is consumed by the run it stops. */
 void sim_stop(sim *s);
 
+/* A sampler: h(s, ctx) is called at first_ns, first_ns + period_ns, ...
+ * once every event at or before that time has run, with sim_now() at that
+ * time.  It is not an event: it takes no sequence number, does not count in
+ * sim_executed() and changes the order of no event, so a simulation runs the
+ * same with or without it.  h may call sim_stop() and may schedule events
+ * (at or after its time).  One sampler per sim; a new call replaces it;
+ * period_ns <= 0 or h NULL removes it.  first_ns >= sim_now().  Set from
+ * an event handler, it takes effect at the next sim_run_until(). */
+void sim_set_sampler(sim *s, sim_time_ns first_ns, sim_time_ns period_ns, sim_handler h, void *ctx);
+
 sim_time_ns sim_now(const sim *s);
 size_t sim_pending(const sim *s);    /* events scheduled and not yet run or cancelled */
 uint64_t sim_executed(const sim *s); /* events run since sim_new() */

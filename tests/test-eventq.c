@@ -225,6 +225,138 @@ static void test_stop(void **state)
     sim_free(s);
 }
 
+/* ---- the sampler -------------------------------------------------- */
+
+/* A sampler logs as label -1 after the events at its time; it may stop the
+ * run or schedule an event. */
+typedef struct {
+    run_log *log;
+    int calls;
+    int stop_at;      /* stop the run at this call (0: never) */
+    tagged *schedule; /* schedule this at its own time on the first call */
+} sampler_state;
+
+static void sampler(sim *s, void *ctx)
+{
+    sampler_state *st = ctx;
+    run_log *log = st->log;
+    assert_true(log->n < 256);
+    log->when[log->n] = sim_now(s);
+    log->order[log->n++] = -1;
+    if (++st->calls == st->stop_at)
+        sim_stop(s);
+    if (st->calls == 1 && st->schedule)
+        sim_schedule(s, 0, record, st->schedule);
+}
+
+static void test_sampler_times(void **state)
+{
+    sim *s = sim_new();
+    run_log log = {0};
+    const sim_time_ns at[] = {5, 10, 15, 25, 30};
+    tagged t[5];
+    for (int i = 0; i < 5; i++) {
+        t[i] = (tagged){&log, i};
+        sim_schedule_at(s, at[i], record, &t[i]);
+    }
+    tagged late = {&log, 9};
+    sampler_state st = {&log, 0, 0, &late};
+    sim_set_sampler(s, 10, 10, sampler, &st);
+    /* Runs ending between and exactly on sample times. */
+    assert_int_equal(sim_run_until(s, 12), 3); /* 5, 10, late */
+    assert_int_equal(sim_now(s), 12);
+    assert_int_equal(sim_run_until(s, 20), 1);
+    assert_int_equal(sim_run_until(s, 35), 2);
+    const int want[] = {0, 1, -1, 9, 2, -1, 3, 4, -1};
+    const sim_time_ns when[] = {5, 10, 10, 10, 15, 20, 25, 30, 30};
+    assert_int_equal(log.n, 9);
+    for (int i = 0; i < 9; i++) {
+        assert_int_equal(log.order[i], want[i]);
+        assert_int_equal(log.when[i], when[i]);
+    }
+    /* Not an event. */
+    assert_int_equal(sim_executed(s), 6);
+    /* Removed: nothing more is logged. */
+    sim_set_sampler(s, sim_now(s), 0, sampler, &st);
+    assert_int_equal(sim_run_until(s, 100), 0);
+    assert_int_equal(log.n, 9);
+    sim_free(s);
+}
+
+static void test_sampler_stop(void **state)
+{
+    sim *s = sim_new();
+    run_log log = {0};
+    tagged t[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (tagged){&log, i};
+        sim_schedule_at(s, 10 * (i + 1), record, &t[i]);
+    }
+    sampler_state st = {&log, 0, 2, NULL};
+    sim_set_sampler(s, 15, 10, sampler, &st);
+    assert_int_equal(sim_run_until(s, 100), 2); /* 10, [15], 20, [25] stops */
+    assert_int_equal(sim_now(s), 25);
+    assert_int_equal(sim_run_until(s, 100), 2);
+    assert_int_equal(st.calls, 9); /* 15, 25, ..., 95 */
+    sim_free(s);
+}
+
+/* A sampler changes nothing about the events: a random schedule runs in the
+ * same order, at the same times, with or without one. */
+typedef struct {
+    GArray *seen; /* labels in the order run */
+    GRand *rnd;
+    int left;
+} chain;
+
+static void chain_step(sim *s, void *ctx)
+{
+    chain *c = ctx;
+    int label = (int)g_rand_int_range(c->rnd, 0, 1000);
+    g_array_append_val(c->seen, label);
+    if (c->left-- > 0) {
+        sim_schedule(s, g_rand_int_range(c->rnd, 0, 50), chain_step, c);
+        if (label % 3 == 0)
+            sim_schedule(s, g_rand_int_range(c->rnd, 0, 5), chain_step, c);
+    }
+}
+
+static void quiet_sampler(sim *s, void *ctx)
+{
+    (void)s;
+    (*(int *)ctx)++;
+}
+
+static GArray *chain_run(bool with_sampler, uint64_t *executed, int *samples)
+{
+    sim *s = sim_new();
+    chain c = {g_array_new(FALSE, FALSE, sizeof(int)), g_rand_new_with_seed(7), 20000};
+    for (int i = 0; i < 10; i++)
+        sim_schedule(s, i, chain_step, &c);
+    if (with_sampler)
+        sim_set_sampler(s, 0, 3, quiet_sampler, samples);
+    for (sim_time_ns t = 0; sim_pending(s) > 0; t += 1000)
+        sim_run_until(s, t);
+    *executed = sim_executed(s);
+    g_rand_free(c.rnd);
+    sim_free(s);
+    return c.seen;
+}
+
+static void test_sampler_changes_nothing(void **state)
+{
+    uint64_t e0, e1;
+    int samples = 0;
+    GArray *a = chain_run(false, &e0, &samples);
+    GArray *b = chain_run(true, &e1, &samples);
+    assert_true(samples > 100);
+    assert_int_equal(e0, e1);
+    assert_int_equal(a->len, b->len);
+    assert_memory_equal(a->data, b->data, a->len * sizeof(int));
+    g_array_unref(a);
+    g_array_unref(b);
+}
+
 /* ---- random mix against a reference -------------------------------- */
 
 #define MIX_EVENTS 1000000 /* events scheduled in all */
@@ -409,6 +541,9 @@ int main(void)
         cmocka_unit_test(test_cancel_compaction),
         cmocka_unit_test(test_run_until_boundaries),
         cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_sampler_times),
+        cmocka_unit_test(test_sampler_stop),
+        cmocka_unit_test(test_sampler_changes_nothing),
         cmocka_unit_test(test_random_mix_against_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
