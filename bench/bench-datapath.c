@@ -74,7 +74,8 @@ static int run_scenario(const char *text_or_path, gboolean is_path, const char *
 static const char scale_ini[] =
     "[scenario]\nname = bench-scale\nseed = 1\nduration_s = 1000\nwarmup_s = 0.01\n"
     "stop_after_transactions = 300000\n"
-    "[cluster]\nnodes = 3\nservices = 1, 1000, 10000, 100000\nbpf_lb_map_max = 1000000\n"
+    "[cluster]\nnodes = 3\nservices = 1, 1000, 10000, 100000\nservice_cidr = 10.0.0.0/13\n"
+    "bpf_lb_map_max = 1000000\n"
     "[workload]\nconcurrency = 32\ntraffic = pod-to-service\nrequests_per_connection = 1\n"
     "target_services = 100\n"
     "[plugins]\ncompare = kubenet, azure-cni, azure-cni/ipvs, azure-cni-overlay+calico, "

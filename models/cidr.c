@@ -92,6 +92,10 @@ char *cn_cidr_format(cn_cidr c, char *buf)
 
 uint64_t cn_cidr_size(cn_cidr c)
 {
+    /* A prefix past 32 is no range: never shift by a negative count (issue
+     * 9, a [costs] subnet_min_prefix of 33 reached here). */
+    if (c.prefix > 32)
+        return 0;
     return UINT64_C(1) << (32 - c.prefix);
 }
 

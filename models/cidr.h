@@ -20,7 +20,7 @@ bool cn_cidr_parse(const char *text, cn_cidr *out, const char **why);
 char *cn_cidr_format(cn_cidr c, char *buf);
 char *cn_ipv4_format(uint32_t addr, char *buf); /* buf at least 16 bytes */
 
-uint64_t cn_cidr_size(cn_cidr c); /* addresses in the range, 2^(32-prefix) */
+uint64_t cn_cidr_size(cn_cidr c); /* addresses in the range, 2^(32-prefix); 0 past /32 */
 uint32_t cn_cidr_last(cn_cidr c); /* highest address in the range */
 bool cn_cidr_contains_addr(cn_cidr c, uint32_t addr);
 bool cn_cidr_contains(cn_cidr outer, cn_cidr inner);

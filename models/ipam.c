@@ -103,7 +103,27 @@ static int64_t max64(int64_t a, int64_t b)
 
 static int64_t ceil_div(int64_t a, int64_t b)
 {
+    /* Every divisor is a count the checks keep at 1 or more (a [costs] max
+     * pods of 0 once reached here: issue 9). */
+    g_assert(b > 0);
     return (a + b - 1) / b;
+}
+
+/* Products of node counts and per-node addresses saturate: the capacity
+ * search tries node counts up to 2^32, and a [costs] override can make a
+ * node's share huge; past INT64_MAX nothing fits anyway. */
+static int64_t mul_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (a < 0 || b < 0)
+        return 0;
+    return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
 }
 
 /* ---- subnet arithmetic ---- */
@@ -212,7 +232,7 @@ int64_t cn_ipam_pods_requested(const cn_config *c, cn_ipam ipam)
         return c->pods;
     int64_t clients = c->client_nodes > 0 ? c->client_nodes : c->nodes;
     return min64(c->target_services * c->endpoints_per_service + clients,
-                 c->nodes * cn_ipam_max_pods(c, ipam));
+                 mul_sat(c->nodes, cn_ipam_max_pods(c, ipam)));
 }
 
 int64_t cn_ipam_pods_on_node(int64_t pods, int64_t nodes, int64_t k)
@@ -257,7 +277,7 @@ typedef struct {
  * takes 1 + max pods per node up front, the others one per node. */
 static int64_t node_subnet_need(const plan_ctx *x, int64_t total)
 {
-    return x->ipam == CN_IPAM_NODE_SUBNET ? total * (1 + x->mp) : total;
+    return x->ipam == CN_IPAM_NODE_SUBNET ? mul_sat(total, add_sat(1, x->mp)) : total;
 }
 
 /* Pod range addresses for total nodes, every node full. */
@@ -266,11 +286,11 @@ static int64_t pod_range_need_full(const plan_ctx *x, int64_t total)
     switch (x->ipam) {
     case CN_IPAM_KUBENET:
     case CN_IPAM_OVERLAY:
-        return total * x->node_block;
+        return mul_sat(total, x->node_block);
     case CN_IPAM_POD_SUBNET:
         if (x->static_block)
-            return total * x->blocks * block_addrs(x->c);
-        return total * cn_ipam_dynamic_addrs(x->c, x->mp, x->mp);
+            return mul_sat(total, mul_sat(x->blocks, block_addrs(x->c)));
+        return mul_sat(total, cn_ipam_dynamic_addrs(x->c, x->mp, x->mp));
     default:
         return 0;
     }
@@ -281,7 +301,7 @@ static int64_t pod_range_need_full(const plan_ctx *x, int64_t total)
 static int64_t vnet_need(const plan_ctx *x, int64_t total, int64_t pod_need)
 {
     if (x->ipam == CN_IPAM_POD_SUBNET)
-        return total + (x->static_block ? pod_need / block_addrs(x->c) : pod_need);
+        return add_sat(total, x->static_block ? pod_need / block_addrs(x->c) : pod_need);
     return node_subnet_need(x, total);
 }
 
@@ -327,7 +347,9 @@ static int64_t range_min_prefix_subnet(const cn_config *c, int64_t needed, bool 
 {
     /* The longest prefix (smallest Azure subnet, /29 at least) whose usable
      * addresses or whole blocks hold needed. */
-    int limit = (int)cost_int(c, CAL_subnet_min_prefix);
+    /* The checks keep the entry a prefix; clamped so that no shift here can
+     * go negative whatever reaches it (issue 9: 33 did). */
+    int limit = (int)CLAMP(cost_int(c, CAL_subnet_min_prefix), 0, 32);
     for (int p = limit; p >= 0; p--) {
         cn_cidr r = {0, (uint8_t)p};
         int64_t have =
@@ -357,8 +379,8 @@ void cn_ipam_plan_compute(const cn_config *c, const cn_variant *v, cn_ipam_plan 
     int64_t total = out->nodes + out->surge_nodes;
 
     out->pods_requested = cn_ipam_pods_requested(c, v->ipam);
-    out->pods_scheduled = min64(out->pods_requested, out->nodes * x.mp);
-    if (out->pods_requested > out->nodes * x.mp)
+    out->pods_scheduled = min64(out->pods_requested, mul_sat(out->nodes, x.mp));
+    if (out->pods_requested > mul_sat(out->nodes, x.mp))
         out->flags |= CN_FLAG_PODS_UNSCHEDULABLE;
 
     out->node_subnet = c->node_subnet;
@@ -376,7 +398,7 @@ void cn_ipam_plan_compute(const cn_config *c, const cn_variant *v, cn_ipam_plan 
         out->has_pod_range = true;
         out->pod_range = c->pod_cidr;
         x.pod_usable = (int64_t)cn_cidr_subnet_count(c->pod_cidr, block_prefix) * x.node_block;
-        out->pod_range_needed = total * x.node_block;
+        out->pod_range_needed = mul_sat(total, x.node_block);
         int p = cn_prefix_for_addresses((uint64_t)out->pod_range_needed);
         out->pod_range_min_prefix = p > (int)block_prefix ? (int)block_prefix : p;
         break;
@@ -387,7 +409,7 @@ void cn_ipam_plan_compute(const cn_config *c, const cn_variant *v, cn_ipam_plan 
         pod_limit = CN_LIMIT_POD_SUBNET;
         if (x.static_block) {
             x.pod_usable = cn_subnet_static_blocks(c, c->pod_subnet, NULL) * block_addrs(c);
-            out->pod_range_needed = total * x.blocks * block_addrs(c);
+            out->pod_range_needed = mul_sat(total, mul_sat(x.blocks, block_addrs(c)));
         } else {
             /* Dynamic: what the scheduled pods hold, batch by batch; a surge
              * node takes what the fullest node holds (its pods move there
@@ -472,7 +494,7 @@ void cn_ipam_plan_compute(const cn_config *c, const cn_variant *v, cn_ipam_plan 
             out->max_nodes = out->node_caps[f];
             out->limiting = (cn_limit)f;
         }
-    out->max_pods = out->max_nodes * x.mp;
+    out->max_pods = mul_sat(out->max_nodes, x.mp);
 }
 
 /* ---- checks AKS enforces ---- */
@@ -490,9 +512,123 @@ static gboolean fail(GError **error, const char *file, const char *where, const 
     return FALSE;
 }
 
+/* Calibration entries the plan computes with, checked as the plan needs
+ * them whatever range the table gives (issue 9: a max pods of 0 divided by
+ * zero, a minimum prefix of 33 shifted by a negative count, a node block
+ * prefix of 0 overflowed). */
+static gboolean check_plan_costs(const cn_config *c, const char *file, const char *at,
+                                 GError **error)
+{
+    static const struct {
+        cn_cal_id id;
+        double lo, hi;
+        const char *what;
+    } prefixes[] = {
+        {CAL_subnet_min_prefix, 0, 32, "an IPv4 prefix length from 0 to 32"},
+        {CAL_node_pod_block_prefix, 1, 32, "an IPv4 prefix length from 1 to 32"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+        double v = c->cost[prefixes[i].id];
+        if (!(v >= prefixes[i].lo && v <= prefixes[i].hi && v == floor(v))) {
+            g_autofree char *where =
+                g_strdup_printf("[costs] %s", cn_cal_table[prefixes[i].id].name);
+            return fail(error, file, where, at, "expected %s, got %g", prefixes[i].what, v);
+        }
+    }
+    /* A plugin's default max pods, when a variant uses it: a whole number
+     * from AKS's minimum (at least 1) to cnisim's bound. */
+    static const cn_cal_id defaults[CN_IPAM_COUNT] = {
+        CAL_max_pods_default_kubenet,
+        CAL_max_pods_default_node_subnet,
+        CAL_max_pods_default_overlay,
+        CAL_max_pods_default_pod_subnet,
+    };
+    int64_t lo = max64(1, cost_int(c, CAL_max_pods_min));
+    for (int i = 0; i < c->n_variants && c->max_pods_per_node == 0; i++) {
+        cn_cal_id id = defaults[c->variants[i].ipam];
+        double v = c->cost[id];
+        if (!(v >= (double)lo && v <= CN_IPAM_MAX_PODS_BOUND && v == floor(v))) {
+            g_autofree char *where = g_strdup_printf("[costs] %s", cn_cal_table[id].name);
+            return fail(error, file, where, at,
+                        "expected a whole number of pods from %" PRId64
+                        " (max_pods_min, at least 1) to %d (cnisim's bound), got %g (variant '%s')",
+                        lo, CN_IPAM_MAX_PODS_BOUND, v, c->variants[i].name);
+        }
+    }
+    return TRUE;
+}
+
+/* Ranges no Azure VNet or Kubernetes cluster can use for nodes, pods or
+ * Services: loopback, multicast and the rest of the special-purpose IPv4
+ * space (Azure VNet FAQ, "Are there any restrictions on using IP addresses
+ * within these subnets?"; IANA IPv4 special-purpose registry). */
+static const struct {
+    cn_cidr range;
+    const char *why;
+} special_ranges[] = {
+    {{0x00000000u, 8}, "0.0.0.0/8 is 'this network'"},
+    {{0x7f000000u, 8}, "127.0.0.0/8 is loopback"},
+    {{0xe0000000u, 4}, "224.0.0.0/4 is multicast"},
+    {{0xf0000000u, 4}, "240.0.0.0/4 is reserved (and holds the broadcast address)"},
+};
+
+static gboolean check_layout(const cn_config *c, const char *file, const char *at, GError **error)
+{
+    char b1[20], b2[20];
+    bool pod_subnet = false, pod_cidr = false;
+    for (int i = 0; i < c->n_variants; i++) {
+        cn_ipam ip = c->variants[i].ipam;
+        pod_subnet = pod_subnet || ip == CN_IPAM_POD_SUBNET;
+        pod_cidr = pod_cidr || ip == CN_IPAM_KUBENET || ip == CN_IPAM_OVERLAY;
+    }
+    const struct {
+        const char *key;
+        cn_cidr r;
+        bool used;
+    } ranges[] = {
+        {"node_subnet", c->node_subnet, true},
+        {"pod_subnet", c->pod_subnet, pod_subnet},
+        {"pod_cidr", c->pod_cidr, pod_cidr},
+        {"service_cidr", c->service_cidr, true},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(ranges); i++)
+        for (size_t j = 0; ranges[i].used && j < G_N_ELEMENTS(special_ranges); j++)
+            if (cn_cidr_overlaps(ranges[i].r, special_ranges[j].range)) {
+                g_autofree char *where = g_strdup_printf("[cluster] %s", ranges[i].key);
+                return fail(error, file, where, at,
+                            "%s overlaps %s; no node, pod or Service can use it (Azure VNet "
+                            "FAQ: address restrictions)",
+                            cn_cidr_format(ranges[i].r, b1),
+                            cn_cidr_format(special_ranges[j].range, b2));
+            }
+    /* ClusterIPs: the allocator gives out neither the network nor the
+     * broadcast address of an IPv4 service range, and kubernetes.default
+     * and kube-dns take one each (Kubernetes docs: Service ClusterIP
+     * allocation). */
+    int64_t services = max64(c->services, c->target_services);
+    int64_t ips = max64(0, (int64_t)cn_cidr_size(c->service_cidr) - 2);
+    if (services + 2 > ips)
+        return fail(
+            error, file, "[cluster] services", at,
+            "%" PRId64 " Services need %" PRId64
+            " ClusterIPs with kubernetes.default and kube-dns; service_cidr %s holds %" PRId64
+            " (the network and broadcast addresses are not allocated: Kubernetes docs, "
+            "Service ClusterIP allocation)",
+            services, services + 2, cn_cidr_format(c->service_cidr, b1), ips);
+    int64_t max_pools = cost_int(c, CAL_cluster_max_pools);
+    if (c->n_node_pools > max_pools)
+        return fail(error, file, "[cluster] node_pools", at,
+                    "%d node pools; AKS allows %" PRId64
+                    " node pools per cluster (Azure subscription and service limits, AKS)",
+                    c->n_node_pools, max_pools);
+    return TRUE;
+}
+
 gboolean cn_ipam_check_config(const cn_config *c, const char *file, const char *at, GError **error)
 {
     char b[20];
+    if (!check_plan_costs(c, file, at, error) || !check_layout(c, file, at, error))
+        return FALSE;
     int64_t multiple = max64(1, cost_int(c, CAL_lb_ports_multiple));
     if (c->allocated_outbound_ports % multiple != 0)
         return fail(error, file, "[cluster] allocated_outbound_ports", at,

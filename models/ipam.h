@@ -45,6 +45,10 @@ typedef enum {
 } cn_ipam_flag;
 #define CN_IPAM_FLAG_COUNT 13
 
+/* cnisim's own bound on a plugin's default max pods from [costs] (AKS
+ * allows 250; the plan flags past that, and refuses past this). */
+#define CN_IPAM_MAX_PODS_BOUND 1000
+
 /* The plan of one variant at one sweep point: one row of ipam.csv.
  * Addresses are counted in addresses (a /28 block is 16). */
 typedef struct {
@@ -125,8 +129,11 @@ int64_t cn_subnet_static_blocks(const cn_config *c, cn_cidr r, uint32_t *first_b
  * scenario loader for every sweep point: allocated_outbound_ports a multiple
  * of 8, subnets of at least a /29, static block not with the Cilium
  * dataplane and not on a pod subnet larger than /12, max pods below 30 only
- * with room for 30 pods per pool.  at is appended to messages (the sweep
- * point, or ""). */
+ * with room for 30 pods per pool; the calibration entries the plan
+ * computes with within what it can compute (prefixes, default max pods);
+ * layouts AKS or Kubernetes refuse (special-purpose ranges, more Services
+ * than the service CIDR holds, more node pools than AKS allows).  at is appended to messages (the
+ * sweep point, or ""). */
 gboolean cn_ipam_check_config(const cn_config *c, const char *file, const char *at, GError **error);
 
 #endif

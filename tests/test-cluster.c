@@ -224,10 +224,11 @@ static void test_build_errors(void **state)
 static void test_scale(void **state)
 {
     fixture f;
-    load(&f, "[cluster]\nnodes = 5000\nnode_pools = 1000, 1000, 1000, 1000, 1000\n"
-             "pods = 250000\npod_cidr = 100.64.0.0/10\nservices = 100000\n"
-             "endpoints_per_service = 4\nnetwork_policies = 10000\n[plugins]\n"
-             "compare = azure-cni-overlay, cilium\n");
+    load(&f,
+         "[cluster]\nnodes = 5000\nnode_pools = 1000, 1000, 1000, 1000, 1000\n"
+         "pods = 250000\npod_cidr = 100.64.0.0/10\nservice_cidr = 10.0.0.0/13\nservices = 100000\n"
+         "endpoints_per_service = 4\nnetwork_policies = 10000\n[plugins]\n"
+         "compare = azure-cni-overlay, cilium\n");
     for (int v = 0; v < 2; v++) {
         cn_cluster *cl = build(&f, v, 0);
         assert_int_equal(cl->n_nodes, 5000);

@@ -544,6 +544,117 @@ static void test_errors(void **state)
     cn_scenario_free(sc);
 }
 
+/* ---- hostile calibration (issue 9) ---- */
+
+/* The plan and the checks are safe with any [costs] value reaching them,
+ * even past the loader's ranges: no division by zero, no negative shift,
+ * no signed overflow (UBSan in `make test` would abort), and the checks
+ * name the entry. */
+static void test_hostile_costs(void **state)
+{
+    static const struct {
+        const char *entry;
+        double value;
+        const char *variant;
+    } cases[] = {
+        {"max_pods_default_kubenet", 0, "kubenet"},
+        {"max_pods_default_overlay", 0.4, "azure-cni-overlay"},
+        {"max_pods_default_node_subnet", 1e-300, "azure-cni"},
+        {"max_pods_default_pod_subnet", 1e12, "azure-cni-dynamic"},
+        {"subnet_min_prefix", 33, "azure-cni"},
+        {"subnet_min_prefix", -1, "azure-cni"},
+        {"node_pod_block_prefix", 0.4, "azure-cni-overlay"},
+        {"node_pod_block_prefix", 0, "kubenet"},
+        {"node_pod_block_prefix", 40, "kubenet"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *ini =
+            g_strdup_printf("[cluster]\nnodes = 3\n[plugins]\ncompare = %s\n", cases[i].variant);
+        cn_scenario *sc = load(ini);
+        cn_config c;
+        cn_scenario_config(sc, 0, &c);
+        int id = cn_cal_lookup(cases[i].entry);
+        assert_true(id >= 0);
+        c.cost[id] = cases[i].value;
+        GError *err = NULL;
+        assert_false(cn_ipam_check_config(&c, "h.ini", "", &err));
+        g_autofree char *want = g_strdup_printf("h.ini: [costs] %s: expected", cases[i].entry);
+        assert_contains(err->message, want);
+        g_error_free(err);
+        /* The plan itself computes (numbers meaningless, but defined). */
+        cn_ipam_plan pl;
+        cn_ipam_plan_compute(&c, &c.variants[0], &pl);
+        assert_true(pl.max_nodes >= 0 && pl.max_pods >= 0);
+        assert_true(pl.node_subnet_needed >= 0 && pl.pod_range_needed >= 0);
+        cn_scenario_free(sc);
+    }
+    assert_int_equal(cn_cidr_size((cn_cidr){0, 33}), 0);
+    assert_int_equal(cn_cidr_size((cn_cidr){0, 32}), 1);
+    /* Huge per-node shares saturate instead of wrapping. */
+    cn_scenario *sc = load("[cluster]\nnodes = 3\npod_subnet_allocation = static-block\n"
+                           "pod_subnet = 10.128.0.0/12\n[plugins]\ncompare = azure-cni-dynamic\n");
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    c.cost[CAL_static_block_addrs] = 1e12;
+    c.cost[CAL_dynamic_batch_addrs] = 1e12;
+    cn_ipam_plan pl;
+    cn_ipam_plan_compute(&c, &c.variants[0], &pl);
+    assert_true(pl.pod_range_needed > 0);
+    assert_int_equal(pl.max_nodes, 0);
+    cn_scenario_free(sc);
+}
+
+/* Layouts AKS or Kubernetes refuse (issue 9, item 14). */
+static void test_layout_checks(void **state)
+{
+    static const struct {
+        const char *ini, *want;
+    } cases[] = {
+        {"[cluster]\nservice_cidr = 10.0.0.0/24\ndns_service_ip = 10.0.0.10\nservices = 253\n"
+         "[plugins]\ncompare = kubenet\n",
+         "bad.ini: [cluster] services: 253 Services need 255 ClusterIPs with kubernetes.default "
+         "and kube-dns; service_cidr 10.0.0.0/24 holds 254"},
+        {"[cluster]\nservice_cidr = 10.0.0.0/28\ndns_service_ip = 10.0.0.10\n[workload]\n"
+         "target_services = 13\n[plugins]\ncompare = kubenet\n",
+         "[cluster] services: 13 Services need 15"},
+        {"[cluster]\nnode_subnet = 224.1.0.0/16\n[plugins]\ncompare = azure-cni\n",
+         "bad.ini: [cluster] node_subnet: 224.1.0.0/16 overlaps 224.0.0.0/4"},
+        {"[cluster]\npod_cidr = 127.0.0.0/16\n[plugins]\ncompare = kubenet\n",
+         "[cluster] pod_cidr: 127.0.0.0/16 overlaps 127.0.0.0/8"},
+        {"[cluster]\npod_subnet = 240.0.0.0/16\n[plugins]\ncompare = azure-cni-dynamic\n",
+         "[cluster] pod_subnet: 240.0.0.0/16 overlaps 240.0.0.0/4"},
+        {"[cluster]\nservice_cidr = 0.0.0.0/16\ndns_service_ip = 0.0.0.10\n[plugins]\n"
+         "compare = kubenet\n",
+         "[cluster] service_cidr: 0.0.0.0/16 overlaps 0.0.0.0/8"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        char *e = load_error(cases[i].ini);
+        assert_contains(e, cases[i].want);
+        g_free(e);
+    }
+    /* The edges load: 252 Services fill a /24 exactly; a pod CIDR in
+     * special space is fine when no variant uses it. */
+    cn_scenario_free(load("[cluster]\nservice_cidr = 10.0.0.0/24\ndns_service_ip = 10.0.0.10\n"
+                          "services = 252\n[plugins]\ncompare = kubenet\n"));
+    cn_scenario_free(load("[cluster]\npod_cidr = 127.0.0.0/16\n[plugins]\ncompare = azure-cni\n"));
+    /* 100 node pools load, 101 do not. */
+    for (int n = 100; n <= 101; n++) {
+        GString *g = g_string_new(NULL);
+        g_string_append_printf(g, "[cluster]\nnodes = %d\nnode_pools = 1", n);
+        for (int i = 1; i < n; i++)
+            g_string_append(g, ", 1");
+        g_string_append(g, "\n[plugins]\ncompare = azure-cni-overlay\n");
+        if (n == 100) {
+            cn_scenario_free(load(g->str));
+        } else {
+            char *e = load_error(g->str);
+            assert_contains(e, "bad.ini: [cluster] node_pools: 101 node pools; AKS allows 100");
+            g_free(e);
+        }
+        g_string_free(g, TRUE);
+    }
+}
+
 /* ---- property test ---- */
 
 static int cmp_u32(const void *a, const void *b)
@@ -720,6 +831,8 @@ int main(void)
         cmocka_unit_test(test_pools_and_cluster_limits),
         cmocka_unit_test(test_pods_requested),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_hostile_costs),
+        cmocka_unit_test(test_layout_checks),
         cmocka_unit_test(test_property_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -247,6 +247,7 @@ static void test_inline_comments(void **state)
 static void test_sweep_one_key(void **state)
 {
     cn_scenario *sc = load_ok("[cluster]\n"
+                              "service_cidr = 10.0.0.0/13\n"
                               "services = 0, 5000,10000 ,  1e5\n"
                               "[plugins]\n"
                               "compare = azure-cni\n",
@@ -474,8 +475,10 @@ static const bad_case bad_cases[] = {
      "models at most 50000 nodes; AKS documents 5,000 per cluster)"},
     {"absurd-concurrency", "[workload]\nconcurrency = 10000000\n" PLUGINS,
      "t.ini: [workload] concurrency: expected a whole number from 1 to 1000000, got 10000000"},
-    {"absurd-endpoints", "[cluster]\nservices = 1000000\nendpoints_per_service = 1000\n" PLUGINS,
-     "t.ini: [cluster] services: 1000000 Services x 1000 endpoints is 1000000000 endpoints; "
+    {"absurd-endpoints",
+     "[cluster]\nservice_cidr = 10.0.0.0/13\nservices = 500000\nendpoints_per_service = "
+     "1000\n" PLUGINS,
+     "t.ini: [cluster] services: 500000 Services x 1000 endpoints is 500000000 endpoints; "
      "cnisim models at most 100000000"},
     {"absurd-bytes", "[workload]\nresponse_bytes = 1e12\n" PLUGINS,
      "t.ini: [workload] response_bytes: expected a whole number from 1 to 1073741824, got 1e12"},
