@@ -1,12 +1,15 @@
 #include "batch.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "calibration.h"
 #include "cnisim-config.h"
 #include "csvout.h"
 #include "plan.h"
@@ -115,7 +118,15 @@ typedef struct {
     GAsyncQueue *done_q; /* job indices (+1) finished, or &job_not_done */
     GMutex err_lock;
     GError *first_error;
+    GPtrArray *made_dirs; /* directories prepare_dir created, outermost first */
+    int lock_fd;          /* .parts/lock, locked; -1 before */
+    gboolean made_lock;   /* the lock file was created by this process */
+    gboolean same_owner;  /* the directory already held this configuration */
 } batch;
+
+/* Part files are small (metrics and a few histograms): anything larger is
+ * not one. */
+#define PART_MAX_BYTES (16u << 20)
 
 static void job_coords(const batch *b, gsize j, gsize *point, int *variant, int *rep)
 {
@@ -218,13 +229,62 @@ static gboolean write_part(const batch *b, gsize j, const cn_run_result *rr, GEr
     return cn_outfile_commit(f, error);
 }
 
-/* Add the latency histograms of part file path into hs[class][kind]. */
-static gboolean read_part_hists(const char *path, sim_hist *hs[CN_CLASS_COUNT][H_KINDS],
-                                GError **error)
+/* Read a regular file, never through a symbolic link, of at most cap bytes. */
+static gboolean read_regular(const char *path, gsize cap, char **text, gsize *len, GError **error)
 {
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, error))
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot read: %s", path,
+                    e == ELOOP ? "a symbolic link (cnisim reads none)" : g_strerror(e));
         return FALSE;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (guint64)st.st_size > cap) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: cannot read: not a regular file of at most %" G_GSIZE_FORMAT " bytes",
+                    path, cap);
+        close(fd);
+        return FALSE;
+    }
+    gsize n = (gsize)st.st_size, got = 0;
+    char *buf = g_malloc(n + 1);
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO;
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot read: %s",
+                        path, g_strerror(e));
+            g_free(buf);
+            close(fd);
+            return FALSE;
+        }
+        got += (gsize)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *text = buf;
+    if (len)
+        *len = n;
+    return TRUE;
+}
+
+/* Write text to path through a fresh temporary and a rename. */
+static gboolean write_small(const char *path, const char *text, gsize len, GError **error)
+{
+    cn_outfile *f = cn_outfile_open(path, error);
+    if (!f)
+        return FALSE;
+    fwrite(text, 1, len, cn_outfile_stream(f));
+    return cn_outfile_commit(f, error);
+}
+
+/* Add the latency histograms of a part file's text into hs[class][kind]. */
+static gboolean hists_from_text(const char *text, const char *path,
+                                sim_hist *hs[CN_CLASS_COUNT][H_KINDS], GError **error)
+{
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     for (int i = 0; lines[i]; i++) {
         if (!g_str_has_prefix(lines[i], "hist,"))
@@ -247,33 +307,80 @@ static gboolean read_part_hists(const char *path, sim_hist *hs[CN_CLASS_COUNT][H
     return TRUE;
 }
 
-static gboolean read_part(const char *path, job_result *jr)
+static gboolean read_part_hists(const char *path, sim_hist *hs[CN_CLASS_COUNT][H_KINDS],
+                                GError **error)
 {
     g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return FALSE;
+    return read_regular(path, PART_MAX_BYTES, &text, NULL, error) &&
+           hists_from_text(text, path, hs, error);
+}
+
+/* Metrics a part file may hold: finite and not negative (empty for an
+ * undefined one), counts whole. */
+static gboolean metric_ok(int i, double v)
+{
+    if (isnan(v))
+        return !is_count(i);
+    return isfinite(v) && v >= 0 && (!is_count(i) || v == floor(v));
+}
+
+/* Parse and check a part file's text (see write_part). */
+static gboolean parse_part(const char *text, job_result *jr, GError **error)
+{
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    if (!lines[0] || sscanf(lines[0], "seed,%" G_GUINT64_FORMAT, &jr->seed) != 1)
-        return FALSE;
-    for (int k = 0; k < CN_CLASS_COUNT; k++) {
-        if (!lines[k + 1])
-            return FALSE;
-        g_auto(GStrv) f = g_strsplit(lines[k + 1], ",", -1);
-        if (g_strv_length(f) != M_COUNT + 1 || strcmp(f[0], cn_class_name((cn_class)k)) != 0)
-            return FALSE;
-        for (int i = 0; i < M_COUNT; i++) {
-            char *end;
-            if (!*f[i + 1]) {
-                jr->m[k][i] = NAN; /* undefined, written empty */
-                continue;
-            }
-            jr->m[k][i] = g_ascii_strtod(f[i + 1], &end);
-            if (*end)
-                return FALSE;
+    const char *why = NULL;
+    int at = 1;
+    char *end = NULL;
+    if (!lines[0] || !g_str_has_prefix(lines[0], "seed,") ||
+        (jr->seed = g_ascii_strtoull(lines[0] + 5, &end, 10), !end || *end || end == lines[0] + 5))
+        why = "expected seed,N";
+    for (int k = 0; !why && k < CN_CLASS_COUNT; k++) {
+        at = k + 2;
+        if (!lines[k + 1]) {
+            why = "a class line is missing";
+            break;
         }
+        g_auto(GStrv) f = g_strsplit(lines[k + 1], ",", -1);
+        if (g_strv_length(f) != M_COUNT + 1 || strcmp(f[0], cn_class_name((cn_class)k)) != 0) {
+            why = "expected the class and its metrics";
+            break;
+        }
+        for (int i = 0; i < M_COUNT; i++) {
+            double v = NAN; /* undefined, written empty */
+            if (*f[i + 1]) {
+                v = g_ascii_strtod(f[i + 1], &end);
+                if (*end)
+                    v = -1;
+            }
+            if (!metric_ok(i, v)) {
+                why = "a metric is not a number of its kind (negative, not finite, or not whole)";
+                break;
+            }
+            jr->m[k][i] = v;
+        }
+    }
+    for (int i = CN_CLASS_COUNT + 1; !why && lines[i]; i++) {
+        at = i + 1;
+        if (!*lines[i] && !lines[i + 1])
+            break;
+        if (!g_str_has_prefix(lines[i], "hist,"))
+            why = "expected a latency histogram";
+    }
+    if (why) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "line %d: not a cnisim run record (%s); damaged or edited", at, why);
+        return FALSE;
     }
     jr->done = TRUE;
     return TRUE;
+}
+
+static gboolean read_part(const char *path, job_result *jr)
+{
+    g_autofree char *text = NULL;
+    if (!read_regular(path, PART_MAX_BYTES, &text, NULL, NULL))
+        return FALSE;
+    return parse_part(text, jr, NULL);
 }
 
 /* What a worker posts for a job that failed or was skipped after a stop:
@@ -601,123 +708,535 @@ static gboolean in_shard(const batch *b, gsize j)
     return (int)(j % (gsize)b->opt->shard_count) == b->opt->shard_index - 1;
 }
 
-/* A directory that holds another scenario's output is not reused without
- * --force.  The owner is recorded in .parts/scenario at the start of a run. */
-static gboolean prepare_dir(batch *b, GError **error)
+/* Errors of the file system that are not the user's input: exit 1. */
+static gboolean is_io_errno(int e)
 {
-    const char *dir = b->opt->out_dir;
-    cn_config c;
-    cn_scenario_config(b->sc, 0, &c);
-    g_autofree char *owner_path = g_build_filename(b->parts_dir, "scenario", NULL);
-    g_autofree char *meta_path = g_build_filename(dir, "meta.ini", NULL);
-    /* The runs in .parts belong to the scenario file and its --set values:
-     * a resume with other values must not reuse them. */
-    GString *own = g_string_new(NULL);
-    g_string_printf(own, "%s\n%s\n", c.name, cn_scenario_digest(b->sc));
-    for (const char *const *s = b->opt->sets; s && *s; s++)
-        g_string_append_printf(own, "set %s\n", *s);
-    g_autofree char *owner = g_string_free(own, FALSE);
-    g_autofree char *had = NULL;
-    if (!g_file_get_contents(owner_path, &had, NULL, NULL)) {
-        g_autoptr(GKeyFile) meta = g_key_file_new();
-        if (g_key_file_load_from_file(meta, meta_path, G_KEY_FILE_NONE, NULL)) {
-            g_autofree char *n = g_key_file_get_string(meta, "scenario", "name", NULL);
-            g_autofree char *d = g_key_file_get_string(meta, "scenario", "sha256", NULL);
-            had = g_strdup_printf("%s\n%s\n", n ? n : "", d ? d : "");
-        }
-    }
-    if (had && strcmp(had, owner) != 0) {
-        gboolean same_name =
-            strncmp(had, c.name, strlen(c.name)) == 0 && had[strlen(c.name)] == '\n';
-        if (b->opt->resume) {
-            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
-                        "%s: cannot resume: the directory holds runs of %s", dir,
-                        same_name ? "a different version of this scenario file or "
-                                    "other --set values"
-                                  : "another scenario");
-            return FALSE;
-        }
-        if (!same_name && !b->opt->force) {
-            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
-                        "%s: holds the output of another scenario; choose another -o or pass "
-                        "--force to replace it",
-                        dir);
-            return FALSE;
-        }
-    }
-    if (g_mkdir_with_parents(b->parts_dir, 0777) != 0) {
-        int e = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
-                    "%s: cannot create the output directory: %s", dir, g_strerror(e));
-        return FALSE;
-    }
-    gboolean same_owner = had && strcmp(had, owner) == 0;
-    if (b->opt->shard_count > 0 && same_owner && !b->opt->resume) {
-        /* A fresh start of one shard: forget only this shard's runs, the
-         * other shards may share the directory. */
-        for (gsize j = 0; j < b->n_jobs; j++)
-            if (in_shard(b, j)) {
-                g_autofree char *pp = part_path(b, j);
-                unlink(pp);
-            }
-    } else if (!b->opt->resume || !same_owner) {
-        /* A fresh start: forget runs left by an earlier batch, and the
-         * outputs of another scenario or version (replaced with --force): an
-         * interrupted run must not leave them looking like its own. */
-        static const char *const outputs[] = {"summary.csv", "runs.csv", "ipam.csv", "meta.ini"};
-        for (gsize i = 0; had && !same_owner && i < G_N_ELEMENTS(outputs); i++) {
-            g_autofree char *op = g_build_filename(dir, outputs[i], NULL);
-            unlink(op);
-        }
-        g_autoptr(GDir) d = g_dir_open(b->parts_dir, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d)))
-            if (g_str_has_suffix(name, ".csv")) {
-                g_autofree char *pp = g_build_filename(b->parts_dir, name, NULL);
-                unlink(pp);
-            }
-    }
-    /* Keep the scenario itself, so that shards can be merged anywhere. */
-    gsize len;
-    const char *text = cn_scenario_text(b->sc, &len);
-    g_autofree char *copy = g_build_filename(b->parts_dir, "scenario.ini", NULL);
-    g_autofree char *origin = g_build_filename(b->parts_dir, "origin", NULL);
-    return g_file_set_contents(copy, text, (gssize)len, error) &&
-           g_file_set_contents(origin, cn_scenario_path(b->sc), -1, error) &&
-           g_file_set_contents(owner_path, owner, -1, error);
+    return e == ENOSPC || e == EIO || e == EDQUOT || e == ENOMEM || e == EMFILE || e == ENFILE;
 }
 
-/* Copy the part files of other directories into this batch's. */
-static gboolean gather_parts(batch *b, GError **error)
+static cn_batch_status errno_status(int e)
+{
+    return is_io_errno(e) ? CN_BATCH_FAILED : CN_BATCH_BAD_INPUT;
+}
+
+/* The calibration a run was made with: the built-in table (names, defaults,
+ * ranges).  [costs] overrides are part of the scenario digest and the --set
+ * list, which the owner record holds too. */
+static const char *calibration_fingerprint(void)
+{
+    static char *fp;
+    if (g_once_init_enter(&fp)) {
+        GString *g = g_string_new(NULL);
+        for (int i = 0; i < CAL_COUNT; i++)
+            g_string_append_printf(g, "%s=%.17g,%.17g,%.17g\n", cn_cal_table[i].name,
+                                   cn_cal_table[i].value, cn_cal_table[i].min, cn_cal_table[i].max);
+        char *d = g_compute_checksum_for_string(G_CHECKSUM_SHA256, g->str, (gssize)g->len);
+        g_string_free(g, TRUE);
+        g_once_init_leave(&fp, d);
+    }
+    return fp;
+}
+
+/* The owner record (.parts/owner.ini): which configuration the runs in the
+ * directory belong to. */
+typedef struct {
+    char *name, *sha256, *version, *calibration;
+    char **sets; /* NULL-terminated */
+} owner_rec;
+
+static void owner_clear(owner_rec *o)
+{
+    g_free(o->name);
+    g_free(o->sha256);
+    g_free(o->version);
+    g_free(o->calibration);
+    g_strfreev(o->sets);
+    memset(o, 0, sizeof *o);
+}
+
+static void owner_of(const cn_scenario *sc, const char *const *sets, owner_rec *o)
+{
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    o->name = g_strdup(c.name);
+    o->sha256 = g_strdup(cn_scenario_digest(sc));
+    o->version = g_strdup(CNISIM_VERSION);
+    o->calibration = g_strdup(calibration_fingerprint());
+    o->sets = g_strdupv((char **)(sets ? sets : (const char *const[]){NULL}));
+}
+
+static char *owner_to_data(const owner_rec *o, gsize *len)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_key_file_set_string(kf, "owner", "name", o->name);
+    g_key_file_set_string(kf, "owner", "scenario_sha256", o->sha256);
+    g_key_file_set_string(kf, "owner", "cnisim_version", o->version);
+    g_key_file_set_string(kf, "owner", "calibration_sha256", o->calibration);
+    g_key_file_set_integer(kf, "owner", "sets", (gint)g_strv_length(o->sets));
+    for (guint i = 0; o->sets[i]; i++) {
+        g_autofree char *k = g_strdup_printf("set%u", i + 1);
+        g_key_file_set_string(kf, "owner", k, o->sets[i]);
+    }
+    return g_key_file_to_data(kf, len, NULL);
+}
+
+static gboolean owner_parse(const char *text, gsize len, owner_rec *o)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    if (!g_key_file_load_from_data(kf, text, len, G_KEY_FILE_NONE, NULL))
+        return FALSE;
+    o->name = g_key_file_get_string(kf, "owner", "name", NULL);
+    o->sha256 = g_key_file_get_string(kf, "owner", "scenario_sha256", NULL);
+    o->version = g_key_file_get_string(kf, "owner", "cnisim_version", NULL);
+    o->calibration = g_key_file_get_string(kf, "owner", "calibration_sha256", NULL);
+    GError *e = NULL;
+    gint n = g_key_file_get_integer(kf, "owner", "sets", &e);
+    if (e || n < 0 || n > 100000 || !o->name || !o->sha256 || !o->version || !o->calibration) {
+        g_clear_error(&e);
+        owner_clear(o);
+        return FALSE;
+    }
+    o->sets = g_new0(char *, (gsize)n + 1);
+    for (gint i = 0; i < n; i++) {
+        g_autofree char *k = g_strdup_printf("set%d", i + 1);
+        o->sets[i] = g_key_file_get_string(kf, "owner", k, NULL);
+        if (!o->sets[i]) {
+            owner_clear(o);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* NULL if a and b are the same configuration, else what differs. */
+static const char *owner_diff(const owner_rec *a, const owner_rec *b)
+{
+    if (strcmp(a->name, b->name) != 0)
+        return "another scenario";
+    if (strcmp(a->sha256, b->sha256) != 0)
+        return "a different version of this scenario file";
+    if (!g_strv_equal((const char *const *)a->sets, (const char *const *)b->sets))
+        return "other --set values";
+    if (strcmp(a->version, b->version) != 0)
+        return "another cnisim version";
+    if (strcmp(a->calibration, b->calibration) != 0)
+        return "another calibration table";
+    return NULL;
+}
+
+/* "scenario X (file sha256 0123abcd..., --set a=b, cnisim 0.1.0)", with
+ * control characters shown as escapes. */
+static char *owner_describe(const owner_rec *o)
+{
+    GString *g = g_string_new(NULL);
+    g_string_append_printf(g, "scenario '%s' (file sha256 %.12s", o->name, o->sha256);
+    for (char **s = o->sets; *s; s++)
+        g_string_append_printf(g, ", --set %s", *s);
+    g_string_append_printf(g, ", cnisim %s)", o->version);
+    char *r = g_strescape(g->str, "\"'");
+    g_string_free(g, TRUE);
+    return r;
+}
+
+static gboolean is_part_name(const batch *b, const char *name, gsize *job)
+{
+    gsize p;
+    int v, r, end = 0;
+    if (sscanf(name, "p%" G_GSIZE_MODIFIER "u-v%d-r%d.csv%n", &p, &v, &r, &end) != 3 ||
+        name[end] != '\0' || p < 1 || p > b->n_points || v < 1 || v > b->n_variants || r < 1 ||
+        r > b->n_reps)
+        return FALSE;
+    *job = ((p - 1) * (gsize)b->n_variants + (gsize)(v - 1)) * (gsize)b->n_reps + (gsize)(r - 1);
+    g_autofree char *full = part_path(b, *job);
+    g_autofree char *canon = g_path_get_basename(full);
+    return strcmp(canon, name) == 0;
+}
+
+/* Delete the part files of the jobs keep() refuses (all of them if keep is
+ * NULL); lstat so a link is removed, never followed. */
+static void remove_parts(const batch *b, gboolean (*keep)(const batch *, gsize))
+{
+    g_autoptr(GDir) d = g_dir_open(b->parts_dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        gsize j;
+        gboolean legacy = name[0] == 'p' && g_str_has_suffix(name, ".csv");
+        if (!legacy)
+            continue;
+        if (keep && is_part_name(b, name, &j) && keep(b, j))
+            continue;
+        g_autofree char *pp = g_build_filename(b->parts_dir, name, NULL);
+        struct stat st;
+        if (lstat(pp, &st) == 0 && !S_ISDIR(st.st_mode))
+            unlink(pp);
+    }
+}
+
+static gboolean not_in_shard(const batch *b, gsize j)
+{
+    return !in_shard(b, j);
+}
+
+static const char *const outputs[] = {"runs.csv", "summary.csv", "ipam.csv", "meta.ini"};
+
+/* Make dir and its missing parents, remembering the ones made so that a
+ * refusal can take them away again. */
+static gboolean make_dirs(batch *b, const char *dir, int *err)
+{
+    struct stat st;
+    if (lstat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            *err = ENOTDIR;
+            return FALSE;
+        }
+        return TRUE;
+    }
+    if (errno != ENOENT) {
+        *err = errno;
+        return FALSE;
+    }
+    g_autofree char *parent = g_path_get_dirname(dir);
+    if (strcmp(parent, dir) != 0 && !make_dirs(b, parent, err))
+        return FALSE;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        *err = errno;
+        return FALSE;
+    }
+    g_ptr_array_add(b->made_dirs, g_strdup(dir));
+    return TRUE;
+}
+
+/* A refusal leaves nothing behind: remove what prepare_dir made. */
+static void unmake_dirs(batch *b)
+{
+    if (b->lock_fd >= 0 && b->made_lock) {
+        g_autofree char *lock = g_build_filename(b->parts_dir, "lock", NULL);
+        unlink(lock);
+    }
+    for (guint i = b->made_dirs->len; i-- > 0;)
+        rmdir(g_ptr_array_index(b->made_dirs, i));
+    g_ptr_array_set_size(b->made_dirs, 0);
+}
+
+/* Whether dir holds nothing but what prepare_dir writes before the owner
+ * record (a process killed in between): the lock, the scenario copy, its
+ * origin, temporaries. */
+static gboolean only_cnisim_files(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)))
+        if (strcmp(name, "lock") != 0 && strcmp(name, "scenario.ini") != 0 &&
+            strcmp(name, "origin") != 0 && !strstr(name, ".tmp"))
+            return FALSE;
+    return d != NULL;
+}
+
+static gboolean dir_is_empty(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    return d && g_dir_read_name(d) == NULL;
+}
+
+/* Take the directory's lock (a POSIX record lock on .parts/lock, held until
+ * the process ends or the batch closes it): one run, resume or merge at a
+ * time.  A record lock, unlike flock, tells who holds it. */
+static cn_batch_status take_lock(batch *b, GError **error)
+{
+    const char *dir = b->opt->out_dir;
+    g_autofree char *lock = g_build_filename(b->parts_dir, "lock", NULL);
+    struct stat st;
+    b->made_lock = lstat(lock, &st) != 0;
+    b->lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (b->lock_fd < 0 || fstat(b->lock_fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = b->lock_fd < 0 ? errno : EINVAL;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot lock: %s", lock,
+                    e == ELOOP ? "a symbolic link" : g_strerror(e));
+        return errno_status(e);
+    }
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(b->lock_fd, F_SETLK, &fl) == 0)
+        return CN_BATCH_OK;
+    int e = errno;
+    struct flock who = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if ((e == EACCES || e == EAGAIN) && fcntl(b->lock_fd, F_GETLK, &who) == 0 &&
+        who.l_type != F_UNLCK) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                    "%s: in use by cnisim process %ld (a run, resume or merge); wait for it to "
+                    "finish or choose another -o (--force does not override a live lock)",
+                    dir, (long)who.l_pid);
+        return CN_BATCH_BAD_INPUT;
+    }
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot lock: %s", lock,
+                g_strerror(e));
+    return errno_status(e);
+}
+
+/* Check that the directory is cnisim's, lock it, and decide what its runs
+ * are worth: a directory holding another configuration's results is not
+ * reused without --force (and never resumed); one cnisim did not make is
+ * never written in; .parts must be a real directory. */
+static cn_batch_status prepare_dir(batch *b, GError **error)
+{
+    const char *dir = b->opt->out_dir;
+    const gboolean merging = b->opt->merge_from != NULL;
+    if (!*dir) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "-o '': expected an output directory name");
+        return CN_BATCH_BAD_INPUT;
+    }
+    struct stat st;
+    if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: is a symbolic link; cnisim writes through none (give the directory it "
+                    "points to)",
+                    dir);
+        return CN_BATCH_BAD_INPUT;
+    }
+    int e = 0;
+    if (!make_dirs(b, dir, &e)) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+                    "%s: cannot create the output directory: %s", dir, g_strerror(e));
+        unmake_dirs(b);
+        return errno_status(e);
+    }
+    gboolean made_dir = b->made_dirs->len > 0;
+    if (lstat(b->parts_dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s: is %s, not a directory cnisim made; remove it or choose another -o",
+                        b->parts_dir, S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+            return CN_BATCH_BAD_INPUT;
+        }
+    } else if (!made_dir && !dir_is_empty(dir)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                    "%s: is not empty and was not made by cnisim (no .parts/); choose a new or "
+                    "empty directory",
+                    dir);
+        return CN_BATCH_BAD_INPUT;
+    } else if (!make_dirs(b, b->parts_dir, &e)) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+                    "%s: cannot create the output directory: %s", dir, g_strerror(e));
+        unmake_dirs(b);
+        return errno_status(e);
+    }
+    cn_batch_status st_lock = take_lock(b, error);
+    if (st_lock != CN_BATCH_OK) {
+        if (b->lock_fd >= 0)
+            close(b->lock_fd);
+        b->lock_fd = -1;
+        unmake_dirs(b);
+        return st_lock;
+    }
+
+    /* Locked: what does the directory hold? */
+    owner_rec mine = {0}, had = {0};
+    owner_of(b->sc, b->opt->sets, &mine);
+    g_autofree char *owner_path = g_build_filename(b->parts_dir, "owner.ini", NULL);
+    g_autofree char *legacy = g_build_filename(b->parts_dir, "scenario", NULL);
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    gboolean has_owner = read_regular(owner_path, 1 << 20, &text, &len, NULL);
+    gboolean has_record = has_owner && owner_parse(text, len, &had);
+    const char *diff = NULL;
+    if (has_record) {
+        diff = owner_diff(&had, &mine);
+    } else if (has_owner || (lstat(legacy, &st) == 0 && S_ISREG(st.st_mode))) {
+        diff = "an unknown configuration (an older cnisim, or a damaged owner record)";
+        has_owner = TRUE;
+    } else if (!only_cnisim_files(b->parts_dir)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                    "%s: was not made by cnisim (no owner record, other files); remove it or "
+                    "choose another -o",
+                    b->parts_dir);
+        owner_clear(&mine);
+        return CN_BATCH_BAD_INPUT;
+    }
+    cn_batch_status status = CN_BATCH_OK;
+    if (diff) {
+        g_autofree char *was =
+            has_record ? owner_describe(&had) : g_strdup("results without a valid owner record");
+        g_autofree char *now = owner_describe(&mine);
+        if (b->opt->resume && !merging) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                        "%s: cannot resume: the directory holds runs of %s: %s, not %s", dir, diff,
+                        was, now);
+            status = CN_BATCH_BAD_INPUT;
+        } else if (!b->opt->force) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST,
+                        "%s: holds the output of %s: %s, not %s; choose another -o or pass "
+                        "--force to replace it",
+                        dir, diff, was, now);
+            status = CN_BATCH_BAD_INPUT;
+        }
+    }
+    owner_clear(&had);
+    if (status != CN_BATCH_OK) {
+        owner_clear(&mine);
+        return status;
+    }
+    b->same_owner = has_owner && !diff;
+
+    /* Ours now.  Temporary files of a killed process go first. */
+    cn_outfile_remove_stale(dir);
+    cn_outfile_remove_stale(b->parts_dir);
+    if (!b->same_owner) {
+        /* Replacing another configuration (--force): its outputs and runs
+         * must not be left looking like this one's. */
+        for (gsize i = 0; i < G_N_ELEMENTS(outputs); i++) {
+            g_autofree char *op = g_build_filename(dir, outputs[i], NULL);
+            g_autofree char *staged = g_build_filename(b->parts_dir, outputs[i], NULL);
+            unlink(op);
+            unlink(staged);
+        }
+        remove_parts(b, NULL);
+        unlink(legacy);
+    } else if (b->opt->shard_count > 0 && !b->opt->resume && !merging) {
+        /* A fresh start of one shard: forget only this shard's runs, the
+         * other shards may share the directory. */
+        remove_parts(b, not_in_shard);
+    } else if (!b->opt->resume && !merging) {
+        remove_parts(b, NULL); /* a fresh start */
+    }
+
+    /* Keep the scenario itself, so that shards can be merged anywhere; the
+     * owner record last, once the rest is in place. */
+    gsize slen;
+    const char *stext = cn_scenario_text(b->sc, &slen);
+    g_autofree char *copy = g_build_filename(b->parts_dir, "scenario.ini", NULL);
+    g_autofree char *origin = g_build_filename(b->parts_dir, "origin", NULL);
+    const char *opath = cn_scenario_path(b->sc);
+    gsize olen;
+    g_autofree char *odata = owner_to_data(&mine, &olen);
+    owner_clear(&mine);
+    GError *werr = NULL;
+    if (!write_small(copy, stext, slen, &werr) ||
+        !write_small(origin, opath, strlen(opath), &werr) ||
+        !write_small(owner_path, odata, olen, &werr)) {
+        int code = werr->code;
+        g_propagate_error(error, werr);
+        return code == G_FILE_ERROR_NOSPC || code == G_FILE_ERROR_IO ? CN_BATCH_FAILED
+                                                                     : CN_BATCH_BAD_INPUT;
+    }
+    return CN_BATCH_OK;
+}
+
+/* A source directory of merge: a real .parts made by cnisim, its scenario
+ * copy matching the digest its owner record names. */
+static cn_batch_status check_source(const char *dir, owner_rec *o, char **text, gsize *len,
+                                    char **origin, GError **error)
+{
+    g_autofree char *parts = g_build_filename(dir, ".parts", NULL);
+    struct stat st;
+    if (lstat(parts, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                    "%s: not a cnisim run directory (.parts/ %s)", dir,
+                    errno == ENOENT || lstat(parts, &st) != 0 ? "missing"
+                    : S_ISLNK(st.st_mode)                     ? "is a symbolic link"
+                                                              : "is not a directory");
+        return CN_BATCH_BAD_INPUT;
+    }
+    g_autofree char *op = g_build_filename(parts, "owner.ini", NULL);
+    g_autofree char *sp = g_build_filename(parts, "scenario.ini", NULL);
+    g_autofree char *orp = g_build_filename(parts, "origin", NULL);
+    g_autofree char *otext = NULL;
+    gsize olen;
+    if (!read_regular(op, 1 << 20, &otext, &olen, NULL) || !owner_parse(otext, olen, o)) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                    "%s: not a cnisim run directory of this version (no valid .parts/owner.ini)",
+                    dir);
+        return CN_BATCH_BAD_INPUT;
+    }
+    if (!read_regular(sp, CN_SCENARIO_MAX_BYTES, text, len, error) ||
+        !read_regular(orp, 1 << 16, origin, NULL, error))
+        return CN_BATCH_BAD_INPUT;
+    g_autofree char *d =
+        g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)*text, *len);
+    if (strcmp(d, o->sha256) != 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: .parts/scenario.ini does not match the digest its runs were made with "
+                    "(edited?); refusing to label them with it",
+                    dir);
+        return CN_BATCH_BAD_INPUT;
+    }
+    if (strcmp(o->version, CNISIM_VERSION) != 0 ||
+        strcmp(o->calibration, calibration_fingerprint()) != 0) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                    "%s: runs made by cnisim %s with another calibration table or version than "
+                    "this cnisim %s; rerun that shard",
+                    dir, o->version, CNISIM_VERSION);
+        return CN_BATCH_BAD_INPUT;
+    }
+    return CN_BATCH_OK;
+}
+
+/* Copy the part files of other directories into this batch's: regular
+ * files only, each checked to be a well-formed run before it is written. */
+static cn_batch_status gather_parts(batch *b, GError **error)
 {
     for (const char *const *d = b->opt->merge_from; *d; d++) {
         g_autofree char *from = g_build_filename(*d, ".parts", NULL);
         g_autoptr(GDir) dir = g_dir_open(from, 0, NULL);
         const char *name;
         while (dir && (name = g_dir_read_name(dir))) {
-            if (name[0] != 'p' || !g_str_has_suffix(name, ".csv"))
+            gsize j;
+            if (!is_part_name(b, name, &j))
                 continue;
             g_autofree char *src = g_build_filename(from, name, NULL);
             g_autofree char *dst = g_build_filename(b->parts_dir, name, NULL);
             g_autofree char *text = NULL;
             gsize len;
-            if (!g_file_get_contents(src, &text, &len, error) ||
-                !g_file_set_contents(dst, text, (gssize)len, error))
-                return FALSE;
+            job_result jr;
+            if (!read_regular(src, PART_MAX_BYTES, &text, &len, error))
+                return CN_BATCH_BAD_INPUT;
+            if (!parse_part(text, &jr, error)) {
+                g_prefix_error(error, "%s: ", src);
+                return CN_BATCH_BAD_INPUT;
+            }
+            GError *werr = NULL;
+            if (!write_small(dst, text, len, &werr)) {
+                g_propagate_error(error, werr);
+                return CN_BATCH_FAILED;
+            }
         }
     }
-    return TRUE;
+    return CN_BATCH_OK;
 }
 
+/* The four outputs are written in .parts first, then renamed into place,
+ * meta.ini last: an interrupted or failed publish leaves no meta.ini, and a
+ * meta.ini means the set beside it is complete. */
 static gboolean finalize(batch *b, GError **error)
 {
     const char *dir = b->opt->out_dir;
-    g_autofree char *runs = g_build_filename(dir, "runs.csv", NULL);
-    g_autofree char *summary = g_build_filename(dir, "summary.csv", NULL);
-    g_autofree char *ipam = g_build_filename(dir, "ipam.csv", NULL);
-    g_autofree char *meta = g_build_filename(dir, "meta.ini", NULL);
-    return write_runs_csv(b, runs, error) && write_summary_csv(b, summary, error) &&
-           cn_plan_write_ipam_csv(b->sc, ipam, error) && write_meta(b, meta, error);
+    char *staged[G_N_ELEMENTS(outputs)], *final[G_N_ELEMENTS(outputs)];
+    for (gsize i = 0; i < G_N_ELEMENTS(outputs); i++) {
+        staged[i] = g_build_filename(b->parts_dir, outputs[i], NULL);
+        final[i] = g_build_filename(dir, outputs[i], NULL);
+    }
+    gboolean ok = write_runs_csv(b, staged[0], error) && write_summary_csv(b, staged[1], error) &&
+                  cn_plan_write_ipam_csv(b->sc, staged[2], error) &&
+                  write_meta(b, staged[3], error);
+    if (ok && unlink(final[3]) != 0 && errno != ENOENT) {
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: cannot replace: %s",
+                    final[3], g_strerror(errno));
+        ok = FALSE;
+    }
+    gsize published = 0;
+    for (; ok && published < G_N_ELEMENTS(outputs); published++)
+        if (rename(staged[published], final[published]) != 0) {
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: cannot write: %s",
+                        final[published], g_strerror(errno));
+            ok = FALSE;
+            break;
+        }
+    for (gsize i = 0; i < G_N_ELEMENTS(outputs); i++) {
+        if (!ok)
+            unlink(i < published ? final[i] : staged[i]);
+        g_free(staged[i]);
+        g_free(final[i]);
+    }
+    return ok;
 }
 
 cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt, GError **error)
@@ -733,6 +1252,8 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
     b.n_jobs = b.n_points * (gsize)b.n_variants * (gsize)b.n_reps;
     b.parts_dir = g_build_filename(opt->out_dir, ".parts", NULL);
     b.res = g_new0(job_result, b.n_jobs);
+    b.made_dirs = g_ptr_array_new_with_free_func(g_free);
+    b.lock_fd = -1;
     g_mutex_init(&b.err_lock);
     cn_batch_status status = CN_BATCH_OK;
     cn_run_set_stop_flag(&stop_flag);
@@ -748,14 +1269,11 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
                 goto out;
             }
     }
-    if (!prepare_dir(&b, error)) {
-        status = CN_BATCH_BAD_INPUT;
+    status = prepare_dir(&b, error);
+    if (status == CN_BATCH_OK && opt->merge_from)
+        status = gather_parts(&b, error);
+    if (status != CN_BATCH_OK)
         goto out;
-    }
-    if (opt->merge_from && !gather_parts(&b, error)) {
-        status = CN_BATCH_FAILED;
-        goto out;
-    }
     gsize todo = 0, total = 0, done = 0;
     for (gsize j = 0; j < b.n_jobs; j++) {
         if (!in_shard(&b, j))
@@ -776,7 +1294,7 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
                     " runs are in none of the directories merged; run the missing shards "
                     "(or cnisim run --resume -o %s)",
                     opt->out_dir, todo, total, opt->out_dir);
-        status = CN_BATCH_FAILED;
+        status = CN_BATCH_BAD_INPUT;
         goto out;
     }
     b.done_q = g_async_queue_new();
@@ -820,56 +1338,43 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
     if (!finalize(&b, error))
         status = CN_BATCH_FAILED;
 out:
+    if (b.lock_fd >= 0)
+        close(b.lock_fd); /* releases the lock */
+    g_ptr_array_free(b.made_dirs, TRUE);
     g_mutex_clear(&b.err_lock);
     g_free(b.parts_dir);
     g_free(b.res);
     return status;
 }
 
-static char *read_parts_file(const char *dir, const char *name, gsize *len, GError **error)
-{
-    g_autofree char *p = g_build_filename(dir, ".parts", name, NULL);
-    char *text = NULL;
-    if (!g_file_get_contents(p, &text, len, NULL)) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                    "%s: not a cnisim run directory (no .parts/%s)", dir, name);
-        return NULL;
-    }
-    return text;
-}
-
 cn_batch_status cn_batch_merge(const char *const *dirs, const char *out_dir, gboolean force,
                                GError **error)
 {
-    gsize len, olen;
-    g_autofree char *owner = read_parts_file(dirs[0], "scenario", &olen, error);
-    g_autofree char *text = owner ? read_parts_file(dirs[0], "scenario.ini", &len, error) : NULL;
-    g_autofree char *origin = text ? read_parts_file(dirs[0], "origin", &olen, error) : NULL;
-    if (!origin)
-        return CN_BATCH_BAD_INPUT;
-    for (int i = 1; dirs[i]; i++) {
-        g_autofree char *o = read_parts_file(dirs[i], "scenario", &olen, error);
-        if (!o)
-            return CN_BATCH_BAD_INPUT;
-        if (strcmp(o, owner) != 0) {
+    owner_rec first = {0};
+    g_autofree char *text = NULL, *origin = NULL;
+    gsize len = 0;
+    cn_batch_status st = check_source(dirs[0], &first, &text, &len, &origin, error);
+    for (int i = 1; st == CN_BATCH_OK && dirs[i]; i++) {
+        owner_rec o = {0};
+        g_autofree char *t = NULL, *orig = NULL;
+        gsize l;
+        st = check_source(dirs[i], &o, &t, &l, &orig, error);
+        if (st == CN_BATCH_OK && owner_diff(&o, &first)) {
             g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                        "%s: holds runs of another scenario, file version or --set values "
-                        "than %s; only shards of one run can be merged",
-                        dirs[i], dirs[0]);
-            return CN_BATCH_BAD_INPUT;
+                        "%s: holds runs of %s than %s; only shards of one run can be merged",
+                        dirs[i], owner_diff(&o, &first), dirs[0]);
+            st = CN_BATCH_BAD_INPUT;
         }
+        owner_clear(&o);
     }
-    /* The owner record lists the --set values after the name and digest. */
-    g_auto(GStrv) lines = g_strsplit(owner, "\n", -1);
-    GPtrArray *sets = g_ptr_array_new();
-    for (int i = 2; lines[i]; i++)
-        if (g_str_has_prefix(lines[i], "set "))
-            g_ptr_array_add(sets, lines[i] + 4);
-    g_ptr_array_add(sets, NULL);
+    if (st != CN_BATCH_OK) {
+        owner_clear(&first);
+        return st;
+    }
     cn_scenario *sc =
-        cn_scenario_load_data(text, len, origin, (const char *const *)sets->pdata, error);
+        cn_scenario_load_data(text, len, origin, (const char *const *)first.sets, error);
     if (!sc) {
-        g_ptr_array_free(sets, TRUE);
+        owner_clear(&first);
         return CN_BATCH_BAD_INPUT;
     }
     cn_batch_options opt = {
@@ -879,11 +1384,11 @@ cn_batch_status cn_batch_merge(const char *const *dirs, const char *out_dir, gbo
         .force = force,
         .quiet = TRUE,
         .command_line = "cnisim merge",
-        .sets = (const char *const *)sets->pdata,
+        .sets = (const char *const *)first.sets,
         .merge_from = dirs,
     };
-    cn_batch_status st = cn_batch_run(sc, &opt, error);
+    st = cn_batch_run(sc, &opt, error);
     cn_scenario_free(sc);
-    g_ptr_array_free(sets, TRUE);
+    owner_clear(&first);
     return st;
 }

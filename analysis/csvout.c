@@ -1,29 +1,51 @@
 #include "csvout.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct cn_outfile {
     char *path; /* final name */
-    char *tmp;  /* temporary name */
-    FILE *fp;
+    char *tmp;  /* temporary name, in the target's directory */
+    FILE *fp;   /* NULL once closed */
 };
+
+static void set_io_error(GError **error, const char *path, int e)
+{
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot write: %s", path,
+                g_strerror(e));
+}
+
+static void outfile_free(cn_outfile *f)
+{
+    g_free(f->path);
+    g_free(f->tmp);
+    g_free(f);
+}
 
 cn_outfile *cn_outfile_open(const char *path, GError **error)
 {
     cn_outfile *f = g_new0(cn_outfile, 1);
     f->path = g_strdup(path);
-    f->tmp = g_strdup_printf("%s.tmp.%ld", path, (long)getpid());
-    f->fp = fopen(f->tmp, "w");
+    f->tmp = g_strdup_printf("%s.tmp-XXXXXX", path);
+    /* O_EXCL with a fresh random name: nothing planted at a predictable name
+     * can be written through; O_NOFOLLOW on top in case of a race. */
+    int fd = g_mkstemp_full(f->tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        f->fp = fdopen(fd, "w");
+        if (!f->fp) {
+            int e = errno;
+            close(fd);
+            unlink(f->tmp);
+            errno = e;
+        }
+    }
     if (!f->fp) {
-        int e = errno;
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot write: %s", path,
-                    g_strerror(e));
-        g_free(f->path);
-        g_free(f->tmp);
-        g_free(f);
+        set_io_error(error, path, errno);
+        outfile_free(f);
         return NULL;
     }
     return f;
@@ -34,36 +56,81 @@ FILE *cn_outfile_stream(cn_outfile *f)
     return f->fp;
 }
 
-gboolean cn_outfile_commit(cn_outfile *f, GError **error)
+gboolean cn_outfile_close(cn_outfile *f, GError **error)
 {
-    gboolean ok = TRUE;
     int e = 0;
     if (ferror(f->fp))
-        ok = FALSE, e = EIO;
-    if (fclose(f->fp) != 0 && ok)
-        ok = FALSE, e = errno;
-    if (ok && rename(f->tmp, f->path) != 0)
-        ok = FALSE, e = errno;
-    if (!ok) {
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot write: %s",
-                    f->path, g_strerror(e));
+        e = EIO;
+    if (fclose(f->fp) != 0 && !e)
+        e = errno;
+    f->fp = NULL;
+    if (e) {
+        set_io_error(error, f->path, e);
         unlink(f->tmp);
+        return FALSE;
     }
-    g_free(f->path);
-    g_free(f->tmp);
-    g_free(f);
-    return ok;
+    return TRUE;
+}
+
+gboolean cn_outfile_publish(cn_outfile *f, GError **error)
+{
+    g_assert(!f->fp);
+    if (rename(f->tmp, f->path) != 0) {
+        set_io_error(error, f->path, errno);
+        unlink(f->tmp);
+        return FALSE;
+    }
+    outfile_free(f);
+    return TRUE;
+}
+
+gboolean cn_outfile_commit(cn_outfile *f, GError **error)
+{
+    if (!cn_outfile_close(f, error) || !cn_outfile_publish(f, error)) {
+        outfile_free(f);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 void cn_outfile_abort(cn_outfile *f)
 {
     if (!f)
         return;
-    fclose(f->fp);
+    if (f->fp)
+        fclose(f->fp);
     unlink(f->tmp);
-    g_free(f->path);
-    g_free(f->tmp);
-    g_free(f);
+    outfile_free(f);
+}
+
+/* NAME.tmp-XXXXXX (6 of g_mkstemp's characters) or NAME.tmp.DIGITS. */
+static gboolean is_stale_name(const char *name)
+{
+    const char *t = strstr(name, ".tmp");
+    for (; t; t = strstr(t + 1, ".tmp")) {
+        const char *s = t + 4;
+        if (s[0] == '-' && strlen(s + 1) == 6)
+            return TRUE;
+        if (s[0] == '.' && s[1] && strspn(s + 1, "0123456789") == strlen(s + 1))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+int cn_outfile_remove_stale(const char *dir)
+{
+    int n = 0;
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        if (!is_stale_name(name))
+            continue;
+        g_autofree char *p = g_build_filename(dir, name, NULL);
+        struct stat st;
+        if (lstat(p, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(p) == 0)
+            n++;
+    }
+    return n;
 }
 
 void cn_csv_format_double(char *buf, double v)
@@ -79,15 +146,27 @@ void cn_csv_double(FILE *out, double v)
     fputs(buf, out);
 }
 
+static gboolean is_number(const char *s)
+{
+    char *end;
+    if (!*s)
+        return FALSE;
+    g_ascii_strtod(s, &end);
+    return *end == '\0' && strpbrk(s, "xXnNiI") == NULL; /* no hex, nan, inf */
+}
+
 void cn_csv_string(FILE *out, const char *s)
 {
     if (!s)
         return;
-    if (strpbrk(s, ",\"\n\r") == NULL) {
+    gboolean formula = strchr("=+-@\t\r", s[0]) && s[0] && !is_number(s);
+    if (!formula && strpbrk(s, ",\"\n\r") == NULL) {
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    if (formula)
+        fputc('\'', out);
     for (; *s; s++) {
         if (*s == '"')
             fputc('"', out);

@@ -1,6 +1,9 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
@@ -1081,14 +1084,55 @@ cn_scenario *cn_scenario_load_data(const char *data, gsize len, const char *disp
     return sc;
 }
 
+/* The file's bytes: a regular file (opened without blocking, so a FIFO
+ * cannot hang the load) of at most CN_SCENARIO_MAX_BYTES. */
+static gboolean read_scenario_file(const char *path, char **data, gsize *len, GError **error)
+{
+    const char *why = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0)
+        why = g_strerror(errno);
+    else if (fstat(fd, &st) != 0)
+        why = g_strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = S_ISDIR(st.st_mode) ? "a directory, not a scenario file"
+                                  : "not a regular file (a pipe, socket or device)";
+    else if ((guint64)st.st_size > CN_SCENARIO_MAX_BYTES)
+        why = "larger than 1 MiB, too large for a scenario file";
+    GString *g = g_string_new(NULL);
+    while (!why) {
+        char buf[65536];
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            why = g_strerror(errno);
+        else if (r == 0)
+            break;
+        else if (g->len + (gsize)r > CN_SCENARIO_MAX_BYTES)
+            why = "larger than 1 MiB, too large for a scenario file";
+        else
+            g_string_append_len(g, buf, r);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (why) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_IO, "%s: cannot read: %s", path,
+                    why);
+        g_string_free(g, TRUE);
+        return FALSE;
+    }
+    *len = g->len;
+    *data = g_string_free(g, FALSE);
+    return TRUE;
+}
+
 cn_scenario *cn_scenario_load(const char *path, const char *const *sets, GError **error)
 {
     g_autofree char *data = NULL;
     gsize len = 0;
-    g_autoptr(GError) local = NULL;
-    if (!g_file_get_contents(path, &data, &len, &local)) {
-        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_IO, "%s: cannot read: %s", path,
-                    local->message);
+    if (!read_scenario_file(path, &data, &len, error)) {
         clean_message(error ? *error : NULL);
         return NULL;
     }

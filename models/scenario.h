@@ -25,6 +25,10 @@ typedef enum {
 
 typedef struct cn_scenario cn_scenario;
 
+/* A scenario file is a regular file of at most this many bytes (a FIFO or
+ * a device is refused, not read until memory runs out). */
+#define CN_SCENARIO_MAX_BYTES (1u << 20)
+
 /* Load a scenario file.  sets is a NULL-terminated list of "group.key=value"
  * overrides (may be NULL), applied over the file's values. */
 cn_scenario *cn_scenario_load(const char *path, const char *const *sets, GError **error);

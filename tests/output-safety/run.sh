@@ -83,8 +83,8 @@ pid=$!
 # holds under ASan or valgrind too.
 early=""
 for _ in $(seq 1 2400); do
-    # .parts/scenario names the new owner once the directory is prepared.
-    if grep -qs '^safety-long$' "$tmp/a2/.parts/scenario"; then
+    # .parts/owner.ini names the new owner once the directory is prepared.
+    if grep -qs '^name=safety-long$' "$tmp/a2/.parts/owner.ini"; then
         [ -e "$tmp/a2/summary.csv" ] && early="summary.csv existed while the batch ran; "
         [ "$(count_parts "$tmp/a2")" -ge 3 ] && break
     fi
@@ -232,11 +232,11 @@ else
     bad "g: merge: exit $rc, or outputs differ from a single run"
 fi
 cn merge "$tmp/g1" -o "$tmp/gx"
-if [ $rc -eq 1 ] && grep -q "runs are in none of the directories merged" "$tmp/err" &&
+if [ $rc -eq 2 ] && grep -q "runs are in none of the directories merged" "$tmp/err" &&
     [ ! -e "$tmp/gx/summary.csv" ]; then
-    ok "g: merge with a shard missing fails and writes no summary"
+    ok "g: merge with a shard missing is refused (exit 2, bad input) and writes no summary"
 else
-    bad "g: merge with a shard missing: exit $rc (want 1), or a summary was written"
+    bad "g: merge with a shard missing: exit $rc (want 2), or a summary was written"
 fi
 cn run "$other" -o "$tmp/gother" -j 2 --quiet --shard 2/2
 cn merge "$tmp/g1" "$tmp/gother" -o "$tmp/gy"
