@@ -9,7 +9,10 @@
 #   d. -j 1 and -j 2 write the same bytes;
 #   e. --shard 1/2 and 2/2 into one directory, then --resume, give the
 #      bytes of a single run;
-#   f. --resume with other --set values does not reuse the finished runs.
+#   f. --resume with other --set values does not reuse the finished runs;
+#   g. merge of shards; h-n (issue 9): the lock, links, foreign directories,
+#      other configurations and builds, what merge trusts, leftovers, CSV
+#      formula injection.
 #
 #   tests/output-safety/run.sh CNISIM
 set -u
@@ -262,6 +265,183 @@ if [ $rc -eq 0 ] && ! cmp -s "$tmp/f/summary.csv" "$tmp/f2/summary.csv"; then
     ok "f: --resume with the same --set values works"
 else
     bad "f: --resume with the same --set values: exit $rc, or the override had no effect"
+fi
+
+# ---- h. one command at a time: the lock (issue 9, item 5) ----
+
+"$cnisim" run "$long" -o "$tmp/h" -j 1 --quiet 2>/dev/null >/dev/null &
+pid=$!
+for _ in $(seq 1 2400); do
+    grep -qs '^name=safety-long$' "$tmp/h/.parts/owner.ini" && break
+    sleep 0.05
+done
+cn run "$other" -o "$tmp/h" -j 1 --quiet
+rc1=$rc
+grep -q "in use by cnisim process $pid" "$tmp/err" && named=yes || named=no
+cn run "$other" -o "$tmp/h" -j 1 --quiet --force
+rc2=$rc
+cn run "$long" -o "$tmp/h" -j 1 --quiet --resume
+rc3=$rc
+cn merge "$tmp/g1" "$tmp/g2" -o "$tmp/h" --force
+rc4=$rc
+owner_ok=$(grep -c '^name=safety-long$' "$tmp/h/.parts/owner.ini")
+kill -INT $pid 2>/dev/null
+wait $pid
+if [ $rc1 -eq 2 ] && [ $named = yes ] && [ $rc2 -eq 2 ] && [ $rc3 -eq 2 ] && [ $rc4 -eq 2 ] &&
+    [ "$owner_ok" -eq 1 ]; then
+    ok "h: a locked directory: run, run --force, --resume, merge --force all exit 2 naming PID $pid"
+else
+    bad "h: lock: exits $rc1 $rc2 $rc3 $rc4 (want 2 2 2 2), PID named: $named, owner kept: $owner_ok"
+fi
+
+# ---- i. no writing through symbolic links (items 7, 10) ----
+
+echo precious >"$tmp/victim"
+mkdir -p "$tmp/i1"
+cn run "$small" -o "$tmp/i1" -j 2 --quiet
+for f in summary.csv runs.csv meta.ini; do
+    rm -f "$tmp/i1/$f"
+    ln -s "$tmp/victim" "$tmp/i1/$f"
+done
+cn run "$small" -o "$tmp/i1" -j 2 --quiet
+if [ $rc -eq 0 ] && [ "$(cat "$tmp/victim")" = precious ] && [ -f "$tmp/i1/summary.csv" ] &&
+    [ ! -L "$tmp/i1/summary.csv" ]; then
+    ok "i: links planted at the outputs are replaced, their target untouched"
+else
+    bad "i: planted output links: exit $rc, victim now '$(head -c 40 "$tmp/victim")'"
+fi
+mkdir -p "$tmp/i2/target" "$tmp/i2/out"
+echo keep >"$tmp/i2/target/data.csv"
+ln -s "$tmp/i2/target" "$tmp/i2/out/.parts"
+cn run "$small" -o "$tmp/i2/out" -j 2 --quiet
+if [ $rc -eq 2 ] && grep -q "symbolic link" "$tmp/err" && [ -f "$tmp/i2/target/data.csv" ] &&
+    [ "$(ls "$tmp/i2/target")" = data.csv ]; then
+    ok "i: a .parts symlink is refused (exit 2) and its target left alone"
+else
+    bad "i: .parts symlink: exit $rc, target holds: $(ls "$tmp/i2/target" | tr '\n' ' ')"
+fi
+ln -s "$tmp/i2/target" "$tmp/i3"
+cn run "$small" -o "$tmp/i3" -j 2 --quiet
+if [ $rc -eq 2 ] && [ "$(ls -A "$tmp/i2/target")" = data.csv ]; then
+    ok "i: -o naming a symbolic link is refused (exit 2)"
+else
+    bad "i: -o symlink: exit $rc"
+fi
+mkdir -p "$tmp/i4"
+(cd "$tmp/i4" && "$cnisim" run "$small" -o '' -j 2 --quiet) 2>"$tmp/err" >/dev/null
+rc=$?
+if [ $rc -eq 2 ] && [ -z "$(ls -A "$tmp/i4")" ] && grep -q "expected an output directory" "$tmp/err"; then
+    ok "i: -o '' is refused (exit 2), nothing written in the working directory"
+else
+    bad "i: -o '': exit $rc, cwd holds: $(ls -A "$tmp/i4" | tr '\n' ' ')"
+fi
+
+# ---- j. a directory cnisim did not make (issue 8) ----
+
+mkdir -p "$tmp/j"
+echo mine >"$tmp/j/summary.csv"
+before=$(snapshot "$tmp/j")
+cn run "$small" -o "$tmp/j" -j 2 --quiet --force
+if [ $rc -eq 2 ] && grep -q "not made by cnisim" "$tmp/err" && [ "$(snapshot "$tmp/j")" = "$before" ]; then
+    ok "j: a non-empty directory cnisim did not make is refused even with --force, untouched"
+else
+    bad "j: foreign directory: exit $rc, or files changed"
+fi
+
+# ---- k. another configuration of the same scenario (issue 8; item 9) ----
+
+cn run "$small" -o "$tmp/k" -j 2 --quiet
+before=$(snapshot "$tmp/k")
+cn run "$small" -o "$tmp/k" -j 2 --quiet --set costs.nf_pkt_ns=3000
+if [ $rc -eq 2 ] && grep -q "other --set values" "$tmp/err" && grep -q "safety-small" "$tmp/err" &&
+    grep -q -- "--force" "$tmp/err" && [ "$(snapshot "$tmp/k")" = "$before" ]; then
+    ok "k: other --set values into the same directory: exit 2 naming the existing configuration"
+else
+    bad "k: other --set values without --force: exit $rc, or files changed"
+fi
+cn run "$small" -o "$tmp/k" -j 2 --quiet --set costs.nf_pkt_ns=3000 --force
+[ $rc -eq 0 ] && ok "k: ... and replaced with --force" || bad "k: --force: exit $rc"
+# Another calibration table or cnisim version (edited into the record).
+sed -i 's/^calibration_sha256=.*/calibration_sha256=0000/' "$tmp/k/.parts/owner.ini"
+cn run "$small" -o "$tmp/k" -j 2 --quiet --resume --set costs.nf_pkt_ns=3000
+rc1=$rc
+grep -q "another calibration table" "$tmp/err" && cal=yes || cal=no
+sed -i 's/^cnisim_version=.*/cnisim_version=0.0.0-other/' "$tmp/g2/.parts/owner.ini"
+cn merge "$tmp/g1" "$tmp/g2" -o "$tmp/k2"
+rc2=$rc
+if [ $rc1 -eq 2 ] && [ $cal = yes ] && [ $rc2 -eq 2 ] && grep -q "0.0.0-other" "$tmp/err"; then
+    ok "k: --resume and merge refuse runs of another calibration or cnisim version"
+else
+    bad "k: other build: --resume exit $rc1 (calibration named: $cal), merge exit $rc2"
+fi
+
+# ---- l. merge reads only what it checked (items 6, 8, 11, 13) ----
+
+cn run "$small" -o "$tmp/l1" -j 2 --quiet --shard 1/2
+cn run "$small" -o "$tmp/l2" -j 2 --quiet --shard 2/2
+echo secret-bytes >"$tmp/secret"
+chmod 600 "$tmp/secret"
+part=$(ls "$tmp/l2/.parts" | grep '^p.*\.csv$' | head -n 1)
+mv "$tmp/l2/.parts/$part" "$tmp/l2/.parts/$part.saved"
+ln -s "$tmp/secret" "$tmp/l2/.parts/$part"
+cn merge "$tmp/l1" "$tmp/l2" -o "$tmp/lm"
+leak=$(grep -rls secret-bytes "$tmp/lm" 2>/dev/null | head -n 1)
+if [ $rc -eq 2 ] && [ -z "$leak" ] && [ ! -e "$tmp/lm/summary.csv" ]; then
+    ok "l: a shard's part that is a symbolic link is refused, its target not copied"
+else
+    bad "l: symlinked part: exit $rc, copied into: $leak"
+fi
+rm "$tmp/l2/.parts/$part"
+sed 's/^seed,.*/seed,1/; 2s/,[0-9][0-9.e+]*,/,-5,/' "$tmp/l2/.parts/$part.saved" >"$tmp/l2/.parts/$part"
+cn merge "$tmp/l1" "$tmp/l2" -o "$tmp/lm2"
+if [ $rc -eq 2 ] && grep -q "not a cnisim run record" "$tmp/err" && [ ! -e "$tmp/lm2/summary.csv" ]; then
+    ok "l: a tampered part (a negative count) is refused, not written through"
+else
+    bad "l: tampered part: exit $rc"
+fi
+mv "$tmp/l2/.parts/$part.saved" "$tmp/l2/.parts/$part"
+sed -i 's/^name = .*/name = relabelled/' "$tmp/l2/.parts/scenario.ini"
+cn merge "$tmp/l1" "$tmp/l2" -o "$tmp/lm3"
+if [ $rc -eq 2 ] && grep -q "does not match the digest" "$tmp/err"; then
+    ok "l: an edited .parts/scenario.ini is refused (digest checked)"
+else
+    bad "l: edited scenario.ini: exit $rc"
+fi
+cn run "$other" -o "$tmp/lm4" -j 1 --quiet
+cn merge "$tmp/g1" "$tmp/e" -o "$tmp/lm4"
+rc1=$rc
+cn merge "$tmp/g1" "$tmp/e" -o "$tmp/lm4" --force
+if [ $rc1 -eq 2 ] && [ $rc -eq 0 ] && grep -q "^name=safety-small" "$tmp/lm4/meta.ini"; then
+    ok "l: merge into another scenario's directory: refused, then replaced with --force"
+else
+    bad "l: merge --force over another scenario: exit $rc1 then $rc (want 2 then 0)"
+fi
+
+# ---- m. leftovers of a killed process (item 13) ----
+
+cn run "$small" -o "$tmp/m" -j 2 --quiet
+echo half >"$tmp/m/summary.csv.tmp-AbC123"
+echo half >"$tmp/m/runs.csv.tmp.4242"
+echo half >"$tmp/m/.parts/p1-v1-r1.csv.tmp-XyZ789"
+cn run "$small" -o "$tmp/m" -j 2 --quiet --resume
+left=$(find "$tmp/m" -name '*.tmp*' | wc -l)
+if [ $rc -eq 0 ] && [ "$left" -eq 0 ]; then
+    ok "m: --resume removes the temporary files a killed process left"
+else
+    bad "m: stale temporaries: exit $rc, $left left"
+fi
+rm "$tmp/m/meta.ini"
+cn report "$tmp/m"
+[ -s "$tmp/m/summary.csv" ] && echo "     (an output set without meta.ini counts as incomplete)"
+
+# ---- n. CSV fields a spreadsheet would evaluate (item 12) ----
+
+cn run "$other" -o "$tmp/n" -j 1 --quiet --set 'scenario.name==HYPERLINK("x")'
+field=$(sed -n 2p "$tmp/n/summary.csv" | cut -c1-3)
+if [ $rc -eq 0 ] && [ "$field" = "\"'=" ]; then
+    ok "n: a name starting with '=' is written quoted with a leading apostrophe"
+else
+    bad "n: formula-looking name: exit $rc, summary.csv starts '$field'"
 fi
 
 echo "$passed passed, $failed failed"
