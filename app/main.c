@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "batch.h"
+#include "calibrate.h"
 #include "calibration.h"
 #include "datadir.h"
 #include "cnisim-config.h"
@@ -17,6 +18,7 @@
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
+#include "validation.h"
 
 #define EXIT_BAD_INPUT   2
 #define EXIT_INTERRUPTED 130
@@ -31,6 +33,8 @@ static const char usage_text[] =
     "  cnisim merge DIR... -o DIR [--force]\n"
     "  cnisim report DIR\n"
     "  cnisim validate SCENARIO.ini [--set group.key=value ...]\n"
+    "  cnisim check-model [--cases DIR] [-o DIR] [--strict] [--markdown]\n"
+    "  cnisim calibrate [--cases DIR] [--free FILE] [-o FILE]\n"
     "  cnisim help costs|keys|scenarios\n"
     "  cnisim --version | --help\n"
     "\n"
@@ -290,6 +294,80 @@ static int cmd_report(int argc, char **argv)
     return 0;
 }
 
+/* The model against the validation corpus (tests/validation/cases). */
+static int cmd_check_model(int argc, char **argv)
+{
+    char *cases = NULL, *out = NULL;
+    gboolean strict = FALSE, markdown = FALSE;
+    GOptionEntry entries[] = {
+        {"cases", 0, 0, G_OPTION_ARG_FILENAME, &cases,
+         "Folder of case files (default tests/validation/cases)", "DIR"},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write DIR/validation.csv", "DIR"},
+        {"strict", 0, 0, G_OPTION_ARG_NONE, &strict, "A check case that cannot run also fails",
+         NULL},
+        {"markdown", 0, 0, G_OPTION_ARG_NONE, &markdown, "Print the table as markdown", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err))
+        return fail("check-model: %s", err->message);
+    g_autofree char *cases_dir = cases ? cases : g_strdup("tests/validation/cases");
+    g_autofree char *out_dir = out;
+    if (argc != 1)
+        return fail("check-model: unexpected argument '%s' (cnisim check-model [--cases DIR] "
+                    "[-o DIR])",
+                    argv[1]);
+    int failures = cn_check_model(cases_dir, out_dir, strict, markdown, stdout, &err);
+    if (failures < 0)
+        return fail("%s", err->message);
+    fflush(stdout);
+    if (failures > 0)
+        fprintf(stderr, "cnisim: check-model: %d fit figure(s) out of tolerance or not evaluated\n",
+                failures);
+    return failures > 0 ? 1 : 0;
+}
+
+/* Fit the free parameters to the corpus's fit figures; -o writes [costs]. */
+static int cmd_calibrate(int argc, char **argv)
+{
+    char *cases = NULL, *free_file = NULL, *out = NULL;
+    int iters = 0;
+    GOptionEntry entries[] = {
+        {"cases", 0, 0, G_OPTION_ARG_FILENAME, &cases,
+         "Folder of case files (default tests/validation/cases)", "DIR"},
+        {"free", 0, 0, G_OPTION_ARG_FILENAME, &free_file,
+         "Free parameters and bounds (default DIR/../free.ini)", "FILE"},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the fitted [costs] to FILE", "FILE"},
+        {"max-iterations", 0, 0, G_OPTION_ARG_INT, &iters, "Solver iterations (default 40)", "N"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err))
+        return fail("calibrate: %s", err->message);
+    g_autofree char *cases_dir = cases ? cases : g_strdup("tests/validation/cases");
+    g_autofree char *parent = g_path_get_dirname(cases_dir);
+    g_autofree char *free_path = free_file ? free_file : g_build_filename(parent, "free.ini", NULL);
+    g_autofree char *out_path = out;
+    if (argc != 1)
+        return fail("calibrate: unexpected argument '%s'", argv[1]);
+    if (iters < 0 || iters > 10000)
+        return fail("calibrate: --max-iterations %d: expected 1 to 10000", iters);
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *stamp = g_date_time_format(now, "%Y-%m-%d %H:%M UTC");
+    cn_calibrate_options opt = {cases_dir, free_path, out_path, iters, stamp};
+    cn_calibrate_result res;
+    if (!cn_calibrate(&opt, stdout, &res, &err))
+        return fail("calibrate: %s", err->message);
+    if (!res.all_within)
+        printf("note: some fit figures are still out of tolerance after the fit\n");
+    cn_calibrate_result_clear(&res);
+    return 0;
+}
+
 static void print_costs(void)
 {
     printf("%-34s %12s  %-23s %-10s %s  %s\n", "name", "default", "range", "unit", "st", "source");
@@ -355,6 +433,10 @@ int main(int argc, char **argv)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "help") == 0)
         return cmd_help(argc - 1, argv + 1);
+    if (strcmp(cmd, "check-model") == 0)
+        return cmd_check_model(argc - 1, argv + 1);
+    if (strcmp(cmd, "calibrate") == 0)
+        return cmd_calibrate(argc - 1, argv + 1);
     return fail("unknown command '%s' (commands: run, plan, validate, report, help; see "
                 "cnisim --help)",
                 cmd);
