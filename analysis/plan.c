@@ -40,6 +40,7 @@ static const char *const extra_columns[] = {
     "node_subnet_min_prefix",
     "pod_range_min_prefix",
     "pod_subnet_allocation",
+    "max_nodes_upgradable",
 };
 
 static bool is_contract_column(const char *key)
@@ -129,6 +130,7 @@ static void write_ipam_rows(const cn_scenario *sc, FILE *f)
             put_str(f, v->ipam != CN_IPAM_POD_SUBNET                          ? ""
                        : c.pod_subnet_allocation == CN_PODSUBNET_STATIC_BLOCK ? "static-block"
                                                                               : "dynamic");
+            put_int(f, pl.max_nodes_upgradable);
             fputc('\n', f);
         }
     }
@@ -196,9 +198,9 @@ static void print_point(const cn_scenario *sc, gsize p, FILE *out, uint32_t *see
     }
     cn_config c;
     cn_scenario_config(sc, p, &c);
-    fprintf(out, "  %-24s %-11s %6s %5s %5s  %-18s %17s  %-18s %19s %9s  %-13s %5s  %s\n",
+    fprintf(out, "  %-24s %-11s %6s %5s %5s  %-18s %17s  %-18s %19s %9s %6s  %-13s %5s  %s\n",
             "variant", "ipam", "nodes", "surge", "pods", "node subnet", "needed/usable",
-            "pod range", "needed/usable", "max nodes", "limited by", "snat", "flags");
+            "pod range", "needed/usable", "max nodes", "upgr.", "limited by", "snat", "flags");
     g_autoptr(GString) flags = g_string_new(NULL);
     for (int i = 0; i < c.n_variants; i++) {
         const cn_variant *v = &c.variants[i];
@@ -216,11 +218,12 @@ static void print_point(const cn_scenario *sc, gsize p, FILE *out, uint32_t *see
         cn_ipam_flags_append(pl.flags, flags);
         fprintf(out,
                 "  %-24s %-11s %6" PRId64 " %5" PRId64 " %5" PRId64
-                "  %-18s %17s  %-18s %19s %9" PRId64 "  %-13s %5" PRId64 "  %s\n",
+                "  %-18s %17s  %-18s %19s %9" PRId64 " %6" PRId64 "  %-13s %5" PRId64 "  %s\n",
                 v->name, cn_ipam_name(v->ipam), pl.nodes, pl.surge_nodes, pl.max_pods_per_node,
                 cn_cidr_format(pl.node_subnet, nb), nu,
                 pl.has_pod_range ? cn_cidr_format(pl.pod_range, pb) : "-", pu, pl.max_nodes,
-                cn_limit_name(pl.limiting), pl.snat_ports_per_node, flags->len ? flags->str : "-");
+                pl.max_nodes_upgradable, cn_limit_name(pl.limiting), pl.snat_ports_per_node,
+                flags->len ? flags->str : "-");
         *seen_flags |= pl.flags;
         seen_limits[pl.limiting] = true;
     }
@@ -260,8 +263,9 @@ void cn_plan_print(const cn_scenario *sc, FILE *out)
     if (c.description && c.description[0])
         fprintf(out, "%s\n", c.description);
     fputs("pods: max pods per node; needed/usable: addresses, surge nodes included; max nodes: "
-          "how far the ranges and documented limits let the cluster grow at that max pods; "
-          "snat: LB ports per node\n\n",
+          "how far the ranges and documented limits let the cluster grow at that max pods, "
+          "counted as the AKS docs count (no upgrade headroom); upgr.: the same with room for "
+          "the surge nodes of an upgrade; snat: LB ports per node\n\n",
           out);
     uint32_t seen_flags = 0;
     bool seen_limits[CN_LIMIT_COUNT] = {false};

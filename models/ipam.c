@@ -305,9 +305,12 @@ static int64_t vnet_need(const plan_ctx *x, int64_t total, int64_t pod_need)
     return node_subnet_need(x, total);
 }
 
-static bool fits(const plan_ctx *x, cn_limit f, int64_t n)
+/* Whether n nodes fit the limit f; with_surge adds the surge nodes of an
+ * upgrade (what can still be upgraded), without is the docs' convention
+ * (what the range holds). */
+static bool fits(const plan_ctx *x, cn_limit f, int64_t n, bool with_surge)
 {
-    int64_t total = n + surge_for(x->c, n);
+    int64_t total = with_surge ? add_sat(n, surge_for(x->c, n)) : n;
     switch (f) {
     case CN_LIMIT_NODE_SUBNET:
         return node_subnet_need(x, total) <= x->node_usable;
@@ -328,14 +331,14 @@ static bool fits(const plan_ctx *x, cn_limit f, int64_t n)
 }
 
 /* The largest node count the limit allows alone (monotone in n). */
-static int64_t search_cap(const plan_ctx *x, cn_limit f)
+static int64_t search_cap(const plan_ctx *x, cn_limit f, bool with_surge)
 {
-    if (!fits(x, f, 0))
+    if (!fits(x, f, 0, with_surge))
         return 0;
     int64_t lo = 0, hi = INT64_C(1) << 32;
     while (lo < hi) {
         int64_t mid = lo + (hi - lo + 1) / 2;
-        if (fits(x, f, mid))
+        if (fits(x, f, mid, with_surge))
             lo = mid;
         else
             hi = mid - 1;
@@ -473,27 +476,40 @@ void cn_ipam_plan_compute(const cn_config *c, const cn_variant *v, cn_ipam_plan 
     if (out->snat_ports_per_node_surge < out->snat_ports_per_node)
         out->flags |= CN_FLAG_SNAT_SURGE_TIER;
 
-    /* How far it grows: each limit alone, then the smallest. */
+    /* How far it grows: each limit alone, then the smallest; once as the
+     * AKS docs count (what the ranges hold: a /24 holds 8 node-subnet nodes
+     * at 30 pods) and once with the surge nodes of an upgrade (7). */
+    int64_t *caps_up = out->node_caps_upgradable;
     for (int f = 0; f < CN_LIMIT_COUNT; f++)
-        out->node_caps[f] = NO_CAP;
-    out->node_caps[CN_LIMIT_NODE_SUBNET] = search_cap(&x, CN_LIMIT_NODE_SUBNET);
-    if (out->has_pod_range)
-        out->node_caps[pod_limit] = search_cap(&x, pod_limit);
-    out->node_caps[CN_LIMIT_VNET] = search_cap(&x, CN_LIMIT_VNET);
+        out->node_caps[f] = caps_up[f] = NO_CAP;
+    static const cn_limit searched[] = {CN_LIMIT_NODE_SUBNET, CN_LIMIT_POD_CIDR,
+                                        CN_LIMIT_POD_SUBNET, CN_LIMIT_VNET, CN_LIMIT_SNAT};
+    for (size_t i = 0; i < G_N_ELEMENTS(searched); i++) {
+        cn_limit f = searched[i];
+        if ((f == CN_LIMIT_POD_CIDR || f == CN_LIMIT_POD_SUBNET) &&
+            (!out->has_pod_range || f != pod_limit))
+            continue;
+        out->node_caps[f] = search_cap(&x, f, false);
+        caps_up[f] = search_cap(&x, f, true);
+    }
+    /* Documented node counts are counts of nodes, surge nodes included. */
     if (v->ipam == CN_IPAM_KUBENET)
-        out->node_caps[CN_LIMIT_ROUTE_TABLE] = cost_int(c, CAL_kubenet_max_nodes);
+        out->node_caps[CN_LIMIT_ROUTE_TABLE] = caps_up[CN_LIMIT_ROUTE_TABLE] =
+            cost_int(c, CAL_kubenet_max_nodes);
     if (npm)
-        out->node_caps[CN_LIMIT_NPM] =
+        out->node_caps[CN_LIMIT_NPM] = caps_up[CN_LIMIT_NPM] =
             min64(cost_int(c, CAL_npm_max_nodes), cost_int(c, CAL_npm_max_pods) / max64(1, x.mp));
-    out->node_caps[CN_LIMIT_SNAT] = search_cap(&x, CN_LIMIT_SNAT);
-    out->node_caps[CN_LIMIT_CLUSTER] = cost_int(c, CAL_cluster_max_nodes);
+    out->node_caps[CN_LIMIT_CLUSTER] = caps_up[CN_LIMIT_CLUSTER] =
+        cost_int(c, CAL_cluster_max_nodes);
     out->limiting = CN_LIMIT_CLUSTER;
-    out->max_nodes = NO_CAP;
-    for (int f = 0; f < CN_LIMIT_COUNT; f++)
+    out->max_nodes = out->max_nodes_upgradable = NO_CAP;
+    for (int f = 0; f < CN_LIMIT_COUNT; f++) {
         if (out->node_caps[f] < out->max_nodes) {
             out->max_nodes = out->node_caps[f];
             out->limiting = (cn_limit)f;
         }
+        out->max_nodes_upgradable = min64(out->max_nodes_upgradable, caps_up[f]);
+    }
     out->max_pods = mul_sat(out->max_nodes, x.mp);
 }
 

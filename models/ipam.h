@@ -68,10 +68,16 @@ typedef struct {
     int64_t pod_range_needed; /* with the surge nodes */
     int pod_range_min_prefix; /* -1 when there is no pod range */
 
-    int64_t max_nodes;                 /* largest node count that fits, surge included */
+    /* How far the cluster grows.  max_nodes counts as the AKS docs do: the
+     * nodes the ranges and limits hold, no upgrade headroom (a /24 node
+     * subnet holds 8 nodes at 30 pods: AKS configure-kubenet); the surge
+     * nodes of an upgrade must fit too in max_nodes_upgradable (7). */
+    int64_t max_nodes;
+    int64_t max_nodes_upgradable;
     int64_t max_pods;                  /* max_nodes x max pods per node */
-    cn_limit limiting;                 /* what stops growth first */
-    int64_t node_caps[CN_LIMIT_COUNT]; /* max nodes allowed by each limit alone */
+    cn_limit limiting;                 /* what stops max_nodes */
+    int64_t node_caps[CN_LIMIT_COUNT]; /* max nodes allowed by each limit alone, no surge */
+    int64_t node_caps_upgradable[CN_LIMIT_COUNT]; /* the same with the surge nodes */
 
     int64_t pods_requested; /* the config's pods, or what the workload needs */
     int64_t pods_scheduled; /* those that fit on the nodes */

@@ -214,7 +214,8 @@ static void test_snat_manual(void **state)
             &a);
     assert_int_equal(a.snat_ports_needed, 64000);
     assert_false(a.flags & CN_FLAG_SNAT_PORTS);
-    assert_int_equal(a.max_nodes, 63);
+    assert_int_equal(a.max_nodes, 64); /* the docs' count: no surge */
+    assert_int_equal(a.max_nodes_upgradable, 63);
     assert_int_equal(a.limiting, CN_LIMIT_SNAT);
     plan_of("[cluster]\nnodes = 64\nallocated_outbound_ports = 1000\n[plugins]\ncompare = "
             "azure-cni-overlay\n",
@@ -271,12 +272,13 @@ static void test_dynamic(void **state)
     assert_int_equal(pl.pod_range_needed, 48 + 3 * 48 + 48);
     plan_of("[cluster]\nnodes = 4\npods = 4\n[plugins]\ncompare = azure-cni-dynamic\n", &pl);
     assert_int_equal(pl.pod_range_needed, 5 * 16);
-    /* Growth assumes full nodes: a /24 pod subnet (251) holds 1 + 1 surge
-     * nodes of 110 pods. */
+    /* Growth assumes full nodes: a /24 pod subnet (251) holds 2 nodes of
+     * 110 pods, or 1 + 1 surge. */
     plan_of("[cluster]\nnodes = 1\nmax_pods_per_node = 110\npod_subnet = 10.225.0.0/24\n"
             "[plugins]\ncompare = azure-cni-dynamic\n",
             &pl);
-    assert_int_equal(pl.max_nodes, 1);
+    assert_int_equal(pl.max_nodes, 2);
+    assert_int_equal(pl.max_nodes_upgradable, 1);
     assert_int_equal(pl.limiting, CN_LIMIT_POD_SUBNET);
 }
 
@@ -317,7 +319,8 @@ static void test_slash_29(void **state)
             &pl);
     assert_int_equal(pl.node_subnet_usable, 3);
     assert_int_equal(pl.node_subnet_needed, 3);
-    assert_int_equal(pl.max_nodes, 2);
+    assert_int_equal(pl.max_nodes, 3);
+    assert_int_equal(pl.max_nodes_upgradable, 2);
     assert_int_equal(pl.limiting, CN_LIMIT_NODE_SUBNET);
     assert_int_equal(pl.flags, 0);
     plan_of("[cluster]\nnodes = 3\nnode_subnet = 10.224.0.0/29\n[plugins]\ncompare = kubenet\n",
@@ -339,10 +342,11 @@ static void test_slash_8(void **state)
             "compare = azure-cni\n",
             &pl);
     assert_int_equal(pl.node_subnet_usable, 16777211);
-    /* (n + 1) x 31 <= 64,000: n = 2,063. */
-    assert_int_equal(pl.max_nodes, 2063);
+    /* n x 31 <= 64,000: n = 2,064; (n + 1) x 31: 2,063. */
+    assert_int_equal(pl.max_nodes, 2064);
+    assert_int_equal(pl.max_nodes_upgradable, 2063);
     assert_int_equal(pl.limiting, CN_LIMIT_VNET);
-    assert_int_equal(pl.max_pods, 2063 * 30);
+    assert_int_equal(pl.max_pods, 2064 * 30);
     plan_of("[cluster]\nnodes = 5000\npod_cidr = 100.0.0.0/8\nallocated_outbound_ports = 8\n"
             "[plugins]\ncompare = azure-cni-overlay\n",
             &pl);
@@ -368,7 +372,8 @@ static void test_slash_24_250(void **state)
             &pl);
     assert_int_equal(pl.node_subnet_usable, 251);
     assert_int_equal(pl.node_subnet_needed, 502);
-    assert_int_equal(pl.max_nodes, 0);
+    assert_int_equal(pl.max_nodes, 1);
+    assert_int_equal(pl.max_nodes_upgradable, 0);
     assert_true(pl.flags & CN_FLAG_NODE_SUBNET_FULL);
     plan_of("[cluster]\nnodes = 1\nmax_surge = 0\nmax_pods_per_node = 250\nnode_subnet = "
             "10.224.0.0/24\n[plugins]\ncompare = azure-cni\n",
@@ -399,7 +404,8 @@ static void test_kubenet_400_401(void **state)
     /* The default /16 holds 256 node blocks: 255 nodes + 1 surge. */
     plan_of("[cluster]\nnodes = 300\n[plugins]\ncompare = kubenet\n", &a);
     assert_true(a.flags & CN_FLAG_POD_CIDR_FULL);
-    assert_int_equal(a.max_nodes, 255);
+    assert_int_equal(a.max_nodes, 256);
+    assert_int_equal(a.max_nodes_upgradable, 255);
     assert_int_equal(a.limiting, CN_LIMIT_POD_CIDR);
 }
 
@@ -421,9 +427,10 @@ static void test_npm_limits(void **state)
     assert_int_equal(pl.max_nodes, 80);
     assert_int_equal(pl.max_pods, 20000);
     assert_int_equal(pl.limiting, CN_LIMIT_NPM);
-    /* Without NPM the same cluster grows to the pod CIDR's 255 nodes. */
+    /* Without NPM the same cluster grows to the pod CIDR's 256 nodes. */
     plan_of("[cluster]\nnodes = 10\n[plugins]\ncompare = azure-cni-overlay+calico\n", &pl);
-    assert_int_equal(pl.max_nodes, 255);
+    assert_int_equal(pl.max_nodes, 256);
+    assert_int_equal(pl.max_nodes_upgradable, 255);
 }
 
 static void test_pools_and_cluster_limits(void **state)
@@ -542,6 +549,38 @@ static void test_errors(void **state)
     /* The same max pods is fine with room for 30 pods per pool. */
     sc = load("[cluster]\nnodes = 3\nmax_pods_per_node = 10\n[plugins]\ncompare = kubenet\n");
     cn_scenario_free(sc);
+}
+
+/* The AKS docs' capacity statements, which count no upgrade headroom
+ * (issue 13): a /24 node subnet "can only support a maximum of 8 nodes ...
+ * up to 240 pods" at 30 pods per node with Azure CNI, and "up to 251 nodes
+ * ... 27,610 pods" at 110 with kubenet (AKS configure-kubenet, "Choose a
+ * network model to use").  With the surge node an upgrade needs, 7 nodes. */
+static void test_docs_capacity(void **state)
+{
+    cn_ipam_plan pl;
+    plan_of("[cluster]\nnodes = 3\nnode_subnet = 10.224.0.0/24\n[plugins]\ncompare = "
+            "azure-cni\n",
+            &pl);
+    assert_int_equal(pl.max_pods_per_node, 30);
+    assert_int_equal(pl.node_subnet_usable, 251);
+    assert_int_equal(pl.max_nodes, 251 / 31);
+    assert_int_equal(pl.max_nodes, 8);
+    assert_int_equal(pl.max_pods, 240);
+    assert_int_equal(pl.max_nodes_upgradable, 7);
+    assert_int_equal(pl.limiting, CN_LIMIT_NODE_SUBNET);
+    plan_of("[cluster]\nnodes = 3\nnode_subnet = 10.224.0.0/24\n[plugins]\ncompare = "
+            "kubenet\n",
+            &pl);
+    assert_int_equal(pl.max_nodes, 251);
+    assert_int_equal(pl.max_pods, 27610);
+    assert_int_equal(pl.max_nodes_upgradable, 250);
+    /* No surge: both counts agree. */
+    plan_of("[cluster]\nnodes = 3\nmax_surge = 0\nnode_subnet = 10.224.0.0/24\n[plugins]\n"
+            "compare = azure-cni\n",
+            &pl);
+    assert_int_equal(pl.max_nodes, 8);
+    assert_int_equal(pl.max_nodes_upgradable, 8);
 }
 
 /* ---- hostile calibration (issue 9) ---- */
@@ -779,14 +818,18 @@ static void test_property_random(void **state)
         assert_true((pl.snat_ports_needed > pl.snat_ports_available) ==
                     !!(pl.flags & CN_FLAG_SNAT_PORTS));
         /* Growth: a cap at or above the nodes means that range fits them. */
-        if (pl.node_caps[CN_LIMIT_NODE_SUBNET] >= pl.nodes)
+        if (pl.node_caps_upgradable[CN_LIMIT_NODE_SUBNET] >= pl.nodes)
             assert_false(pl.flags & CN_FLAG_NODE_SUBNET_FULL);
         else
             assert_true(pl.flags & CN_FLAG_NODE_SUBNET_FULL);
         cn_limit pod_limit = v.ipam == CN_IPAM_POD_SUBNET ? CN_LIMIT_POD_SUBNET : CN_LIMIT_POD_CIDR;
-        if (pl.has_pod_range && pl.node_caps[pod_limit] >= pl.nodes)
+        if (pl.has_pod_range && pl.node_caps_upgradable[pod_limit] >= pl.nodes)
             assert_false(pl.flags & pod_flag);
         assert_true(pl.max_nodes <= 5000);
+        assert_true(pl.max_nodes_upgradable <= pl.max_nodes);
+        /* The docs' count: the steady state of max_nodes fits every range. */
+        for (int f = 0; f < CN_LIMIT_COUNT; f++)
+            assert_true(pl.node_caps_upgradable[f] <= pl.node_caps[f]);
         assert_true(pl.max_pods == pl.max_nodes * pl.max_pods_per_node);
         if (pl.flags)
             flagged++;
@@ -831,6 +874,7 @@ int main(void)
         cmocka_unit_test(test_pools_and_cluster_limits),
         cmocka_unit_test(test_pods_requested),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_docs_capacity),
         cmocka_unit_test(test_hostile_costs),
         cmocka_unit_test(test_layout_checks),
         cmocka_unit_test(test_property_random),

@@ -75,17 +75,20 @@ static void test_ipam_csv(void **state)
     /* nodes is already a contract column: no extra column for the sweep. */
     assert_string_equal(lines[0] + strlen(HEADER),
                         ",pods_requested,vnet_ips,snat_ports_per_node_surge,"
-                        "node_subnet_min_prefix,pod_range_min_prefix,pod_subnet_allocation");
+                        "node_subnet_min_prefix,pod_range_min_prefix,pod_subnet_allocation,"
+                        "max_nodes_upgradable");
     assert_int_equal(g_strv_length(lines), 1 + 4 + 1); /* header, 2 points x 2, "" */
-    /* The worked examples: 1,581 and 1,891 addresses, a /21. */
+    /* The worked examples: 1,581 and 1,891 addresses, a /21.  The LB's
+     * 64,000 ports hold 2,000 nodes at 32 ports each (the docs' count),
+     * 1,999 with the surge node (max_nodes_upgradable, the last column). */
     assert_string_equal(lines[1], "worked,1,azure-cni,node-subnet,50,1,30,10.224.0.0/16,65531,"
-                                  "1581,,0,0,1999,59970,54,snat_ports,1024,26112,64000,"
-                                  "snat_surge_tier,54,1581,512,21,,");
+                                  "1581,,0,0,2000,60000,54,snat_ports,1024,26112,64000,"
+                                  "snat_surge_tier,54,1581,512,21,,,1999");
     assert_true(g_str_has_prefix(lines[3], "worked,2,azure-cni,node-subnet,60,1,30,"
                                            "10.224.0.0/16,65531,1891,"));
     assert_true(g_str_has_prefix(lines[2], "worked,1,kubenet+calico,kubenet,50,1,110,"
                                            "10.224.0.0/16,65531,51,10.244.0.0/16,65536,13056,"
-                                           "255,28050,54,pod_cidr,1024,"));
+                                           "256,28160,54,pod_cidr,1024,"));
     /* Byte-identical when written again. */
     g_autofree char *again = written(sc, cn_plan_write_ipam_csv);
     assert_string_equal(csv, again);
@@ -99,7 +102,8 @@ static void test_ipam_csv_swept_extra(void **state)
     g_auto(GStrv) lines = g_strsplit(csv, "\n", -1);
     assert_true(g_str_has_suffix(lines[0], ",flags,services,pods_requested,vnet_ips,"
                                            "snat_ports_per_node_surge,node_subnet_min_prefix,"
-                                           "pod_range_min_prefix,pod_subnet_allocation"));
+                                           "pod_range_min_prefix,pod_subnet_allocation,"
+                                           "max_nodes_upgradable"));
     assert_true(strstr(lines[2], ",,20,7,") != NULL);
     cn_scenario_free(sc);
 }
@@ -188,9 +192,11 @@ static void test_ip_planning(void **state)
     /* Point 1: 10 nodes at 30 max pods. */
     assert_true(g_str_has_prefix(lines[2], "ip-planning,1,azure-cni,node-subnet,10,1,30,"
                                            "10.224.0.0/16,65531,341,"));
-    /* kubenet stops at the default pod CIDR's 256 /24s before its 400 nodes. */
+    /* kubenet stops at the default pod CIDR's 256 /24s before its 400 nodes
+     * (255 with the surge node). */
     const char *k = line_starting(lines, "ip-planning,14,kubenet,kubenet,400,1,110,");
-    assert_non_null(strstr(k, ",255,28050,"));
+    assert_non_null(strstr(k, ",256,28160,"));
+    assert_true(g_str_has_suffix(k, ",255"));
     assert_non_null(strstr(k, ",pod_cidr,"));
     assert_null(strstr(k, "kubenet_nodes"));
     const char *k401 = line_starting(lines, "ip-planning,16,kubenet,kubenet,500,");
