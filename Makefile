@@ -3,12 +3,15 @@
 # Our builds are strict (-Dwerror=true); the meson default is not, so a
 # distribution's release build does not fail on a new compiler's warning.
 #   make quickstart   set up, build, run scenarios/quickstart.ini, write CSV and plots
-#   make test         set up, build, run every test (also under ASan/UBSan and valgrind)
+#   make test         set up, build, run every test (also under ASan/UBSan and valgrind),
+#                     with the Slurm, GNU parallel, Kubernetes-manifest and .deb tests
 #   make golden-update  rewrite the pinned golden outputs after a deliberate model change
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 PKGS = meson ninja-build pkg-config gcc libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox valgrind \
        scdoc man-db
+# Only for `make test`: the Slurm, GNU parallel, Kubernetes-manifest and .deb tests.
+TEST_PKGS = slurm-wlm munge parallel python3-yaml debhelper dpkg-dev
 
 .PHONY: deps build quickstart test test-asan test-valgrind golden-update clean
 
@@ -33,8 +36,11 @@ quickstart: build
 	$(BUILD)/app/cnisim run scenarios/quickstart.ini -o out/quickstart --force
 	$(BUILD)/app/cnisim report out/quickstart
 
+# --setup ci adds the tests that need root and the packages above: a
+# single-node Slurm, GNU parallel, the Kubernetes manifests, the .deb.
 test: build
-	meson test -C $(BUILD) --print-errorlogs
+	@$(MAKE) --no-print-directory deps PKGS="$(PKGS) $(TEST_PKGS)"
+	meson test -C $(BUILD) --setup ci --print-errorlogs
 	$(MAKE) --no-print-directory test-asan test-valgrind
 
 # The whole suite again with AddressSanitizer and UndefinedBehaviorSanitizer.
