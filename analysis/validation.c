@@ -32,18 +32,20 @@ typedef enum {
     V_SYNC_MS,
     V_FAILED_FRACTION,
     V_GOODPUT_GBPS,
+    V_CPU_US_TXN,
     V_COUNT
 } vmeasure;
 
 /* The summary.csv column names, plus failed_fraction = failed / (completed
  * + failed), the share of transactions the clients gave up on, and
- * goodput_gbps = throughput_rps x response_bytes x 8 / 1e9 (bulk tests). */
+ * goodput_gbps and cpu_us_per_txn (cluster-wide CPU per completed
+ * transaction of any class) as summary.csv computes them. */
 static const char *const measure_names[V_COUNT] = {
     "transactions",    "failed",          "throughput_rps",  "latency_mean_us", "latency_p50_us",
     "latency_p90_us",  "latency_p99_us",  "latency_p999_us", "cpu_util_mean",   "cpu_util_max",
     "conntrack_peak",  "drops_conntrack", "snat_failures",   "policy_drops",    "ct_evictions",
     "lb_unprogrammed", "stale_failures",  "rule_syncs",      "sync_ms_mean",    "failed_fraction",
-    "goodput_gbps",
+    "goodput_gbps",    "cpu_us_per_txn",
 };
 
 static int measure_lookup(const char *s)
@@ -578,30 +580,30 @@ static void do_run(const cn_vcase *vc, const double *cost, const char *const *ex
             c.cost[i] = cost[i];
     int reps = (int)c.replications;
     double acc[CN_CLASS_COUNT][V_COUNT] = {{0}};
-    int nlat[CN_CLASS_COUNT] = {0};
+    sim_hist *pooled[CN_CLASS_COUNT] = {0};
+    for (int k = 0; k < CN_CLASS_COUNT; k++)
+        pooled[k] = sim_hist_new();
+    double cpu_us = 0;
+    uint64_t done_all = 0;
     for (int rep = 0; rep < reps; rep++) {
         cn_run_result r;
         if (!cn_run(&c, &c.variants[out->variant], (uint32_t)rep, &r, &e)) {
             out->error = g_strdup_printf("%s: %s", vc->path, e->message);
             g_error_free(e);
+            for (int k = 0; k < CN_CLASS_COUNT; k++)
+                sim_hist_free(pooled[k]);
             return;
         }
+        cpu_us += r.cpu_util_mean * (double)c.nodes * (double)c.vcpus_per_node * r.measured_s * 1e6;
         for (int k = 0; k < CN_CLASS_COUNT; k++) {
             const cn_class_result *cr = &r.cls[k];
             double *a = acc[k];
+            done_all += cr->transactions;
             a[V_TRANSACTIONS] += (double)cr->transactions;
             a[V_FAILED] += (double)cr->failed;
             a[V_THROUGHPUT] += cr->throughput_rps / reps;
-            if (cr->latency && sim_hist_count(cr->latency) > 0) {
-                /* Quantiles are means of the replications' quantiles, as in
-                 * summary.csv, over the replications that completed any. */
-                nlat[k]++;
-                a[V_LAT_MEAN] += sim_hist_mean(cr->latency) / 1e3;
-                a[V_LAT_P50] += sim_hist_quantile(cr->latency, 0.5) / 1e3;
-                a[V_LAT_P90] += sim_hist_quantile(cr->latency, 0.9) / 1e3;
-                a[V_LAT_P99] += sim_hist_quantile(cr->latency, 0.99) / 1e3;
-                a[V_LAT_P999] += sim_hist_quantile(cr->latency, 0.999) / 1e3;
-            }
+            if (cr->latency)
+                sim_hist_merge(pooled[k], cr->latency);
             a[V_CPU_MEAN] += r.cpu_util_mean / reps;
             a[V_CPU_MAX] += r.cpu_util_max / reps;
             a[V_CT_PEAK] = fmax(a[V_CT_PEAK], (double)r.conntrack_peak);
@@ -618,11 +620,20 @@ static void do_run(const cn_vcase *vc, const double *cost, const char *const *ex
     }
     for (int k = 0; k < CN_CLASS_COUNT; k++) {
         double *a = acc[k];
-        for (int m = V_LAT_MEAN; m <= V_LAT_P999; m++)
-            a[m] = nlat[k] ? a[m] / nlat[k] : NAN;
+        /* Latencies pool the replications' histograms, as summary.csv does. */
+        const sim_hist *h = pooled[k];
+        bool any = sim_hist_count(h) > 0;
+        a[V_LAT_MEAN] = any ? sim_hist_mean(h) / 1e3 : NAN;
+        a[V_LAT_P50] = any ? sim_hist_quantile(h, 0.5) / 1e3 : NAN;
+        a[V_LAT_P90] = any ? sim_hist_quantile(h, 0.9) / 1e3 : NAN;
+        a[V_LAT_P99] = any ? sim_hist_quantile(h, 0.99) / 1e3 : NAN;
+        a[V_LAT_P999] = any ? sim_hist_quantile(h, 0.999) / 1e3 : NAN;
+        sim_hist_free(pooled[k]);
         double all = a[V_TRANSACTIONS] + a[V_FAILED];
         a[V_FAILED_FRACTION] = all > 0 ? a[V_FAILED] / all : NAN;
-        a[V_GOODPUT_GBPS] = a[V_THROUGHPUT] * (double)c.response_bytes * 8 / 1e9;
+        a[V_GOODPUT_GBPS] =
+            a[V_THROUGHPUT] * (double)(c.request_bytes + c.response_bytes) * 8 / 1e9;
+        a[V_CPU_US_TXN] = done_all ? cpu_us / (double)done_all : NAN;
         memcpy(out->v[k], a, sizeof out->v[k]);
     }
     out->ok = true;
