@@ -317,6 +317,20 @@ static bool is_control(char ch)
     return (unsigned char)ch < 0x20 || ch == 0x7f;
 }
 
+/* Whether s holds a control character: C0, DEL, or a C1 control (U+0080 to
+ * U+009F, 0xC2 0x80-0x9F in UTF-8; U+009B is a terminal's CSI).  Tab is
+ * allowed when tab_ok. */
+static bool has_control(const char *s, bool tab_ok)
+{
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (is_control((char)*q) && !(tab_ok && *q == '\t'))
+            return true;
+        if (q[0] == 0xc2 && q[1] >= 0x80 && q[1] <= 0x9f)
+            return true;
+    }
+    return false;
+}
+
 typedef struct {
     const char *file;
     const char *origin; /* "--set" when the value came from the command line */
@@ -337,9 +351,56 @@ static void set_err(GError **error, int code, const ctx *cx, const char *where, 
         g_set_error(error, CN_SCENARIO_ERROR, code, "%s: %s: %s", cx->file, where, msg);
 }
 
+/* The one rule for numbers from outside: decimal, [+-]digits[.digits][e[+-]digits]
+ * (".5" and "5." too), no hexadecimal, inf or nan, and no leading zero
+ * before another digit ("05", "000": what "1,000" leaves in a sweep). */
+static bool is_decimal(const char *s)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    const char *int_start = p;
+    while (g_ascii_isdigit(*p))
+        p++;
+    size_t int_digits = (size_t)(p - int_start);
+    size_t frac_digits = 0;
+    if (*p == '.') {
+        p++;
+        while (g_ascii_isdigit(p[frac_digits]))
+            frac_digits++;
+        p += frac_digits;
+    }
+    if (int_digits + frac_digits == 0)
+        return false;
+    if (int_digits > 1 && int_start[0] == '0')
+        return false;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!g_ascii_isdigit(*p))
+            return false;
+        while (g_ascii_isdigit(*p))
+            p++;
+    }
+    return *p == '\0';
+}
+
+/* Why a text is not a number, when the rule above is the reason. */
+static const char *number_hint(const char *s)
+{
+    const char *p = s + (*s == '+' || *s == '-');
+    if (p[0] == '0' && g_ascii_isdigit(p[1]))
+        return " (numbers are decimal, with no leading zero and no thousands separator: write "
+               "1000, not 1,000 or 01000; a comma separates sweep values)";
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+        return " (numbers are decimal: no hexadecimal)";
+    return "";
+}
+
 static bool parse_int(const char *s, int64_t *out)
 {
-    if (!*s)
+    if (!*s || !is_decimal(s))
         return false;
     errno = 0;
     char *end;
@@ -353,7 +414,7 @@ static bool parse_int(const char *s, int64_t *out)
 
 static bool parse_dbl(const char *s, double *out)
 {
-    if (!*s)
+    if (!*s || !is_decimal(s))
         return false;
     char *end;
     errno = 0;
@@ -402,7 +463,8 @@ static bool apply_scalar(const key_spec *k, const char *v, cn_config *c, const c
         int64_t x;
         if (!parse_whole(v, &x)) {
             g_autofree char *r = range_text(k);
-            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'", r, v);
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'%s", r, v,
+                    number_hint(v));
             return false;
         }
         if ((double)x < k->min || (double)x > k->max) {
@@ -424,7 +486,8 @@ static bool apply_scalar(const key_spec *k, const char *v, cn_config *c, const c
         bool ok = parse_dbl(v, &x);
         if (!ok || x < k->min || (k->excl_min && x <= k->min) || x > k->max) {
             g_autofree char *r = range_text(k);
-            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'", r, v);
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'%s", r, v,
+                    ok ? "" : number_hint(v));
             return false;
         }
         *(double *)field = x;
@@ -455,7 +518,8 @@ static bool apply_cost(int idx, const char *v, cn_config *c, const ctx *cx, cons
      * product the models form with it inside int64 nanoseconds. */
     if (!parse_dbl(v, &x) || !cn_cal_in_range(idx, x)) {
         g_autofree char *r = cn_cal_range_text(idx);
-        set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'", r, v);
+        set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "expected %s, got '%s'%s", r, v,
+                number_hint(v));
         return false;
     }
     c->cost[idx] = x;
@@ -481,6 +545,13 @@ static bool parse_traffic(const char *v, cn_config *c, const ctx *cx, const char
         }
         double weight = 1.0;
         char *colon = strchr(p, ':');
+        if (!colon && parts[1]) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "class '%s' has no weight in a mix; give every class one, e.g. "
+                    "pod-to-service:0.8, pod-to-external:0.2",
+                    p);
+            return false;
+        }
         if (colon) {
             *colon = '\0';
             char *ws = g_strstrip(colon + 1);
@@ -541,11 +612,17 @@ static bool parse_variants(cn_scenario *sc, const char *v, const ctx *cx, const 
             g_free(why);
             return false;
         }
-        for (int j = 0; j < k; j++)
-            if (strcmp(sc->variants[j].name, p) == 0) {
-                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "variant '%s' listed twice", p);
+        /* Compared resolved: "cilium" and "cilium/ebpf" are one variant. */
+        for (int j = 0; j < k; j++) {
+            const cn_variant *a = &sc->variants[j], *b = &sc->variants[k];
+            if (strcmp(a->name, b->name) == 0 ||
+                (a->preset == b->preset && a->ipam == b->ipam && a->policy == b->policy &&
+                 a->svc == b->svc && a->ebpf_dataplane == b->ebpf_dataplane)) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        "variant '%s' listed twice (the same as '%s')", p, a->name);
                 return false;
             }
+        }
         k++;
     }
     sc->base.variants = sc->variants;
@@ -641,6 +718,24 @@ static char *keys_of_group(const char *group)
     return g_string_free(s, FALSE);
 }
 
+/* The value a sweep piece resolved to, as text: what duplicates are found by. */
+static char *resolved_value(const key_spec *k, int cost, const cn_config *c)
+{
+    if (!k)
+        return g_strdup_printf("%.17g", c->cost[cost] + 0.0); /* + 0.0: -0 is 0 */
+    const void *field = (const char *)c + k->offset;
+    switch (k->type) {
+    case K_INT:
+        return g_strdup_printf("%" PRId64, *(const int64_t *)field);
+    case K_DBL:
+        return g_strdup_printf("%.17g", *(const double *)field + 0.0);
+    case K_ENUM:
+        return g_strdup_printf("%d", *(const int *)field);
+    default:
+        g_assert_not_reached();
+    }
+}
+
 /* Handle one key of the file: a fixed value goes into the base config, a
  * comma list in a sweepable key becomes an axis (each value checked now). */
 static bool load_key(cn_scenario *sc, GKeyFile *kf, const char *group, const char *key,
@@ -690,13 +785,16 @@ static bool load_key(cn_scenario *sc, GKeyFile *kf, const char *group, const cha
         for (int i = 0; i < ax.n_values; i++)
             ax.values[i] = g_strdup(g_strstrip(parts[i]));
         cn_config scratch = *c;
-        /* A hash set, not a pairwise scan: a long sweep must not take quadratic time. */
-        g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+        /* A hash set, not a pairwise scan: a long sweep must not take
+         * quadratic time.  Values are compared as parsed (3, 3.0 and 3e0 are
+         * one value; so are 0 and -0), keyed by their resolved form. */
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         for (int i = 0; i < ax.n_values; i++) {
             bool ok = k ? apply_scalar(k, ax.values[i], &scratch, cx, where, error)
                         : apply_cost(cost, ax.values[i], &scratch, cx, where, error);
-            if (ok && !g_hash_table_add(seen, ax.values[i])) {
-                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where, "sweep value '%s' listed twice",
+            if (ok && !g_hash_table_add(seen, resolved_value(k, cost, &scratch))) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        "sweep value '%s' listed twice (as another spelling of the same value)",
                         ax.values[i]);
                 ok = false;
             }
@@ -712,12 +810,11 @@ static bool load_key(cn_scenario *sc, GKeyFile *kf, const char *group, const cha
         return apply_cost(cost, v, c, cx, where, error);
     switch (k->type) {
     case K_STR: {
-        for (const char *q = v; *q; q++)
-            if (is_control(*q) && *q != '\t') {
-                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
-                        "expected text without control characters, got '%s'", v);
-                return false;
-            }
+        if (has_control(v, true)) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "expected text without control characters, got '%s'", v);
+            return false;
+        }
         char *s = g_strdup(v);
         g_ptr_array_add(sc->strings, s);
         *(const char **)((char *)c + k->offset) = s;
@@ -727,9 +824,10 @@ static bool load_key(cn_scenario *sc, GKeyFile *kf, const char *group, const cha
         char *end;
         errno = 0;
         guint64 x = g_ascii_strtoull(v, &end, 10);
-        if (errno || *end || v[0] == '-') {
+        if (errno || *end || !g_ascii_isdigit(v[0]) || (v[0] == '0' && v[1])) {
             set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
-                    "expected a whole number from 0 to 18446744073709551615, got '%s'", v);
+                    "expected a whole number from 0 to 18446744073709551615, got '%s'%s", v,
+                    number_hint(v));
             return false;
         }
         c->seed = x;
@@ -937,10 +1035,14 @@ static bool apply_sets(GKeyFile *kf, const char *const *sets, const char *file,
         const char *s = sets[i];
         const char *eq = strchr(s, '=');
         const char *dot = strchr(s, '.');
-        bool control = false;
-        for (const char *q = s; *q; q++)
-            control = control || is_control(*q);
-        if (control) {
+        if (!g_utf8_validate(s, -1, NULL)) {
+            g_autofree char *shown = g_strescape(s, NULL);
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                        "%s: --set '%s': expected UTF-8 text (check the terminal's locale)", file,
+                        shown);
+            return false;
+        }
+        if (has_control(s, false)) {
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
                         "%s: --set '%s': expected group.key=value without control characters", file,
                         s);
@@ -978,6 +1080,26 @@ static bool apply_sets(GKeyFile *kf, const char *const *sets, const char *file,
     return true;
 }
 
+/* A key the chosen workload model ignores is a mistake, not a no-op: a
+ * closed loop has no rate_rps, an open loop no concurrency.  A swept model
+ * uses both. */
+static bool check_model_keys(const cn_scenario *sc, GKeyFile *kf, const char *file, GError **error)
+{
+    for (guint a = 0; a < sc->axes->len; a++) {
+        const axis *ax = &g_array_index(sc->axes, axis, a);
+        if (strcmp(ax->group, "workload") == 0 && strcmp(ax->key, "model") == 0)
+            return true;
+    }
+    bool open = sc->base.model == CN_LOAD_OPEN;
+    const char *ignored = open ? "concurrency" : "rate_rps";
+    if (!g_key_file_has_key(kf, "workload", ignored, NULL))
+        return true;
+    g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_COMBINATION,
+                "%s: [workload] %s: ignored by model = %s; remove it, or set model = %s", file,
+                ignored, open ? "open" : "closed", open ? "closed" : "open");
+    return false;
+}
+
 static cn_scenario *load_data(const char *data, gsize len, const char *display_name,
                               const char *const *sets, GError **error)
 {
@@ -988,9 +1110,22 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
                     "%s: not a scenario file: it contains a NUL byte", display_name);
         return NULL;
     }
+    /* A UTF-8 byte order mark, as some editors write, is not part of the
+     * text (the digest still covers the file's bytes). */
+    const char *body = data;
+    gsize body_len = len;
+    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        body += 3, body_len -= 3;
+    const char *bad_utf8 = NULL;
+    if (!g_utf8_validate_len(body, body_len, &bad_utf8)) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_SYNTAX,
+                    "%s: not a scenario file: not UTF-8 text (byte %" G_GSIZE_FORMAT ")",
+                    display_name, (gsize)(bad_utf8 - data) + 1);
+        return NULL;
+    }
     /* KEEP_TRANSLATIONS: without it GKeyFile silently drops "key[xx] = ..."
      * lines, so a typo such as "nodes[2] = 5" would be ignored, not refused. */
-    if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_KEEP_TRANSLATIONS, &local)) {
+    if (!g_key_file_load_from_data(kf, body, body_len, G_KEY_FILE_KEEP_TRANSLATIONS, &local)) {
         g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_SYNTAX,
                     "%s: not a valid scenario file: %s", display_name, local->message);
         return NULL;
@@ -1037,6 +1172,8 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
                 return NULL;
         }
     }
+    if (!check_model_keys(sc, kf, display_name, error))
+        return NULL;
     if (sc->base.n_variants == 0) {
         g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
                     "%s: [plugins] compare: expected at least one variant, e.g. compare = "
@@ -1065,12 +1202,23 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
 }
 
 /* Messages quote what the file says: keep them one line, with no control
- * character a terminal would act on. */
+ * character a terminal would act on: C0, DEL and C1 controls are shown as
+ * \xNN (C1 as \u00NN). */
 static void clean_message(GError *e)
 {
-    for (char *p = e ? e->message : NULL; p && *p; p++)
-        if (is_control(*p))
-            *p = '?';
+    if (!e || !has_control(e->message, false))
+        return;
+    GString *g = g_string_new(NULL);
+    for (const unsigned char *p = (const unsigned char *)e->message; *p; p++) {
+        if (is_control((char)*p))
+            g_string_append_printf(g, "\\x%02x", *p);
+        else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            g_string_append_printf(g, "\\u%04x", *++p);
+        else
+            g_string_append_c(g, (char)*p);
+    }
+    g_free(e->message);
+    e->message = g_string_free(g, FALSE);
 }
 
 cn_scenario *cn_scenario_load_data(const char *data, gsize len, const char *display_name,

@@ -444,5 +444,16 @@ else
     bad "n: formula-looking name: exit $rc, summary.csv starts '$field'"
 fi
 
+# ---- o. a FIFO as the scenario (item 14): refused at once, not read forever ----
+
+mkfifo "$tmp/fifo.ini"
+timeout -k 2 10 "$cnisim" validate "$tmp/fifo.ini" 2>"$tmp/err" >/dev/null
+rc=$?
+if [ $rc -eq 2 ] && grep -q "not a regular file" "$tmp/err"; then
+    ok "o: a FIFO scenario is refused at once (exit 2)"
+else
+    bad "o: FIFO scenario: exit $rc (124 is a hang)"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
