@@ -108,7 +108,6 @@ static void test_keepalive_at_30k_services(void **state)
     assert_true(s30.mean_us > s1.mean_us * 1.5);
 }
 
-
 /* Bulk transfer between pods on VMs is NIC-bound for every plugin.
  * Source: imroc tke-guide, devfloor9 CNI comparison: about 10-12.4 Gbit/s on
  * VMs whatever the plugin.  Tolerance: goodput between 10 and 12.5 Gbit/s
@@ -133,7 +132,6 @@ static void test_bulk_is_nic_bound(void **state)
         assert_true(gbps > 10.0 && gbps <= 12.5);
     }
 }
-
 
 int main(void)
 {
