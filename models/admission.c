@@ -1,5 +1,7 @@
 #include "admission.h"
 
+#include <math.h>
+
 #include "conntrack.h"
 #include "outbound.h"
 #include "svclookup.h"
@@ -17,6 +19,9 @@ void admission_init(run *r)
     r->adm.lb_programmed = cn_bpf_lb_services_programmed(c, c->endpoints_per_service);
     r->adm.snat_ports = cn_lb_ports_per_node(c, c->nodes);
     r->adm.snat = g_hash_table_new_full(run_key_hash, g_int64_equal, g_free, snat_free);
+    double hold_s =
+        c->close == CN_CLOSE_RST ? c->cost[CAL_lb_rst_hold_s] : c->cost[CAL_lb_fin_hold_s];
+    r->adm.snat_hold_ns = (sim_time_ns)llround(hold_s * SIM_NS_PER_S);
 }
 
 void admission_free(run *r)
@@ -38,24 +43,27 @@ cn_snat_pool *admission_snat_pool(run *r, uint32_t node, uint32_t destination)
     return p;
 }
 
-static cn_ct_table *ct_of(run *r, uint32_t nd)
-{
-    return nd == CN_NODE_EXTERNAL ? NULL : &r->nodes[nd].ct;
-}
+#define FLOW_TABLES_MAX 6 /* 3 nodes, 2 tables each */
 
-/* The distinct nodes whose conntrack tables a flow occupies. */
+/* The conntrack tables a flow occupies: each distinct node's table, and its
+ * netfilter table too where the node has one besides Cilium's. */
 static int flow_tables(run *r, const conn *cn, cn_ct_table **t)
 {
     uint32_t nds[3] = {cn->client_node, cn->server_node,
                        cn->cls == CN_CLASS_INGRESS ? cn->ingress_node : CN_NODE_EXTERNAL};
     int n = 0;
     for (int i = 0; i < 3; i++) {
-        cn_ct_table *x = ct_of(r, nds[i]);
+        if (nds[i] == CN_NODE_EXTERNAL)
+            continue;
         bool dup = false;
-        for (int j = 0; j < n; j++)
-            dup |= t[j] == x;
-        if (x && !dup)
-            t[n++] = x;
+        for (int j = 0; j < i; j++)
+            dup |= nds[j] == nds[i];
+        if (dup)
+            continue;
+        cn_node *nd = &r->nodes[nds[i]];
+        t[n++] = &nd->ct;
+        if (nd->has_nf)
+            t[n++] = &nd->nf;
     }
     return n;
 }
@@ -78,7 +86,7 @@ bool admission_admit(run *r, conn *cn)
         r->obs.now.policy_drops++;
         return false;
     }
-    cn_ct_table *t[3];
+    cn_ct_table *t[FLOW_TABLES_MAX];
     int n = flow_tables(r, cn, t);
     for (int i = 0; i < n; i++)
         if (!cn_ct_open(t[i], now)) {
@@ -99,12 +107,14 @@ bool admission_admit(run *r, conn *cn)
 void admission_close(run *r, conn *cn)
 {
     sim_time_ns now = sim_now(r->s);
-    cn_ct_table *t[3];
+    cn_ct_table *t[FLOW_TABLES_MAX];
     int n = flow_tables(r, cn, t);
     for (int i = 0; i < n; i++)
         cn_ct_close(t[i], now);
+    /* Azure LB releases a closed connection's SNAT port after a hold that
+     * depends on how it ended (Azure docs, load-balancer-outbound-
+     * connections): after a FIN, after a RST. */
     if (cn->snat)
-        cn_snat_close(cn->snat, now,
-                      (sim_time_ns)(r->c->cost[CAL_lb_idle_timeout_s] * SIM_NS_PER_S));
+        cn_snat_close(cn->snat, now, r->adm.snat_hold_ns);
     cn->open = false;
 }

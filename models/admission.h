@@ -15,9 +15,10 @@
 typedef struct run run;
 
 typedef struct {
-    int64_t lb_programmed; /* eBPF: Services that fit the LB map */
-    int64_t snat_ports;    /* per node */
-    GHashTable *snat;      /* (node << 32 | destination) -> cn_snat_pool */
+    int64_t lb_programmed;    /* eBPF: Services that fit the LB map */
+    int64_t snat_ports;       /* per node */
+    sim_time_ns snat_hold_ns; /* a closed connection's SNAT port is held this long */
+    GHashTable *snat;         /* (node << 32 | destination) -> cn_snat_pool */
 } cn_admission;
 
 void admission_init(run *r);

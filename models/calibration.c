@@ -21,7 +21,7 @@ int cn_cal_lookup(const char *name)
 bool cn_cal_whole(int id)
 {
     static const char *const whole_units[] = {"prefix",    "pods",  "nodes", "pools",
-                                              "addresses", "ports", "bool"};
+                                              "addresses", "ports", "bool",  "retries"};
     for (size_t i = 0; i < G_N_ELEMENTS(whole_units); i++)
         if (strcmp(cn_cal_table[id].unit, whole_units[i]) == 0)
             return true;

@@ -32,6 +32,36 @@ typedef enum { CN_PODSUBNET_DYNAMIC, CN_PODSUBNET_STATIC_BLOCK } cn_podsubnet_al
  * (KEP-3453, default since Kubernetes 1.28). */
 typedef enum { CN_SYNC_PARTIAL, CN_SYNC_FULL } cn_sync_mode;
 
+/* Cilium's host routing (AKS docs container-network-performance-ebpf-host-routing):
+ * legacy, the AKS default, sends pod packets through the host network stack
+ * (netfilter included) with the eBPF programs as an extra layer; ebpf
+ * (opt-in) redirects them in eBPF and bypasses host iptables. */
+typedef enum { CN_HOST_ROUTING_LEGACY, CN_HOST_ROUTING_EBPF } cn_host_routing;
+
+/* Encapsulation between nodes on the Cilium dataplane: none (Azure routes pod
+ * addresses: overlay or pod subnet) or vxlan (a bring-your-own Cilium in
+ * tunnel mode, as in some published benchmarks). */
+typedef enum { CN_TUNNEL_NONE, CN_TUNNEL_VXLAN } cn_tunnel;
+
+/* Where a target Service's jump sits in KUBE-SERVICES.  kube-proxy writes the
+ * chain by iterating a Go map, so the order is new at every sync
+ * (pkg/proxy/iptables/proxier.go; KEP-3453: KUBE-SERVICES is written in full
+ * on every sync).  average: each new connection sees a uniformly drawn
+ * position, the mix a long run sees over many rewrites; random: drawn at the
+ * start and again at every sync, as one node sees it; first, middle, last:
+ * the best, typical and worst case. */
+typedef enum {
+    CN_CHAIN_AVERAGE,
+    CN_CHAIN_RANDOM,
+    CN_CHAIN_FIRST,
+    CN_CHAIN_MIDDLE,
+    CN_CHAIN_LAST
+} cn_chain_position;
+
+/* How a client ends its connections: with a FIN (the normal close) or a RST
+ * (SO_LINGER 0, some load testers).  Azure's SNAT port release depends on it. */
+typedef enum { CN_CLOSE_FIN, CN_CLOSE_RST } cn_close;
+
 typedef struct {
     /* [scenario] */
     const char *name;
@@ -72,6 +102,10 @@ typedef struct {
     int64_t bpf_policy_map_max;
     cn_sync_mode sync_mode;
     double min_sync_period_s; /* kube-proxy --iptables-min-sync-period */
+    double sync_period_s; /* kube-proxy --iptables-sync-period: full resync at least this often */
+    cn_host_routing host_routing;
+    cn_tunnel tunnel;
+    cn_chain_position chain_position;
 
     /* [workload] */
     cn_load_model model;
@@ -87,6 +121,8 @@ typedef struct {
     int64_t target_services;
     int64_t external_destinations;
     double endpoint_churn_per_s; /* endpoint replacements per second, target Services */
+    double connect_timeout_s;    /* the client gives up a connect after this long */
+    cn_close close;              /* how clients end connections */
 
     /* [plugins] */
     const cn_variant *variants;

@@ -4,16 +4,29 @@
 
 #include "resource.h"
 #include "run-internal.h"
+#include "svclookup.h"
 
 double cn_sync_duration_ns(const cn_config *c, const cn_variant *v, int64_t n_services,
-                           uint32_t changes)
+                           uint32_t changes, bool full)
 {
     const double *x = c->cost;
     switch (v->svc) {
     case CN_SVC_IPTABLES: {
-        double full = x[CAL_iptables_sync_fixed_ns] +
-                      x[CAL_iptables_sync_ns_per_service] * (double)n_services;
-        return c->sync_mode == CN_SYNC_FULL ? full : full * x[CAL_iptables_partial_sync_fraction];
+        /* iptables-restore's time grows with the rules it is given.  A full
+         * restore writes every rule; a partial one (KEP-3453) writes
+         * KUBE-SERVICES (and the other top-level chains) in full on every
+         * sync, plus the chains of the Services that changed. */
+        double per_svc =
+            2.0 + x[CAL_iptables_rules_per_endpoint] * (double)c->endpoints_per_service;
+        double rules;
+        if (full || c->sync_mode == CN_SYNC_FULL) {
+            rules = cn_iptables_total_rules(c, n_services, c->endpoints_per_service);
+        } else {
+            double changed =
+                (double)changes < (double)n_services ? (double)changes : (double)n_services;
+            rules = (double)n_services * x[CAL_iptables_rules_per_service] + changed * per_svc;
+        }
+        return x[CAL_iptables_sync_fixed_ns] + x[CAL_iptables_sync_ns_per_rule] * rules;
     }
     case CN_SVC_IPVS:
         return x[CAL_ipvs_sync_ns] * (double)changes;
@@ -33,7 +46,7 @@ static void sync_start(sim *s, void *ctx);
 static void request_sync(run *r)
 {
     cn_ctrlplane *p = &r->cp;
-    if (p->sync_scheduled || p->syncing || p->pending->len == 0)
+    if (p->sync_scheduled || p->syncing || (p->pending->len == 0 && !p->need_full))
         return;
     sim_time_ns at = sim_now(r->s);
     if (!r->v->ebpf_dataplane && r->c->min_sync_period_s > 0 && r->obs.now.syncs > 0) {
@@ -55,6 +68,24 @@ static void sync_end(sim *s, void *ctx)
         p->ep_stale[g_array_index(p->inflight, uint32_t, i)] = 0;
     g_array_set_size(p->inflight, 0);
     p->syncing = false;
+    /* kube-proxy rewrote KUBE-SERVICES in a new order (it iterates a Go
+     * map): the target Services now sit somewhere else. */
+    if (r->v->svc == CN_SVC_IPTABLES && r->c->chain_position == CN_CHAIN_RANDOM &&
+        r->n_services > 0)
+        for (int64_t i = 0; i < r->c->target_services && i < r->n_services; i++)
+            r->cl->svc_chain_pos[i] =
+                (uint32_t)sim_rng_uniform_int(p->rng_sync, (uint64_t)r->n_services);
+    request_sync(r);
+}
+
+/* kube-proxy's iptables mode does a full resync at least once per
+ * --iptables-sync-period, changes or not (KEP-3453). */
+static void resync_due(sim *s, void *ctx)
+{
+    run *r = ctx;
+    cn_ctrlplane *p = &r->cp;
+    sim_schedule(s, p->resync_ns, resync_due, r);
+    p->need_full = true;
     request_sync(r);
 }
 
@@ -68,7 +99,9 @@ static void sync_start(sim *s, void *ctx)
     GArray *t = p->inflight;
     p->inflight = p->pending;
     p->pending = t;
-    double d = cn_sync_duration_ns(r->c, r->v, r->n_services, p->inflight->len);
+    p->syncing_full = p->need_full;
+    p->need_full = false;
+    double d = cn_sync_duration_ns(r->c, r->v, r->n_services, p->inflight->len, p->syncing_full);
     r->obs.now.syncs++;
     r->obs.now.sync_ns += d;
     /* The sync occupies one vCPU on every node while it runs. */
@@ -104,6 +137,13 @@ void ctrlplane_init(run *r, uint32_t replication)
     cn_ctrlplane *p = &r->cp;
     p->pending = g_array_new(FALSE, FALSE, sizeof(uint32_t));
     p->inflight = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    p->rng_sync = sim_rng_new(c->seed, replication, sim_rng_stream_id("sync"));
+    if (r->v->svc == CN_SVC_IPTABLES && c->sync_period_s > 0) {
+        /* The run starts at a random point of the node's resync cycle. */
+        p->resync_ns = (sim_time_ns)llround(c->sync_period_s * SIM_NS_PER_S);
+        sim_schedule(r->s, (sim_time_ns)sim_rng_uniform_int(p->rng_sync, (uint64_t)p->resync_ns),
+                     resync_due, r);
+    }
     if (c->endpoint_churn_per_s > 0 && uses_services(c)) {
         p->n_target_eps = r->cl->svc_ep_start[c->target_services];
         p->ep_stale = g_new0(uint8_t, p->n_target_eps ? p->n_target_eps : 1);
@@ -121,6 +161,7 @@ void ctrlplane_free(run *r)
     cn_ctrlplane *p = &r->cp;
     if (p->rng_churn)
         sim_rng_free(p->rng_churn);
+    sim_rng_free(p->rng_sync);
     g_free(p->ep_stale);
     g_array_unref(p->pending);
     g_array_unref(p->inflight);

@@ -16,9 +16,10 @@
 #include "sim.h"
 
 /* Duration (ns) of one sync on a node with n_services Services that
- * programs `changes` endpoint changes. */
+ * programs `changes` endpoint changes; full: a full resync (kube-proxy's
+ * periodic one, --iptables-sync-period) even in partial mode. */
 double cn_sync_duration_ns(const cn_config *c, const cn_variant *v, int64_t n_services,
-                           uint32_t changes);
+                           uint32_t changes, bool full);
 
 /* ---- the state machine of one run ---- */
 
@@ -31,7 +32,11 @@ typedef struct {
     GArray *inflight; /* endpoints the running sync will program */
     bool sync_scheduled, syncing;
     sim_time_ns last_sync_start;
+    bool need_full;        /* kube-proxy's periodic full resync is due */
+    bool syncing_full;     /* the running sync is a full one */
+    sim_time_ns resync_ns; /* --iptables-sync-period (0: none) */
     sim_rng *rng_churn;
+    sim_rng *rng_sync; /* resync phase, KUBE-SERVICES order */
 } cn_ctrlplane;
 
 /* Set up r->cp and, when endpoints churn, schedule the first change. */

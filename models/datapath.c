@@ -10,22 +10,41 @@ bool cn_variant_masquerades(const cn_variant *v)
 void cn_dp_costs_init(cn_dp_costs *k, const cn_config *c, const cn_variant *v)
 {
     const double *x = c->cost;
-    if (v->ebpf_dataplane) {
+    k->tunnel_pkt_ns = 0;
+    if (v->ebpf_dataplane && c->host_routing == CN_HOST_ROUTING_EBPF) {
+        /* eBPF host routing: redirected in eBPF, host iptables bypassed. */
         k->pkt_ns = x[CAL_ebpf_pkt_ns];
         k->ct_new_ns = x[CAL_ebpf_ct_new_ns];
+    } else if (v->ebpf_dataplane) {
+        /* Legacy host routing (AKS default): the host stack as on any
+         * node, netfilter conntrack included, plus Cilium's tc programs. */
+        k->pkt_ns = x[CAL_nf_pkt_ns] + x[CAL_bpf_prog_pkt_ns];
+        k->ct_new_ns = x[CAL_ebpf_ct_new_ns] + x[CAL_nf_ct_new_ns];
     } else {
         k->pkt_ns = x[CAL_nf_pkt_ns] + (v->ipam == CN_IPAM_KUBENET ? x[CAL_bridge_pkt_ns] : 0);
         k->ct_new_ns = x[CAL_nf_ct_new_ns];
     }
+    /* A node forwarding NodePort traffic to another node: with Cilium's
+     * kube-proxy replacement the tc program at the node's device translates
+     * and redirects it in eBPF whatever the host routing (the Cilium 1.8
+     * NodePort measurement); kube-proxy forwards through the host stack. */
+    k->fwd_pkt_ns = v->ebpf_dataplane ? x[CAL_ebpf_pkt_ns] : k->pkt_ns;
+    if (v->ebpf_dataplane && c->tunnel == CN_TUNNEL_VXLAN)
+        k->tunnel_pkt_ns = x[CAL_vxlan_pkt_ns];
     k->conn_side_ns = x[CAL_tcp_conn_side_ns];
     k->masq_ns = cn_variant_masquerades(v) ? x[CAL_masq_new_ns] : 0;
     k->sock_msg_ns = x[CAL_sock_msg_ns];
     k->copy_byte_ns = x[CAL_copy_byte_ns];
     k->mss_bytes = x[CAL_mss_bytes];
     k->nic_ns_per_byte = 8.0 / c->nic_gbps;
-    /* kubenet: cross-node traffic takes the VNet route table's next hop. */
-    k->vnet_ns = (sim_time_ns)(x[CAL_vnet_one_way_ns] +
-                               (v->ipam == CN_IPAM_KUBENET ? x[CAL_kubenet_udr_hop_ns] : 0));
+    /* kubenet: cross-node traffic takes the VNet route table's next hop;
+     * overlay: Azure routes the private pod range between nodes itself
+     * (no encapsulation), measured slower than node-subnet routing. */
+    double route = v->ipam == CN_IPAM_KUBENET ? x[CAL_kubenet_udr_hop_ns]
+                   : v->ipam == CN_IPAM_OVERLAY && c->tunnel == CN_TUNNEL_NONE
+                       ? x[CAL_overlay_route_one_way_ns]
+                       : 0;
+    k->vnet_ns = (sim_time_ns)llround(x[CAL_vnet_one_way_ns] + route);
     k->ext_ns = (sim_time_ns)x[CAL_external_one_way_ns];
     k->lb_ns = (sim_time_ns)x[CAL_lb_ns];
     k->server_ns = (sim_time_ns)(c->server_time_us * 1e3);
@@ -64,8 +83,11 @@ static void message(cn_path *p, const cn_dp_costs *k, uint32_t a, uint32_t b, in
     double pk = packets(k, bytes);
     double sock = k->sock_msg_ns + k->copy_byte_ns * (double)bytes;
     bool a_ext = a == CN_NODE_EXTERNAL, b_ext = b == CN_NODE_EXTERNAL;
+    double tun = a != b && !a_ext && !b_ext ? k->tunnel_pkt_ns : 0;
+    double at_a = (a_is_pod ? k->pkt_ns : k->fwd_pkt_ns) + tun;
+    double at_b = (b_is_pod ? k->pkt_ns : k->fwd_pkt_ns) + tun;
     if (!a_ext)
-        add(p, CN_STEP_CPU, a, (a_is_pod ? sock : 0) + pk * k->pkt_ns);
+        add(p, CN_STEP_CPU, a, (a_is_pod ? sock : 0) + pk * at_a);
     if (a == b) {
         /* Same node: veth to veth through the host, no NIC. */
         add(p, CN_STEP_CPU, b, b_is_pod ? sock : 0);
@@ -75,20 +97,22 @@ static void message(cn_path *p, const cn_dp_costs *k, uint32_t a, uint32_t b, in
         add(p, CN_STEP_NIC, a, (double)bytes * k->nic_ns_per_byte);
     add(p, CN_STEP_DELAY, 0, (double)(a_ext || b_ext ? k->ext_ns : k->vnet_ns));
     if (!b_ext)
-        add(p, CN_STEP_CPU, b, pk * k->pkt_ns + (b_is_pod ? sock : 0));
+        add(p, CN_STEP_CPU, b, pk * at_b + (b_is_pod ? sock : 0));
 }
 
-/* A handshake segment (SYN or SYN-ACK) from a to b: stack and network only. */
-static void segment(cn_path *p, const cn_dp_costs *k, uint32_t a, uint32_t b)
+/* A handshake segment (SYN or SYN-ACK) from a to b: stack and network only.
+ * fwd: the node (a or b) that only forwards, or UINT32_MAX. */
+static void segment(cn_path *p, const cn_dp_costs *k, uint32_t a, uint32_t b, uint32_t fwd)
 {
+    bool ext = a == CN_NODE_EXTERNAL || b == CN_NODE_EXTERNAL;
+    double tun = a != b && !ext ? k->tunnel_pkt_ns : 0;
     if (a != CN_NODE_EXTERNAL)
-        add(p, CN_STEP_CPU, a, k->pkt_ns);
+        add(p, CN_STEP_CPU, a, (a == fwd ? k->fwd_pkt_ns : k->pkt_ns) + tun);
     if (a == b)
         return;
-    bool ext = a == CN_NODE_EXTERNAL || b == CN_NODE_EXTERNAL;
     add(p, CN_STEP_DELAY, 0, (double)(ext ? k->ext_ns : k->vnet_ns));
     if (b != CN_NODE_EXTERNAL)
-        add(p, CN_STEP_CPU, b, k->pkt_ns);
+        add(p, CN_STEP_CPU, b, (b == fwd ? k->fwd_pkt_ns : k->pkt_ns) + tun);
 }
 
 void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
@@ -103,13 +127,14 @@ void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
         if (f->new_conn) {
             add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
             add(p, CN_STEP_CPU, in,
-                k->pkt_ns + f->lookup_ns + k->ct_new_ns + (in != s ? k->masq_ns : 0));
+                (in != s ? k->fwd_pkt_ns : k->pkt_ns) + f->lookup_ns + k->ct_new_ns +
+                    (in != s ? k->masq_ns : 0));
             if (in != s)
-                segment(p, k, in, s);
+                segment(p, k, in, s, in);
             add(p, CN_STEP_CPU, s,
                 k->conn_side_ns + (in != s ? k->ct_new_ns : 0) + f->ingress_policy_ns);
             if (in != s)
-                segment(p, k, s, in);
+                segment(p, k, s, in, in);
             add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
         }
         add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
@@ -137,11 +162,11 @@ void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
         if (f->cls == CN_CLASS_EXTERNAL)
             at_client += k->masq_ns;
         add(p, CN_STEP_CPU, c, at_client);
-        segment(p, k, c, s); /* SYN */
+        segment(p, k, c, s, UINT32_MAX); /* SYN */
         if (s != CN_NODE_EXTERNAL)
             add(p, CN_STEP_CPU, s,
                 k->conn_side_ns + (s != c ? k->ct_new_ns : 0) + f->ingress_policy_ns);
-        segment(p, k, s, c); /* SYN-ACK; the request follows the ACK */
+        segment(p, k, s, c, UINT32_MAX); /* SYN-ACK; the request follows the ACK */
     }
     add(p, CN_STEP_CPU, c, (double)k->client_ns);
     message(p, k, c, s, f->request_bytes, true, true);

@@ -37,15 +37,17 @@ typedef struct {
 
 /* Per-run constants of the path costs (ns), from the calibration table. */
 typedef struct {
-    double pkt_ns;       /* per packet per node crossing */
-    double conn_side_ns; /* kernel per-connection work at each end */
-    double ct_new_ns;    /* conntrack entry creation per node */
-    double masq_ns;      /* masquerade binding set-up (0 if the plugin does not masquerade) */
-    double sock_msg_ns;  /* socket send or receive per message */
-    double copy_byte_ns; /* per byte copied */
+    double pkt_ns;        /* per packet per node crossing */
+    double fwd_pkt_ns;    /* per packet at a node that only forwards (NodePort to another node) */
+    double tunnel_pkt_ns; /* per packet per node, node-to-node only: encapsulation (vxlan) */
+    double conn_side_ns;  /* kernel per-connection work at each end */
+    double ct_new_ns;     /* conntrack entry creation per node (every table the flow enters) */
+    double masq_ns;       /* masquerade binding set-up (0 if the plugin does not masquerade) */
+    double sock_msg_ns;   /* socket send or receive per message */
+    double copy_byte_ns;  /* per byte copied */
     double mss_bytes;
     double nic_ns_per_byte; /* 8 / nic_gbps */
-    sim_time_ns vnet_ns;    /* node to node one way, including kubenet's route hop */
+    sim_time_ns vnet_ns;    /* node to node one way: VNet, kubenet's route hop, overlay routing */
     sim_time_ns ext_ns;     /* node to an external peer, one way */
     sim_time_ns lb_ns;      /* inbound load balancer */
     sim_time_ns server_ns;  /* server pod CPU per request */

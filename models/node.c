@@ -1,6 +1,7 @@
 #include "node.h"
 
 #include <glib.h>
+#include <math.h>
 
 int64_t cn_node_ct_capacity(const cn_config *c, const cn_variant *v)
 {
@@ -19,15 +20,37 @@ sim_time_ns cn_node_ct_hold_ns(const cn_config *c, const cn_variant *v)
                      SIM_NS_PER_S);
 }
 
+bool cn_node_has_nf_table(const cn_config *c, const cn_variant *v)
+{
+    return v->ebpf_dataplane && c->host_routing == CN_HOST_ROUTING_LEGACY;
+}
+
+uint64_t cn_node_ct_drops(const cn_node *n)
+{
+    return n->ct.drops + (n->has_nf ? n->nf.drops : 0);
+}
+
+int64_t cn_node_ct_peak(const cn_node *n)
+{
+    return n->has_nf && n->nf.peak > n->ct.peak ? n->nf.peak : n->ct.peak;
+}
+
 cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t n)
 {
     int64_t cap = cn_node_ct_capacity(c, v);
     sim_time_ns hold = cn_node_ct_hold_ns(c, v);
+    bool nf = cn_node_has_nf_table(c, v);
+    int64_t nf_cap = c->nf_conntrack_max > 0 ? c->nf_conntrack_max
+                                             : (int64_t)c->cost[CAL_nf_conntrack_kernel_max];
+    sim_time_ns nf_hold = (sim_time_ns)llround(c->cost[CAL_nf_time_wait_s] * SIM_NS_PER_S);
     cn_node *nodes = g_new0(cn_node, n);
     for (uint32_t i = 0; i < n; i++) {
         nodes[i].cpu = sim_resource_new(s, (unsigned)c->vcpus_per_node);
         nodes[i].nic = sim_resource_new(s, 1);
         cn_ct_init(&nodes[i].ct, cap, v->ebpf_dataplane, hold);
+        nodes[i].has_nf = nf;
+        if (nf)
+            cn_ct_init(&nodes[i].nf, nf_cap, false, nf_hold);
     }
     return nodes;
 }
@@ -38,6 +61,8 @@ void cn_nodes_free(cn_node *nodes, uint32_t n)
         sim_resource_free(nodes[i].cpu);
         sim_resource_free(nodes[i].nic);
         cn_ct_clear(&nodes[i].ct);
+        if (nodes[i].has_nf)
+            cn_ct_clear(&nodes[i].nf);
     }
     g_free(nodes);
 }

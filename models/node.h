@@ -14,6 +14,8 @@ typedef struct {
     sim_resource *cpu; /* vcpus_per_node servers */
     sim_resource *nic; /* transmit queue */
     cn_ct_table ct;    /* netfilter conntrack or Cilium's BPF CT map */
+    bool has_nf;       /* Cilium on legacy host routing: netfilter conntrack as well */
+    cn_ct_table nf;    /* that netfilter table (kernel defaults: no kube-proxy sizes it) */
 } cn_node;
 
 /* Entries of one node's conntrack table: Cilium's bpf-ct-global-tcp-max,
@@ -21,6 +23,15 @@ typedef struct {
 int64_t cn_node_ct_capacity(const cn_config *c, const cn_variant *v);
 /* How long a closed flow's entry lingers (TIME_WAIT or Cilium's FIN timeout). */
 sim_time_ns cn_node_ct_hold_ns(const cn_config *c, const cn_variant *v);
+
+/* Cilium with legacy host routing (AKS default) sends pod packets through
+ * the host stack, so netfilter conntrack tracks them too. */
+bool cn_node_has_nf_table(const cn_config *c, const cn_variant *v);
+
+/* New flows a node's tables dropped (all its tables), and the most entries
+ * any of its tables held. */
+uint64_t cn_node_ct_drops(const cn_node *n);
+int64_t cn_node_ct_peak(const cn_node *n);
 
 /* n nodes with their resources on s and empty tables. */
 cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t n);

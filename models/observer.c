@@ -14,7 +14,7 @@ static void warm_done(sim *s, void *ctx)
     o->at_warm = o->now;
     uint64_t d = 0;
     for (uint32_t i = 0; i < r->n_nodes; i++)
-        d += r->nodes[i].ct.drops;
+        d += cn_node_ct_drops(&r->nodes[i]);
     o->drops_at_warm = d;
     o->measuring = true;
 }
@@ -73,9 +73,10 @@ void observer_result(run *r, uint32_t replication, cn_run_result *out)
         double u = sim_resource_utilisation(r->nodes[i].cpu);
         sum += u;
         mx = u > mx ? u : mx;
-        drops += r->nodes[i].ct.drops;
+        drops += cn_node_ct_drops(&r->nodes[i]);
         evict += r->nodes[i].ct.evictions;
-        peak = r->nodes[i].ct.peak > peak ? r->nodes[i].ct.peak : peak;
+        int64_t pk = cn_node_ct_peak(&r->nodes[i]);
+        peak = pk > peak ? pk : peak;
     }
     out->cpu_util_mean = sum / r->n_nodes;
     out->cpu_util_max = mx;

@@ -1,11 +1,12 @@
 #include "policy.h"
 
-/* Azure NPM programs every policy on every node: each new flow passes one
- * ipset-matching rule per policy in each direction's chain. */
+/* Azure NPM programs every policy on every node, a few iptables rules per
+ * policy whatever its rule count (its selectors become ipset members): each
+ * new flow passes every policy's first rule (an ipset match on the pods it
+ * selects) in each direction's chain. */
 static double npm_walk_ns(const cn_config *c)
 {
-    return (double)c->network_policies * c->cost[CAL_npm_rules_per_policy] *
-           c->cost[CAL_ipset_rule_ns];
+    return (double)c->network_policies * c->cost[CAL_ipset_rule_ns];
 }
 
 double cn_policy_egress_ns(const cn_config *c, cn_policy engine)
@@ -15,6 +16,12 @@ double cn_policy_egress_ns(const cn_config *c, cn_policy engine)
     return 0; /* Calico and Cilium: client pods are not selected */
 }
 
+double cn_npm_total_rules(const cn_config *c)
+{
+    return c->cost[CAL_npm_base_rules] +
+           (double)c->network_policies * c->cost[CAL_npm_rules_per_policy];
+}
+
 double cn_policy_ingress_ns(const cn_config *c, cn_policy engine, uint32_t selecting)
 {
     double rules = (double)c->rules_per_policy;
@@ -22,8 +29,9 @@ double cn_policy_ingress_ns(const cn_config *c, cn_policy engine, uint32_t selec
     case CN_POLICY_AZURE_NPM:
         if (c->network_policies == 0)
             return 0;
-        return npm_walk_ns(c) + (double)selecting * rules * c->cost[CAL_npm_rules_per_policy_rule] *
-                                    c->cost[CAL_iptables_rule_ns];
+        /* The policies selecting the pod: their other rules too. */
+        return npm_walk_ns(c) + (double)selecting * (c->cost[CAL_npm_rules_per_policy] - 1.0) *
+                                    c->cost[CAL_ipset_rule_ns];
     case CN_POLICY_CALICO:
         /* Per-endpoint chains: only the policies selecting this pod. */
         return (double)selecting * (c->cost[CAL_calico_rules_per_policy] + rules) *

@@ -16,6 +16,9 @@ double cn_policy_egress_ns(const cn_config *c, cn_policy engine);
 /* CPU (ns) for a new flow entering a server pod selected by `selecting`
  * policies, on the server's node. */
 double cn_policy_ingress_ns(const cn_config *c, cn_policy engine, uint32_t selecting);
+/* Azure NPM: iptables rules on every node (its base chains plus a few per
+ * policy). */
+double cn_npm_total_rules(const cn_config *c);
 /* Cilium: whether the endpoint's policy fits its policy map. */
 bool cn_policy_programmed(const cn_config *c, cn_policy engine, uint32_t selecting);
 

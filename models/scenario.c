@@ -57,6 +57,10 @@ typedef struct {
 static const char *const model_words[] = {"closed", "open", NULL};
 static const char *const podsubnet_words[] = {"dynamic", "static-block", NULL};
 static const char *const sync_words[] = {"partial", "full", NULL};
+static const char *const host_routing_words[] = {"legacy", "ebpf", NULL};
+static const char *const tunnel_words[] = {"none", "vxlan", NULL};
+static const char *const chain_words[] = {"average", "random", "first", "middle", "last", NULL};
+static const char *const close_words[] = {"fin", "rst", NULL};
 
 /* cnisim's own input limits keep absurd inputs from exhausting memory; they
  * sit well above what AKS documents (5,000 nodes per cluster). */
@@ -133,6 +137,14 @@ static const key_spec keys[] = {
      "kube-proxy iptables rule sync: partial (changed chains) or full (whole table)"},
     {"cluster", "min_sync_period_s", K_DBL, OFF(min_sync_period_s), 0, 3600, false, NULL, NULL,
      "kube-proxy --iptables-min-sync-period: changes wait for the next sync"},
+    {"cluster", "sync_period_s", K_DBL, OFF(sync_period_s), 0, 86400, false, NULL, NULL,
+     "kube-proxy --iptables-sync-period: a full resync at least this often (0: none)"},
+    {"cluster", "chain_position", K_ENUM, OFF(chain_position), 0, 0, false, chain_words, NULL,
+     "target Services' place in KUBE-SERVICES: average, random (per sync), first, middle, last"},
+    {"cluster", "host_routing", K_ENUM, OFF(host_routing), 0, 0, false, host_routing_words, NULL,
+     "Cilium dataplane: legacy (AKS default, through the host stack) or ebpf"},
+    {"cluster", "tunnel", K_ENUM, OFF(tunnel), 0, 0, false, tunnel_words, NULL,
+     "Cilium dataplane: none (Azure routes pod addresses) or vxlan (bring-your-own Cilium)"},
 
     {"workload", "model", K_ENUM, OFF(model), 0, 0, false, model_words, NULL,
      "closed (concurrency clients) or open (Poisson arrivals at rate_rps)"},
@@ -158,6 +170,10 @@ static const key_spec keys[] = {
      "Services that receive traffic"},
     {"workload", "endpoint_churn_per_s", K_DBL, OFF(endpoint_churn_per_s), 0, 1e6, false, NULL,
      NULL, "endpoints of the target Services replaced per second (rollouts, restarts)"},
+    {"workload", "connect_timeout_s", K_DBL, OFF(connect_timeout_s), 0, 86400, true, NULL, NULL,
+     "the client gives up a connect (all SYN retransmissions) after this long"},
+    {"workload", "close", K_ENUM, OFF(close), 0, 0, false, close_words, NULL,
+     "how clients end connections: fin or rst (decides the SNAT port's hold)"},
     {"workload", "external_destinations", K_INT, OFF(external_destinations), 1, 1000000, false,
      NULL, NULL, "distinct external IP:port destinations"},
 
@@ -200,6 +216,14 @@ void cn_config_defaults(cn_config *c)
     c->bpf_policy_map_max = 16384;
     c->sync_mode = CN_SYNC_PARTIAL;
     c->min_sync_period_s = 1.0; /* kube-proxy default (kube-proxy reference) */
+    c->sync_period_s = 30.0; /* kube-proxy --iptables-sync-period default (kube-proxy reference) */
+    c->host_routing = CN_HOST_ROUTING_LEGACY; /* AKS default (AKS docs, eBPF host routing) */
+    c->tunnel = CN_TUNNEL_NONE;
+    c->chain_position = CN_CHAIN_AVERAGE;
+    /* Go net/http DefaultTransport dials with a 30 s timeout (net/http
+     * transport.go); Linux alone would give up after 127 s (tcp_syn_retries). */
+    c->connect_timeout_s = 30.0;
+    c->close = CN_CLOSE_FIN;
     c->model = CN_LOAD_CLOSED;
     c->concurrency = 16;
     c->traffic_weight[CN_CLASS_SERVICE] = 1.0;

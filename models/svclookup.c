@@ -1,5 +1,7 @@
 #include "svclookup.h"
 
+#include "rng.h"
+
 double cn_iptables_total_rules(const cn_config *c, int64_t n_services, int64_t endpoints)
 {
     /* About 2 + 4 x endpoints rules per Service (imroc: 30k x 4 -> 540k). */
@@ -45,4 +47,23 @@ int64_t cn_bpf_lb_services_programmed(const cn_config *c, int64_t endpoints)
 {
     double per = c->cost[CAL_bpf_lb_entries_per_service] + (double)endpoints;
     return (int64_t)((double)c->bpf_lb_map_max / per);
+}
+
+uint32_t cn_chain_walk_position(cn_chain_position mode, uint32_t svc, uint32_t drawn,
+                                int64_t n_services, sim_rng *rng)
+{
+    uint32_t n = n_services > 0 ? (uint32_t)n_services : 1;
+    switch (mode) {
+    case CN_CHAIN_AVERAGE:
+        return (uint32_t)sim_rng_uniform_int(rng, n);
+    case CN_CHAIN_FIRST:
+        return svc < n ? svc : n - 1;
+    case CN_CHAIN_MIDDLE:
+        return n / 2;
+    case CN_CHAIN_LAST:
+        return svc < n ? n - 1 - svc : 0;
+    case CN_CHAIN_RANDOM:
+    default:
+        return drawn;
+    }
 }

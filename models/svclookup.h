@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "rng.h"
 
 /* Rules in the nat table for n_services Services of endpoints each. */
 double cn_iptables_total_rules(const cn_config *c, int64_t n_services, int64_t endpoints);
@@ -24,6 +25,13 @@ double cn_iptables_rule_cost_ns(const cn_config *c, double total_rules);
  * (0-based) choosing endpoint ep_index (0-based). */
 double cn_svc_lookup_ns(const cn_config *c, cn_svc_mode mode, uint32_t pos, uint32_t ep_index,
                         int64_t n_services, int64_t endpoints);
+/* The KUBE-SERVICES position a new connection to target Service svc walks
+ * to, by chain_position: average draws it from rng for each connection
+ * (uniform over the chain), random returns drawn (the position of the
+ * current rewrite), first/middle/last put the target Services at the front,
+ * at n_services / 2, or at the end. */
+uint32_t cn_chain_walk_position(cn_chain_position mode, uint32_t svc, uint32_t drawn,
+                                int64_t n_services, sim_rng *rng);
 /* eBPF: Services that fit the LB map (each takes 1 + endpoints entries);
  * a Service at programming position pos is programmed iff pos < this. */
 int64_t cn_bpf_lb_services_programmed(const cn_config *c, int64_t endpoints);

@@ -82,7 +82,11 @@ static void pick_service(run *r, conn *cn, uint32_t *selecting)
     *selecting = cl->pod_policies ? cl->pod_policies[pod] : 0;
     cn->stale = r->cp.ep_stale && r->cp.ep_stale[a + k];
     uint32_t pos = cl->svc_chain_pos[svc];
-    cn->lookup_ns = cn_svc_lookup_ns(r->c, r->v->svc, pos, k, r->n_services, n);
+    uint32_t walk = r->v->svc == CN_SVC_IPTABLES
+                        ? cn_chain_walk_position(r->c->chain_position, svc, pos, r->n_services,
+                                                 r->wl.rng_target)
+                        : pos;
+    cn->lookup_ns = cn_svc_lookup_ns(r->c, r->v->svc, walk, k, r->n_services, n);
     /* eBPF programs Services into the LB map in order until it is full. */
     cn->lb_programmed = r->v->svc != CN_SVC_EBPF || (int64_t)pos < r->adm.lb_programmed;
 }
@@ -174,6 +178,16 @@ static void finish(txn *t, bool ok)
     txn_put(r, t);
 }
 
+/* A stage's time drawn around its mean (gamma, the stage kind's coefficient
+ * of variation), so latency has a tail even when nothing queues. */
+static sim_time_ns jitter(run *r, sim_time_ns mean, double cv)
+{
+    if (cv <= 0)
+        return mean;
+    sim_time_ns t = (sim_time_ns)llround(sim_rng_gamma_mean_cv(r->wl.rng_jitter, (double)mean, cv));
+    return t > 0 ? t : 1;
+}
+
 static void advance(txn *t)
 {
     run *r = t->r;
@@ -184,13 +198,14 @@ static void advance(txn *t)
     const cn_step *st = &t->path.step[t->cur];
     switch (st->kind) {
     case CN_STEP_CPU:
-        sim_resource_request(r->nodes[st->node].cpu, st->ns, step_done, t);
+        sim_resource_request(r->nodes[st->node].cpu, jitter(r, st->ns, r->wl.cpu_cv), step_done, t);
         break;
     case CN_STEP_NIC:
+        /* Serialisation at the NIC's rate: no variability of its own. */
         sim_resource_request(r->nodes[st->node].nic, st->ns, step_done, t);
         break;
     default:
-        sim_schedule(r->s, st->ns, step_done, t);
+        sim_schedule(r->s, jitter(r, st->ns, r->wl.net_cv), step_done, t);
     }
 }
 
@@ -201,21 +216,42 @@ static void retry(sim *s, void *ctx)
     issue(t->r, t);
 }
 
+static void give_up(sim *s, void *ctx)
+{
+    (void)s;
+    txn *t = ctx;
+    finish(t, false); /* counted in failed: the client gave up on the connection */
+}
+
+/* A SYN was dropped (table full, no SNAT port, unanswered).  Linux
+ * retransmits after the RTO, doubling it each time (1 s: retransmissions at
+ * 1, 3, 7, 15, 31, 63 s after the first SYN) and fails the connect one RTO
+ * after the last of tcp_syn_retries; the client's own connect timeout ends
+ * it earlier when shorter. */
+static void syn_dropped(run *r, txn *t)
+{
+    const double *x = r->c->cost;
+    sim_time_ns now = sim_now(r->s);
+    if (t->attempts == 0)
+        t->syn_start = now;
+    t->attempts++;
+    double rto_s = x[CAL_syn_rto_initial_s] * ldexp(1.0, t->attempts - 1);
+    double left_s = r->c->connect_timeout_s - (double)(now - t->syn_start) / 1e9;
+    bool last = t->attempts > (int)x[CAL_tcp_syn_retries];
+    if (left_s <= rto_s) {
+        sim_schedule(r->s, (sim_time_ns)llround(left_s > 0 ? left_s * 1e9 : 0), give_up, t);
+        return;
+    }
+    sim_schedule(r->s, (sim_time_ns)llround(rto_s * 1e9), last ? give_up : retry, t);
+}
+
 /* Send the transaction: for a new connection, the SYN must get through the
- * tables first; a dropped SYN is retransmitted after 1 s, then 3 s, then the
- * client gives up. */
+ * tables first. */
 static void issue(run *r, txn *t)
 {
     conn *cn = t->cn;
     if (t->new_conn && !admission_admit(r, cn)) {
-        t->attempts++;
-        if (t->attempts >= 3) {
-            finish(t, false);
-            return;
-        }
-        double wait_s =
-            t->attempts == 1 ? r->c->cost[CAL_syn_retry1_s] : r->c->cost[CAL_syn_retry2_s];
-        sim_schedule(r->s, (sim_time_ns)(wait_s * SIM_NS_PER_S), retry, t);
+        syn_dropped(r, t);
         return;
     }
     cn_flow f = {
@@ -344,6 +380,9 @@ void workload_init(run *r, uint32_t replication)
     w->rng_target = sim_rng_new(c->seed, replication, sim_rng_stream_id("target"));
     w->rng_arrival = sim_rng_new(c->seed, replication, sim_rng_stream_id("arrival"));
     w->rng_start = sim_rng_new(c->seed, replication, sim_rng_stream_id("start"));
+    w->rng_jitter = sim_rng_new(c->seed, replication, sim_rng_stream_id("jitter"));
+    w->cpu_cv = c->cost[CAL_cpu_cv];
+    w->net_cv = c->cost[CAL_net_cv];
     w->class_pick = sim_rng_discrete_new(CN_CLASS_COUNT, c->traffic_weight);
 }
 
@@ -376,6 +415,7 @@ void workload_free(run *r)
     sim_rng_free(w->rng_target);
     sim_rng_free(w->rng_arrival);
     sim_rng_free(w->rng_start);
+    sim_rng_free(w->rng_jitter);
     g_hash_table_unref(w->idle);
     g_ptr_array_unref(w->blocks);
     g_free(w->node_pod_start);

@@ -36,11 +36,12 @@ struct txn {
     run *r;
     conn *cn;
     bool new_conn;
-    bool closed_loop;  /* a closed-loop client: starts again when done */
-    uint8_t attempts;  /* SYNs sent for this connection */
-    uint32_t home;     /* closed loop: the node the client pod runs on */
-    int cur;           /* step being executed */
-    sim_time_ns start; /* when the transaction was issued */
+    bool closed_loop;      /* a closed-loop client: starts again when done */
+    uint8_t attempts;      /* SYNs of this connection dropped so far */
+    sim_time_ns syn_start; /* when its first SYN was sent */
+    uint32_t home;         /* closed loop: the node the client pod runs on */
+    int cur;               /* step being executed */
+    sim_time_ns start;     /* when the transaction was issued */
     cn_path path;
     conn own;  /* closed loop: the client's connection */
     txn *next; /* free list */
@@ -52,6 +53,8 @@ typedef struct {
     uint32_t *node_pods;
     GHashTable *idle; /* open loop: connection key -> idle conn list */
     sim_rng *rng_class, *rng_target, *rng_arrival, *rng_start;
+    sim_rng *rng_jitter;   /* stage-time variability */
+    double cpu_cv, net_cv; /* coefficients of variation: CPU stages, network delays */
     sim_rng_discrete *class_pick;
     txn *free_txn;
     conn *free_conn;

@@ -129,6 +129,15 @@ double sim_rng_lognormal(sim_rng *r, double mu, double sigma)
     return gsl_ran_lognormal(r->gen, mu, sigma);
 }
 
+double sim_rng_gamma_mean_cv(sim_rng *r, double mean, double cv)
+{
+    if (cv <= 0 || mean <= 0)
+        return mean;
+    /* Gamma(k, theta): mean k theta, CV 1/sqrt(k). */
+    double k = 1.0 / (cv * cv);
+    return gsl_ran_gamma(r->gen, k, mean / k);
+}
+
 double sim_rng_pareto(sim_rng *r, double shape, double scale)
 {
     return gsl_ran_pareto(r->gen, shape, scale);

@@ -20,6 +20,9 @@ double sim_rng_uniform_pos(sim_rng *r);                        /* (0, 1) */
 uint64_t sim_rng_uniform_int(sim_rng *r, uint64_t n);          /* 0 .. n-1, n >= 1 */
 double sim_rng_exponential(sim_rng *r, double mean);           /* mean > 0 */
 double sim_rng_lognormal(sim_rng *r, double mu, double sigma); /* of the log */
+/* Gamma-distributed with the given mean and coefficient of variation
+ * (sd / mean); cv <= 0 returns mean itself and draws nothing. */
+double sim_rng_gamma_mean_cv(sim_rng *r, double mean, double cv);
 double sim_rng_pareto(sim_rng *r, double shape, double scale); /* x >= scale */
 
 /* Weighted choice among n outcomes (weights >= 0, not all 0).  Returns NULL

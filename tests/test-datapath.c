@@ -38,7 +38,7 @@ static const char base_open[] =
     "[plugins]\ncompare = kubenet\n";
 
 typedef struct {
-    double mean_us, p50_us;
+    double mean_us, p50_us, p99_us;
     uint64_t done, failed;
     cn_run_result r;
 } outcome;
@@ -70,6 +70,7 @@ static outcome run1(const char *variant, cn_class cls, const char *const *sets_i
     if (sim_hist_count(cr->latency)) {
         o.mean_us = sim_hist_mean(cr->latency) / 1e3;
         o.p50_us = sim_hist_quantile(cr->latency, 0.5) / 1e3;
+        o.p99_us = sim_hist_quantile(cr->latency, 0.99) / 1e3;
     }
     cn_scenario_free(sc);
     return o;
@@ -80,15 +81,19 @@ static void done(outcome *o)
     cn_run_result_clear(&o->r);
 }
 
-/* At low load (one client, a keepalive connection) a transaction's latency
- * is exactly the sum of the stages on its path. */
+/* Stage times without their variability: every stage costs its mean. */
+#define NO_CV "costs.cpu_cv=0", "costs.net_cv=0"
+
+/* At low load (one client, a keepalive connection) and with the stage-time
+ * variability off, a transaction's latency is exactly the sum of the stages
+ * on its path. */
 static void test_low_load_latency_is_path_sum(void **state)
 {
     (void)state;
     const char *variants[] = {"kubenet", "azure-cni", "cilium", "azure-cni-overlay+calico"};
     for (size_t i = 0; i < G_N_ELEMENTS(variants); i++) {
         const char *sets[] = {"workload.traffic=pod-to-pod-cross-node",
-                              "workload.requests_per_connection=1000000000", NULL};
+                              "workload.requests_per_connection=1000000000", NO_CV, NULL};
         outcome o = run1(variants[i], CN_CLASS_CROSS_NODE, sets);
         cn_scenario *sc =
             load(base, (const char *const[]){"workload.traffic=pod-to-pod-cross-node", NULL});
@@ -111,6 +116,16 @@ static void test_low_load_latency_is_path_sum(void **state)
         assert_true(o.done > 100);
         /* Every transaction has the same path: the exact mean matches. */
         assert_float_equal(o.mean_us, expect_us, expect_us * 1e-6);
+        /* and with the shipped variability the same mean, now with a tail */
+        const char *vary[] = {"workload.traffic=pod-to-pod-cross-node",
+                              "workload.requests_per_connection=1000000000",
+                              "scenario.duration_s=1", NULL};
+        outcome t = run1(variants[i], CN_CLASS_CROSS_NODE, vary);
+        assert_float_equal(t.mean_us, expect_us, expect_us * 0.02);
+        assert_true(t.p50_us > 0 && t.p99_us > t.p50_us);
+        /* the fitted tail: published TCP_RR p99/p50 is about 1.2-1.3 */
+        assert_true(t.p99_us / t.p50_us > 1.1 && t.p99_us / t.p50_us < 1.6);
+        done(&t);
         cn_scenario_free(sc);
         done(&o);
     }
@@ -190,56 +205,158 @@ static void test_keepalive_hides_iptables_walk(void **state)
     done(&b);
 }
 
-/* kubenet's cross-node latency exceeds overlay's by the route-table hop
- * (each way) plus its bridge per packet. */
+/* kubenet's cross-node latency exceeds node subnet's by the route-table hop
+ * (each way) plus its bridge per packet; overlay's by Azure's overlay
+ * routing (each way). */
 static void test_kubenet_route_hop(void **state)
 {
     (void)state;
     const char *sets[] = {"workload.traffic=pod-to-pod-cross-node",
-                          "workload.requests_per_connection=1000000000", NULL};
+                          "workload.requests_per_connection=1000000000", NO_CV, NULL};
     outcome k = run1("kubenet", CN_CLASS_CROSS_NODE, sets);
+    outcome n = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
     outcome o = run1("azure-cni-overlay", CN_CLASS_CROSS_NODE, sets);
     double hop_us = cn_cal_table[CAL_kubenet_udr_hop_ns].value / 1e3;
     double bridge_us = cn_cal_table[CAL_bridge_pkt_ns].value / 1e3;
+    double overlay_us = cn_cal_table[CAL_overlay_route_one_way_ns].value / 1e3;
     /* request and response: 2 hops; each crosses 2 nodes' bridges */
-    assert_float_equal(k.mean_us - o.mean_us, 2 * hop_us + 4 * bridge_us, 0.01);
+    assert_float_equal(k.mean_us - n.mean_us, 2 * hop_us + 4 * bridge_us, 0.01);
+    assert_float_equal(o.mean_us - n.mean_us, 2 * overlay_us, 0.01);
+    assert_true(overlay_us > 0);
     done(&k);
+    done(&n);
     done(&o);
 }
 
-/* A full netfilter conntrack table drops new flows; clients retry after 1 s
- * and 3 s, then give up. */
+/* With chain_position = middle a new connection walks N/2 KUBE-SERVICES
+ * rules; first walks none before its own. */
+static void test_chain_position(void **state)
+{
+    (void)state;
+    /* one endpoint: every connection goes to the same node */
+    const char *mid[] = {"workload.traffic=pod-to-service",
+                         "cluster.services=10000",
+                         "cluster.endpoints_per_service=1",
+                         "cluster.chain_position=middle",
+                         NO_CV,
+                         NULL};
+    const char *first[] = {"workload.traffic=pod-to-service",
+                           "cluster.services=10000",
+                           "cluster.endpoints_per_service=1",
+                           "cluster.chain_position=first",
+                           NO_CV,
+                           NULL};
+    outcome m = run1("azure-cni", CN_CLASS_SERVICE, mid);
+    outcome f = run1("azure-cni", CN_CLASS_SERVICE, first);
+    cn_scenario *sc = load(base, (const char *const[]){"cluster.services=10000", NULL});
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    double per_rule = cn_iptables_rule_cost_ns(&c, cn_iptables_total_rules(&c, 10000, 1));
+    /* one target Service: first is position 0, middle 5,000 */
+    assert_float_equal(m.mean_us - f.mean_us, 5000 * per_rule / 1e3, 0.01);
+    assert_int_equal(cn_chain_walk_position(CN_CHAIN_MIDDLE, 0, 17, 10000, NULL), 5000);
+    assert_int_equal(cn_chain_walk_position(CN_CHAIN_LAST, 0, 17, 10000, NULL), 9999);
+    assert_int_equal(cn_chain_walk_position(CN_CHAIN_RANDOM, 0, 17, 10000, NULL), 17);
+    cn_scenario_free(sc);
+    done(&m);
+    done(&f);
+    /* average: one replication no longer hangs on one draw of the position:
+     * three seeds give short-connection latencies within a few percent. */
+    double lat[3];
+    const char *seeds[] = {"scenario.seed=1", "scenario.seed=2", "scenario.seed=3"};
+    for (int i = 0; i < 3; i++) {
+        const char *avg[] = {"workload.traffic=pod-to-service", "cluster.services=20000",
+                             "scenario.duration_s=1", seeds[i], NULL};
+        outcome a = run1("azure-cni", CN_CLASS_SERVICE, avg);
+        lat[i] = a.mean_us;
+        done(&a);
+    }
+    for (int i = 1; i < 3; i++)
+        assert_float_equal(lat[i], lat[0], lat[0] * 0.05);
+}
+
+/* A full netfilter conntrack table drops new flows.  The blocked clients
+ * retransmit their SYN as Linux does, 1, 3, 7 and 15 s after the first (each
+ * one another drop), and give up at the client's connect timeout, or at 127 s
+ * (tcp_syn_retries = 6) when the client waits longer. */
 static void test_conntrack_full_drops_and_retries(void **state)
 {
     (void)state;
-    const char *sets[] = {"scenario.duration_s=4.2",
-                          "scenario.warmup_s=0",
-                          "cluster.nf_conntrack_max=500",
-                          "workload.concurrency=50",
-                          "workload.traffic=pod-to-pod-cross-node",
-                          NULL};
-    outcome o = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
-    assert_int_equal(o.r.conntrack_peak, 500);
-    assert_true(o.r.drops_conntrack > 0);
-    assert_true(o.failed > 0);
-    assert_true(o.done > 0);
-    done(&o);
-    /* TIME_WAIT keeps the table full, so the retries at 1 s and 1 + 3 s are
-     * dropped too: nobody has given up before 4 s. */
-    const char *early[] = {"scenario.duration_s=3.9",
-                           "scenario.warmup_s=0",
-                           "cluster.nf_conntrack_max=500",
-                           "workload.concurrency=50",
-                           "workload.traffic=pod-to-pod-cross-node",
-                           NULL};
-    outcome e = run1("azure-cni", CN_CLASS_CROSS_NODE, early);
-    assert_true(e.r.drops_conntrack > 0);
-    assert_int_equal(e.failed, 0);
-    done(&e);
-    /* Cilium's LRU map evicts instead and nothing fails. */
+    /* Keepalive connections that never close hold the table full. */
+    const char *t_s[] = {"0.9", "2.9", "6.9", "14.9"};
+    uint64_t drops[4];
+    for (int i = 0; i < 4; i++) {
+        char dur[64];
+        g_snprintf(dur, sizeof dur, "scenario.duration_s=%s", t_s[i]);
+        const char *sets[] = {
+            dur,
+            "scenario.warmup_s=0",
+            "cluster.nodes=2",
+            "cluster.nf_conntrack_max=40",
+            "workload.server_time_us=1000000", /* admitted clients: 1 transaction/s */
+            "workload.concurrency=50",
+            "workload.requests_per_connection=1000000000",
+            "workload.traffic=pod-to-pod-cross-node",
+            NULL};
+        outcome o = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
+        assert_int_equal(o.r.conntrack_peak, 40);
+        assert_int_equal(o.failed, 0);
+        drops[i] = o.r.drops_conntrack;
+        done(&o);
+    }
+    /* 10 clients blocked: one drop each at 0, 1, 3, 7 s */
+    assert_int_equal(drops[0], 10);
+    assert_int_equal(drops[1], 20);
+    assert_int_equal(drops[2], 30);
+    assert_int_equal(drops[3], 40);
+    /* The connect timeout (30 s by default) ends them. */
+    const char *at[] = {"29.9", "30.1"};
+    for (int i = 0; i < 2; i++) {
+        char dur[64];
+        g_snprintf(dur, sizeof dur, "scenario.duration_s=%s", at[i]);
+        const char *sets[] = {
+            dur,
+            "scenario.warmup_s=0",
+            "cluster.nodes=2",
+            "cluster.nf_conntrack_max=40",
+            "workload.server_time_us=1000000", /* admitted clients: 1 transaction/s */
+            "workload.concurrency=50",
+            "workload.requests_per_connection=1000000000",
+            "workload.traffic=pod-to-pod-cross-node",
+            NULL};
+        outcome o = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
+        assert_int_equal(o.failed, i == 0 ? 0 : 10);
+        done(&o);
+    }
+    /* Without a shorter client timeout the kernel gives up at 127 s. */
+    const char *kt[] = {"126.9", "127.1"};
+    for (int i = 0; i < 2; i++) {
+        char dur[64];
+        g_snprintf(dur, sizeof dur, "scenario.duration_s=%s", kt[i]);
+        const char *sets[] = {
+            dur,
+            "scenario.warmup_s=0",
+            "cluster.nodes=2",
+            "cluster.nf_conntrack_max=40",
+            "workload.server_time_us=1000000", /* admitted clients: 1 transaction/s */
+            "workload.concurrency=50",
+            "workload.connect_timeout_s=600",
+            "workload.requests_per_connection=1000000000",
+            "workload.traffic=pod-to-pod-cross-node",
+            NULL};
+        outcome o = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
+        assert_int_equal(o.failed, i == 0 ? 0 : 10);
+        /* 7 SYNs each: the first and 6 retransmissions; then (closed loop)
+         * each client tries a new connection at once */
+        assert_int_equal(o.r.drops_conntrack, i == 0 ? 70 : 80);
+        done(&o);
+    }
+    /* Cilium with eBPF host routing: its LRU map evicts instead and nothing
+     * fails. */
     const char *sets2[] = {"scenario.duration_s=6",
                            "scenario.warmup_s=0",
                            "cluster.bpf_ct_tcp_max=500",
+                           "cluster.host_routing=ebpf",
                            "workload.concurrency=50",
                            "workload.traffic=pod-to-pod-cross-node",
                            NULL};
@@ -248,6 +365,22 @@ static void test_conntrack_full_drops_and_retries(void **state)
     assert_int_equal(c.r.drops_conntrack, 0);
     assert_true(c.r.ct_evictions > 0);
     done(&c);
+    /* Cilium on legacy host routing (AKS default) crosses the host stack:
+     * netfilter's table fills and drops as well. */
+    const char *sets3[] = {
+        "scenario.duration_s=1",
+        "scenario.warmup_s=0",
+        "cluster.nodes=2",
+        "cluster.nf_conntrack_max=40",
+        "workload.server_time_us=1000000", /* admitted clients: 1 transaction/s */
+        "workload.concurrency=50",
+        "workload.requests_per_connection=1000000000",
+        "workload.traffic=pod-to-pod-cross-node",
+        NULL};
+    outcome l = run1("cilium", CN_CLASS_CROSS_NODE, sets3);
+    assert_true(l.r.conntrack_peak >= 40);
+    assert_int_equal(l.r.drops_conntrack, 10);
+    done(&l);
 }
 
 /* SNAT exhaustion appears exactly when concurrent connections to one
@@ -302,13 +435,10 @@ static void test_lb_map_capacity(void **state)
 {
     (void)state;
     /* 5 entries per Service (1 + 4 endpoints): 10 entries hold 2 of 4. */
-    const char *sets[] = {"workload.traffic=pod-to-service",
-                          "cluster.services=4",
-                          "workload.target_services=4",
-                          "cluster.bpf_lb_map_max=10",
-                          "scenario.duration_s=5",
-                          "workload.concurrency=4",
-                          NULL};
+    const char *sets[] = {"workload.traffic=pod-to-service", "cluster.services=4",
+                          "workload.target_services=4",      "cluster.bpf_lb_map_max=10",
+                          "scenario.duration_s=5",           "workload.concurrency=4",
+                          "workload.connect_timeout_s=2",    NULL};
     outcome o = run1("cilium", CN_CLASS_SERVICE, sets);
     assert_true(o.r.lb_unprogrammed > 0);
     assert_true(o.failed > 0);
@@ -353,16 +483,34 @@ static void test_endpoint_churn(void **state)
                          "scenario.duration_s=3",
                          "scenario.warmup_s=0",
                          "cluster.sync_mode=full",
+                         "cluster.sync_period_s=0",
                          NULL};
     outcome full = run1("azure-cni", CN_CLASS_SERVICE, ipt);
-    /* 77 ms + 1 ms x 10,000 Services per full sync */
-    assert_float_equal(full.r.sync_ms_mean, 10077, 1);
+    /* 77 ms + 0.25 ms per rule, 10,000 Services x (2 + 4 x 4) rules */
+    assert_float_equal(full.r.sync_ms_mean, 77 + 0.25 * 10000 * 18, 1);
     assert_true(full.r.stale_failures > 0);
     done(&full);
     ipt[8] = "cluster.sync_mode=partial";
     outcome part = run1("azure-cni", CN_CLASS_SERVICE, ipt);
-    assert_float_equal(part.r.sync_ms_mean, 10077 * 0.36, 1);
+    /* KUBE-SERVICES (one rule per Service) in full, plus 18 rules for each
+     * changed Service: a few changes per sync here */
+    assert_true(part.r.sync_ms_mean > 77 + 0.25 * 10000 &&
+                part.r.sync_ms_mean < 77 + 0.25 * (10000 + 10 * 18));
     done(&part);
+    /* kube-proxy's periodic full resync happens without any change */
+    const char *resync[] = {
+        "workload.traffic=pod-to-service", "cluster.services=10", "cluster.sync_period_s=1",
+        "scenario.duration_s=4",           "scenario.warmup_s=0", NULL};
+    outcome rs = run1("azure-cni", CN_CLASS_SERVICE, resync);
+    assert_true(rs.r.rule_syncs >= 3 && rs.r.rule_syncs <= 5);
+    assert_float_equal(rs.r.sync_ms_mean, 77 + 0.25 * 10 * 18, 1);
+    done(&rs);
+    const char *no_resync[] = {
+        "workload.traffic=pod-to-service", "cluster.services=10", "cluster.sync_period_s=0",
+        "scenario.duration_s=4",           "scenario.warmup_s=0", NULL};
+    outcome nr = run1("azure-cni", CN_CLASS_SERVICE, no_resync);
+    assert_int_equal(nr.r.rule_syncs, 0);
+    done(&nr);
     outcome ebpf = run1("cilium", CN_CLASS_SERVICE, ipt);
     assert_true(ebpf.r.rule_syncs >= 3);
     assert_true(ebpf.r.sync_ms_mean >= 1.0 && ebpf.r.sync_ms_mean < 3.0);
@@ -486,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_conntrack_full_drops_and_retries),
         cmocka_unit_test(test_snat_exhaustion_threshold),
         cmocka_unit_test(test_cost_override_is_targeted),
+        cmocka_unit_test(test_chain_position),
         cmocka_unit_test(test_lb_map_capacity),
         cmocka_unit_test(test_policy_map_capacity),
         cmocka_unit_test(test_endpoint_churn),

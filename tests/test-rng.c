@@ -147,6 +147,27 @@ static void test_distribution_means(void **state)
     sim_rng_free(r);
 }
 
+static void test_gamma_mean_cv(void **state)
+{
+    sim_rng *r = sim_rng_new(7, 0, 3);
+    sim_welford g;
+    sim_welford_init(&g);
+    for (int i = 0; i < N; i++) {
+        double x = sim_rng_gamma_mean_cv(r, 40.0, 0.5);
+        assert_true(x > 0);
+        sim_welford_add(&g, x);
+    }
+    check_mean(&g, 40.0, 20.0);
+    assert_true(fabs(sim_welford_stddev(&g) / 20.0 - 1) < 0.02);
+    /* cv 0: the mean exactly, and no draw (the stream does not move) */
+    sim_rng *a = sim_rng_new(7, 0, 4), *b = sim_rng_new(7, 0, 4);
+    assert_true(sim_rng_gamma_mean_cv(a, 12.5, 0) == 12.5);
+    assert_true(sim_rng_uniform(a) == sim_rng_uniform(b));
+    sim_rng_free(a);
+    sim_rng_free(b);
+    sim_rng_free(r);
+}
+
 static void test_discrete(void **state)
 {
     const double w[] = {1, 0, 3, 6};
@@ -182,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_streams_do_not_interfere),
         cmocka_unit_test(test_stream_id),
         cmocka_unit_test(test_distribution_means),
+        cmocka_unit_test(test_gamma_mean_cv),
         cmocka_unit_test(test_discrete),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

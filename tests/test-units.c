@@ -119,9 +119,10 @@ static void test_whole_entries(void **state)
     assert_false(cn_cal_in_range(CAL_subnet_min_prefix, 33));
     assert_false(cn_cal_in_range(CAL_node_pod_block_prefix, 0.4));
     assert_false(cn_cal_in_range(CAL_mss_bytes, 0));
-    assert_false(cn_cal_in_range(CAL_iptables_partial_sync_fraction, 1e12));
+    assert_false(cn_cal_in_range(CAL_iptables_sync_ns_per_rule, 1e12));
+    assert_false(cn_cal_in_range(CAL_tcp_syn_retries, 6.5));
     assert_false(cn_cal_in_range(CAL_nf_time_wait_s, 1e10));
-    assert_false(cn_cal_in_range(CAL_syn_retry1_s, 9.3e9));
+    assert_false(cn_cal_in_range(CAL_syn_rto_initial_s, 9.3e9));
     assert_true(cn_cal_in_range(CAL_copy_byte_ns, 0.05));
     g_autofree char *r = cn_cal_range_text(CAL_max_pods_default_kubenet);
     assert_string_equal(r, "a whole number of pods from 1 to 1000");
