@@ -73,8 +73,12 @@ static gboolean bad(GError **error, const char *path, const char *group, const c
     va_start(ap, fmt);
     g_autofree char *msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE, "%s: [%s] %s: %s", path, group,
-                key, msg);
+    if (*key)
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE, "%s: [%s] %s: %s", path,
+                    group, key, msg);
+    else
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE, "%s: [%s]: %s", path, group,
+                    msg);
     return FALSE;
 }
 
