@@ -99,8 +99,12 @@ static gboolean get_num(GKeyFile *kf, const char *path, const char *g, const cha
 static gboolean load_free(const char *path, fparam **out, int *n_out, GError **error)
 {
     g_autoptr(GKeyFile) kf = g_key_file_new();
-    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
+    GError *e = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_IO, "%s: %s", path, e->message);
+        g_error_free(e);
         return FALSE;
+    }
     g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
     int n = 0;
     fparam *p = g_new0(fparam, g_strv_length(groups) + 1);

@@ -431,8 +431,13 @@ static bool load_case(cn_vcase *vc, GError **error)
 {
     lctx lc = {vc, "case", error};
     vc->kf = g_key_file_new();
-    if (!g_key_file_load_from_file(vc->kf, vc->path, G_KEY_FILE_NONE, error))
+    GError *e = NULL;
+    if (!g_key_file_load_from_file(vc->kf, vc->path, G_KEY_FILE_NONE, &e)) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_SYNTAX, "%s: %s", vc->path,
+                    e->message);
+        g_error_free(e);
         return false;
+    }
     if (!g_key_file_has_group(vc->kf, "case"))
         return bad(&lc, "role", "missing [case] group (source, address, date, revision, role)");
     g_auto(GStrv) ck = g_key_file_get_keys(vc->kf, "case", NULL, NULL);
