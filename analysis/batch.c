@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "calibration.h"
 #include "cnisim-config.h"
 #include "csvout.h"
@@ -1268,6 +1269,23 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
                 status = CN_BATCH_BAD_INPUT;
                 goto out;
             }
+    }
+    /* The work budget, also before the directory is touched (merge
+     * computes nothing). */
+    if (!opt->merge_from) {
+        cn_budget bud;
+        cn_budget_estimate(sc, opt->threads, &bud);
+        if (bud.over && !opt->allow_large) {
+            g_autofree char *d = cn_budget_describe(&bud);
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s: past the work budget: %s (estimate: %s); make the batch smaller or "
+                        "pass --allow-large",
+                        cn_scenario_path(sc), bud.why, d);
+            cn_budget_clear(&bud);
+            status = CN_BATCH_BAD_INPUT;
+            goto out;
+        }
+        cn_budget_clear(&bud);
     }
     status = prepare_dir(&b, error);
     if (status == CN_BATCH_OK && opt->merge_from)

@@ -18,6 +18,7 @@ typedef struct {
     gboolean resume;          /* reuse finished runs found in out_dir */
     gboolean force;           /* allow reusing a directory of another scenario */
     gboolean quiet;           /* no progress bar */
+    gboolean allow_large;     /* run past the work budget (budget.h) */
     const char *command_line; /* recorded in meta.ini */
     /* --set overrides, NULL-terminated (may be NULL): with the scenario file
      * they decide whether finished runs can be resumed */

@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "batch.h"
+#include "budget.h"
 #include "calibrate.h"
 #include "calibration.h"
 #include "datadir.h"
@@ -28,7 +29,7 @@ static const char usage_text[] =
     "\n"
     "Usage:\n"
     "  cnisim run SCENARIO.ini [-o DIR] [-j THREADS] [--set group.key=value ...]\n"
-    "             [--shard I/N] [--resume] [--force] [--quiet]\n"
+    "             [--shard I/N] [--resume] [--force] [--quiet] [--allow-large]\n"
     "  cnisim plan SCENARIO.ini [-o DIR] [--set group.key=value ...]\n"
     "  cnisim merge DIR... -o DIR [--force]\n"
     "  cnisim report DIR\n"
@@ -77,7 +78,7 @@ typedef struct {
     int threads;
     char **sets;
     char *shard;
-    gboolean resume, force, quiet;
+    gboolean resume, force, quiet, allow_large;
 } cli_opts;
 
 /* Parse a subcommand's options; returns the positional arguments left. */
@@ -98,14 +99,20 @@ static gboolean parse_opts(const char *cmd, int *argc, char ***argv, cli_opts *o
         {"force", 0, 0, G_OPTION_ARG_NONE, &o->force,
          "Replace a directory holding another scenario's output", NULL},
         {"quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No progress bar", NULL},
+        {"allow-large", 0, 0, G_OPTION_ARG_NONE, &o->allow_large,
+         "Run a batch past the work budget (README 'Work budget')", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GOptionEntry plan_entries[] = {
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o->out_dir, "Output directory", "DIR"},
         {"set", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->sets, "Override a scenario key",
          "group.key=value"},
+        {"allow-large", 0, 0, G_OPTION_ARG_NONE, &o->allow_large,
+         "validate: accept a batch past the work budget, as run --allow-large does", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
+    if (strcmp(cmd, "validate") != 0) /* --allow-large is validate's, not plan's */
+        plan_entries[G_N_ELEMENTS(plan_entries) - 2] = plan_entries[G_N_ELEMENTS(plan_entries) - 1];
     g_autofree char *param = g_strdup_printf("%s SCENARIO.ini", cmd);
     g_autoptr(GOptionContext) ctx = g_option_context_new(param);
     g_option_context_add_main_entries(ctx, run_opts ? run_entries : plan_entries, NULL);
@@ -143,13 +150,27 @@ static int cmd_validate(int argc, char **argv)
                 status = fail("%s; it cannot be run (cnisim plan still shows where it runs out)",
                               err->message);
     }
+    /* The work budget, as run applies it (with the machine's threads). */
+    cn_budget bud = {0};
+    if (sc && status == 0) {
+        cn_budget_estimate(sc, (int)g_get_num_processors(), &bud);
+        if (bud.over && !o.allow_large) {
+            g_autofree char *d = cn_budget_describe(&bud);
+            status = fail("%s: past the work budget: %s (estimate: %s); cnisim run would refuse "
+                          "it without --allow-large",
+                          argv[1], bud.why, d);
+        }
+    }
     if (sc && status == 0) {
         cn_config c;
         cn_scenario_config(sc, 0, &c);
+        g_autofree char *d = cn_budget_describe(&bud);
         printf("%s: ok: scenario %s, %" G_GSIZE_FORMAT " point(s) x %d variant(s) x %" PRId64
-               " replication(s)\n",
-               argv[1], c.name, cn_scenario_n_points(sc), c.n_variants, c.replications);
+               " replication(s); run would do %s%s\n",
+               argv[1], c.name, cn_scenario_n_points(sc), c.n_variants, c.replications, d,
+               bud.over ? " (past the work budget, allowed by --allow-large)" : "");
     }
+    cn_budget_clear(&bud);
     g_strfreev(o.sets);
     g_free(o.out_dir);
     return status;
@@ -230,6 +251,7 @@ static int cmd_run(int argc, char **argv, const char *command_line)
     bo.resume = o.resume;
     bo.force = o.force;
     bo.quiet = o.quiet;
+    bo.allow_large = o.allow_large;
     bo.command_line = command_line;
     bo.sets = (const char *const *)o.sets;
     signal(SIGINT, on_sigint);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ipam.h"
+#include "units.h"
 
 G_DEFINE_QUARK(cn - scenario - error - quark, cn_scenario_error)
 
@@ -937,6 +938,46 @@ static bool check_point_at(const cn_scenario *sc, gsize point, const char *at, G
     cn_scenario_config(sc, point, &c);
     ctx cx = {sc->path, NULL};
 
+    /* Durations and rates become integer nanoseconds: each must convert
+     * (models/units.c) without overflowing or rounding to zero. */
+    struct {
+        const char *where;
+        double value;
+        int kind; /* 0 seconds, 1 microseconds, 2 a rate per second */
+        bool used;
+    } times[] = {
+        {"[scenario] duration_s", c.duration_s, 0, true},
+        {"[scenario] warmup_s", c.warmup_s, 0, true},
+        {"[cluster] min_sync_period_s", c.min_sync_period_s, 0, true},
+        {"[workload] server_time_us", c.server_time_us, 1, true},
+        {"[workload] client_time_us", c.client_time_us, 1, true},
+        {"[workload] rate_rps", c.rate_rps, 2, c.model == CN_LOAD_OPEN && c.rate_rps > 0},
+        {"[workload] endpoint_churn_per_s", c.endpoint_churn_per_s, 2, c.endpoint_churn_per_s > 0},
+        /* the largest message's time on the NIC: bytes x 8 / Gbit/s */
+        {"[cluster] nic_gbps", (double)MAX(c.request_bytes, c.response_bytes) * 8.0 / c.nic_gbps, 3,
+         true},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(times); i++) {
+        if (!times[i].used)
+            continue;
+        int64_t ns;
+        cn_units_status st = times[i].kind == 0   ? cn_units_s_to_ns(times[i].value, &ns)
+                             : times[i].kind == 1 ? cn_units_us_to_ns(times[i].value, &ns)
+                             : times[i].kind == 2
+                                 ? cn_units_rate_to_interval_ns(times[i].value, &ns)
+                                 : cn_units_scale_ns(times[i].value, 1.0, &ns);
+        if (st == CN_UNITS_ZERO && times[i].kind == 3)
+            st = CN_UNITS_OK; /* a fast NIC may well take under 1 ns per message */
+        if (st != CN_UNITS_OK) {
+            static const char *const unit[] = {" s:", " us:", " per s: the interval between events",
+                                               " Gbit/s: the largest message's time on the NIC"};
+            set_err(error, CN_SCENARIO_ERROR_VALUE, &cx, times[i].where,
+                    "%g%s %s (the simulator counts whole nanoseconds)%s",
+                    times[i].kind == 3 ? c.nic_gbps : times[i].value, unit[times[i].kind],
+                    cn_units_status_text(st), at);
+            return false;
+        }
+    }
     if (c.max_pods_per_node != 0 && c.max_pods_per_node < 10) {
         set_err(error, CN_SCENARIO_ERROR_VALUE, &cx, "[cluster] max_pods_per_node",
                 "expected 0 (the plugin's default) or 10 to 250 (AKS minimum is 10), got %" PRId64
