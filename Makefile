@@ -8,12 +8,13 @@
 #   make golden-update  rewrite the pinned golden outputs after a deliberate model change
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+RELEASE_BUILD ?= build-release
 PKGS = meson ninja-build pkg-config gcc libglib2.0-dev libgsl-dev libcmocka-dev gnuplot-nox valgrind \
        scdoc man-db
 # Only for `make test`: the Slurm, GNU parallel, Kubernetes-manifest and .deb tests.
-TEST_PKGS = slurm-wlm munge parallel python3-yaml debhelper dpkg-dev
+TEST_PKGS = slurm-wlm munge parallel python3-yaml debhelper dpkg-dev clang
 
-.PHONY: deps build quickstart test test-asan test-valgrind golden-update clean
+.PHONY: deps build quickstart test test-asan test-valgrind test-release golden-update clean
 
 deps:
 	@missing=""; for p in $(PKGS); do \
@@ -41,7 +42,7 @@ quickstart: build
 test: build
 	@$(MAKE) --no-print-directory deps PKGS="$(PKGS) $(TEST_PKGS)"
 	meson test -C $(BUILD) --setup ci --print-errorlogs
-	$(MAKE) --no-print-directory test-asan test-valgrind
+	$(MAKE) --no-print-directory test-asan test-valgrind test-release
 
 # The whole suite again with AddressSanitizer and UndefinedBehaviorSanitizer.
 # float-to-integer conversions that overflow are undefined but not in
@@ -59,10 +60,19 @@ test-asan: deps
 test-valgrind: build
 	tests/valgrind.sh $(BUILD)/app/cnisim
 
+# A distribution's build (-O3, NDEBUG) with gcc and with clang: not one
+# warning (-Dwerror=true turns one into a failed build).
+test-release: deps
+	@for cc in gcc clang; do \
+	  [ -f $(RELEASE_BUILD)-$$cc/build.ninja ] || \
+	    CC=$$cc meson setup $(RELEASE_BUILD)-$$cc --buildtype=release -Dwerror=true >/dev/null || exit 1; \
+	  ninja -C $(RELEASE_BUILD)-$$cc || exit 1; \
+	done
+
 # Rewrite the pinned golden outputs (tests/golden/NAME/*.csv) after a
 # deliberate model change; say why and which numbers moved in the commit.
 golden-update: build
 	tests/golden/check.sh $(BUILD)/app/cnisim --update
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(RELEASE_BUILD)-gcc $(RELEASE_BUILD)-clang
