@@ -21,6 +21,7 @@ typedef struct {
     char **keys; /* scenario keys instead (NULL-terminated), or NULL */
     char *cases; /* glob over case names, or NULL: global */
     double min, max, start;
+    bool start_given; /* start was in the file */
 } fparam;
 
 typedef struct {
@@ -167,6 +168,7 @@ static gboolean load_free(const char *path, fparam **out, int *n_out, GError **e
             goto fail;
         }
         q->start = q->entry >= 0 ? cn_cal_table[q->entry].value : NAN;
+        q->start_given = g_key_file_has_key(kf, g, "start", NULL);
         if (!get_num(kf, path, g, "start", q->keys != NULL, &q->start, error))
             goto fail;
         if (q->start < q->min || q->start > q->max) {
@@ -245,30 +247,34 @@ static int f_cb(const gsl_vector *u, void *params, gsl_vector *f)
     return GSL_SUCCESS;
 }
 
-/* Forward differences, each parameter moved by 2% of its value (at least a
- * thousandth of its range): far above the simulation's event-time jitter,
+/* Central differences, each parameter moved by 5% of its value (at least
+ * a hundredth of its range) either way: far above the simulation's
+ * discreteness (a latency quantile moves in histogram buckets of under
+ * 0.8%, so a parameter of second-order effect such as a coefficient of
+ * variation needs a step that moves the figures by several buckets), and
  * small against the curvature of the figures. */
 static int df_cb(const gsl_vector *u, void *params, gsl_matrix *J)
 {
     fctx *fc = params;
-    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(cn_vrow_free);
     gsl_vector *f0 = gsl_vector_alloc(J->size1), *f1 = gsl_vector_alloc(J->size1);
     gsl_vector *v = gsl_vector_alloc(u->size);
-    evaluate(fc, u, rows, f0);
     for (int j = 0; j < fc->np; j++) {
         const fparam *q = &fc->p[j];
         double uj = gsl_vector_get(u, (size_t)j), p = to_p(q, uj);
-        double dp = fmax(0.02 * fabs(p), 1e-3 * (q->max - q->min));
+        double dp = fmax(0.05 * fabs(p), 1e-2 * (q->max - q->min));
         double du = dp / fmax(dp_du(q, uj), 1e-300);
         gsl_vector_memcpy(v, u);
+        gsl_vector_set(v, (size_t)j, uj - du);
+        evaluate(fc, v, NULL, f0);
         gsl_vector_set(v, (size_t)j, uj + du);
         evaluate(fc, v, NULL, f1);
         for (size_t i = 0; i < J->size1; i++)
-            gsl_matrix_set(J, i, (size_t)j, (gsl_vector_get(f1, i) - gsl_vector_get(f0, i)) / du);
+            gsl_matrix_set(J, i, (size_t)j,
+                           (gsl_vector_get(f1, i) - gsl_vector_get(f0, i)) / (2 * du));
     }
     if (g_getenv("CNISIM_CALIBRATE_DEBUG")) {
         for (size_t i = 0; i < J->size1; i++) {
-            fprintf(stderr, "J[%zu] f=%.4g:", i, gsl_vector_get(f0, i));
+            fprintf(stderr, "J[%zu]:", i);
             for (size_t j = 0; j < J->size2; j++)
                 fprintf(stderr, " %.4g", gsl_matrix_get(J, i, j));
             fputc('\n', stderr);
@@ -369,6 +375,19 @@ gboolean cn_calibrate(const cn_calibrate_options *opt, FILE *report, cn_calibrat
             goto done;
         }
         g_ptr_array_add(fc.cases, vc);
+    }
+    /* A scoped entry starts where its cases already stand. */
+    for (int j = 0; j < fc.np; j++) {
+        fparam *q = &fc.p[j];
+        double v;
+        for (guint c = 0; q->cases && q->entry >= 0 && !q->start_given && c < fc.cases->len; c++) {
+            cn_vcase *vc = g_ptr_array_index(fc.cases, c);
+            if (param_applies(q, vc) && cn_vcase_cost_value(vc, q->entry, &v) && v >= q->min &&
+                v <= q->max) {
+                q->start = v;
+                break;
+            }
+        }
     }
     fc.applies = g_new0(bool *, fc.cases->len ? fc.cases->len : 1);
     for (guint c = 0; c < fc.cases->len; c++) {

@@ -212,6 +212,14 @@ static bool parse_double(const char *s, double *out)
     return true;
 }
 
+bool cn_vcase_cost_value(const cn_vcase *vc, int cal, double *out)
+{
+    if (!cn_vcase_sets_cost(vc, cal))
+        return false;
+    g_autofree char *v = g_key_file_get_value(vc->kf, "costs", cn_cal_table[cal].name, NULL);
+    return v && parse_double(g_strstrip(v), out);
+}
+
 /* A value of key in group, NULL if absent: the metric's own, else for an
  * over_ key the plain key's. */
 static char *get(GKeyFile *kf, const char *group, const char *key)

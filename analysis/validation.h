@@ -67,6 +67,8 @@ cn_vrole cn_vcase_metric_role(const cn_vcase *vc, int m);
 bool cn_vcase_has_role(const cn_vcase *vc, cn_vrole role);
 /* Does the case file set this calibration entry in its own [costs]? */
 bool cn_vcase_sets_cost(const cn_vcase *vc, int cal);
+/* That value (FALSE if the case does not set it, or not as one number). */
+bool cn_vcase_cost_value(const cn_vcase *vc, int cal, double *out);
 void cn_vcase_free(gpointer vc);
 
 /* Evaluate a case: run the runs its metrics need (each replication of the
