@@ -556,6 +556,7 @@ static const struct {
     {"latency_p99_ci95_us", M_LAT_P99, S_CI, 0},
     {"cpu_us_per_txn", M_CPU_US_TXN, S_MEAN, 0},
     {"cpu_us_per_txn_busiest", M_CPU_US_TXN_MAX, S_MEAN, 0},
+    {"cpu_us_per_txn_ci95", M_CPU_US_TXN, S_CI, 0},
     {"goodput_gbps", M_THROUGHPUT, S_GBPS, 0},
 };
 
@@ -678,6 +679,10 @@ static gboolean write_meta(const batch *b, const char *path, GError **error)
                                cn_run_seed(&c, (uint32_t)r));
     g_key_file_set_string(kf, "scenario", "replication_seeds", seeds->str);
     g_string_free(seeds, TRUE);
+    if (c.report_baseline)
+        g_key_file_set_string(kf, "report", "baseline", c.report_baseline);
+    if (c.report_headline)
+        g_key_file_set_string(kf, "report", "headline", c.report_headline);
     gsize len;
     g_autofree char *data = g_key_file_to_data(kf, &len, NULL);
     cn_outfile *f = cn_outfile_open(path, error);
@@ -1204,6 +1209,35 @@ static cn_batch_status gather_parts(batch *b, GError **error)
     return CN_BATCH_OK;
 }
 
+/* A variant that completed no transaction anywhere is a result (e.g. every
+ * SNAT port taken), not a failure of the simulation: the batch succeeds,
+ * and says so, and the report marks the variant. */
+static void warn_all_failing(const batch *b)
+{
+    for (int v = 0; v < b->n_variants; v++) {
+        double done = 0, failed = 0;
+        for (gsize j = 0; j < b->n_jobs; j++) {
+            gsize p;
+            int jv, r;
+            job_coords(b, j, &p, &jv, &r);
+            if (jv != v)
+                continue;
+            for (int k = 0; k < CN_CLASS_COUNT; k++) {
+                done += b->res[j].m[k][M_TRANSACTIONS];
+                failed += b->res[j].m[k][M_FAILED];
+            }
+        }
+        if (done == 0 && failed > 0) {
+            cn_config c;
+            cn_scenario_config(b->sc, 0, &c);
+            fprintf(stderr,
+                    "cnisim: warning: variant %s completed no transaction (%.0f failed); "
+                    "see the failure counters in summary.csv\n",
+                    c.variants[v].name, failed);
+        }
+    }
+}
+
 /* The four outputs are written in .parts first, then renamed into place,
  * meta.ini last: an interrupted or failed publish leaves no meta.ini, and a
  * meta.ini means the set beside it is complete. */
@@ -1355,6 +1389,8 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
     }
     if (!finalize(&b, error))
         status = CN_BATCH_FAILED;
+    else if (!opt->quiet)
+        warn_all_failing(&b);
 out:
     if (b.lock_fd >= 0)
         close(b.lock_fd); /* releases the lock */

@@ -72,6 +72,9 @@ typedef struct {
     double warmup_s;
     int64_t stop_after_transactions; /* 0: run for duration_s */
     const char *file; /* the scenario file (display name), for error messages; may be NULL */
+    /* [report] (optional): what report.md leads with */
+    const char *report_baseline; /* variant the others are compared with; NULL: none */
+    const char *report_headline; /* summary.csv columns, comma-separated; NULL: the default */
 
     /* [cluster] */
     int64_t nodes;

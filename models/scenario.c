@@ -180,10 +180,17 @@ static const key_spec keys[] = {
 
     {"plugins", "compare", K_VARIANTS, 0, 0, 0, false, NULL, NULL,
      "variants: preset[+policy][/service-mode], ..."},
+
+    /* [report]: what `cnisim report` leads with; nothing in a run reads it. */
+    {"report", "baseline", K_STR, OFF(report_baseline), 0, 0, false, NULL, NULL,
+     "variant the others are compared with (one of compare)"},
+    {"report", "headline", K_STR, OFF(report_headline), 0, 0, false, NULL, NULL,
+     "summary.csv columns the findings lead with, e.g. latency_p99_us, throughput_rps"},
 };
 #define N_KEYS G_N_ELEMENTS(keys)
 
-static const char *const groups[] = {"scenario", "cluster", "workload", "plugins", "costs"};
+static const char *const groups[] = {"scenario", "cluster", "workload",
+                                     "plugins",  "costs",   "report"};
 
 void cn_config_defaults(cn_config *c)
 {
@@ -1245,6 +1252,19 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
                     "kubenet, azure-cni, cilium",
                     display_name);
         return NULL;
+    }
+    if (sc->base.report_baseline) {
+        int v = 0;
+        while (v < sc->base.n_variants &&
+               strcmp(sc->base.variants[v].name, sc->base.report_baseline) != 0)
+            v++;
+        if (v == sc->base.n_variants) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                        "%s: [report] baseline: expected one of the variants in [plugins] "
+                        "compare, got '%s'",
+                        display_name, sc->base.report_baseline);
+            return NULL;
+        }
     }
     /* The product stops growing once past the limit, so many axes cannot
      * overflow it into a small number. */

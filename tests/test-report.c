@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <math.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -118,6 +119,8 @@ static char *report_ok(const char *dir)
     assert_int_equal(fread(printed, 1, (size_t)n, out), (size_t)n);
     fclose(out);
     assert_string_equal(printed, md);
+    if (g_getenv("DUMP_MD"))
+        g_printerr("=====MD %s\n%s=====END\n", dir, md);
     return md;
 }
 
@@ -161,17 +164,21 @@ static void test_flat_table(void **state)
     assert_contains(md, ": 3 variants, 2 traffic classes; 3 replications per row.");
     assert_contains(md, "\n## pod-to-service\n");
     assert_contains(md, "\n## pod-to-external\n");
-    assert_contains(md, "| variant | throughput (rps) | mean latency (µs) | p50 (µs) | p99 (µs) |"
-                        " p99.9 (µs) | CPU mean | CPU max | failed | conntrack drops |"
-                        " SNAT failures | policy drops |\n");
-    /* 3 significant digits, CI after ±, utilisation in percent. */
-    assert_contains(md, "| kubenet | 15.0k ± 210 | 180 ± 4.50 | 150 | 450 | 900 | 45.0% | 62.0% "
-                        "| 0 | 0 | 0 | 0 |\n");
-    assert_contains(md, "| azure-cni | 2990 ± 60.0 | 320 ± 7.00 | 260 | 800 | 1600 | 40.0% | "
-                        "55.0% | 37 | 0 | 37 | 0 |\n");
+    /* Narrow class tables: a failed column only where the class has failures. */
+    assert_contains(md, "## pod-to-service\n\n| variant | throughput (/s) | mean (µs) | p50 (µs) | "
+                        "p99 (µs) | p99.9 (µs) |\n");
+    assert_contains(md, "## pod-to-external\n\n| variant | throughput (/s) | mean (µs) | p50 (µs) "
+                        "| p99 (µs) | p99.9 (µs) | failed |\n");
+    /* 3 significant digits, the interval to 2 after ±. */
+    assert_contains(md, "| kubenet | 15.0k ± 210 | 180 ± 4.5 | 150 | 450 | 900 |\n");
+    assert_contains(md, "| azure-cni | 2990 ± 60 | 320 ± 7.0 | 260 | 800 | 1600 | 37 (0.411%) |\n");
     /* The quoted name comes back whole; no traffic: no latency. */
-    assert_contains(md, "| cilium, tuned \"fast\" | 14.0k ± 150 | 60.0 ± 1.20 | 50.0 | 95.5 |");
-    assert_contains(md, "| cilium, tuned \"fast\" | 0 ± 0 | – | – | – | – | 23.4% | 31.0% |");
+    assert_contains(md, "| cilium, tuned \"fast\" | 14.0k ± 150 | 60.0 ± 1.2 | 50.0 | 95.5 |");
+    assert_contains(md, "| cilium, tuned \"fast\" | 0 | – | – | – | – | 0 |");
+    /* Cluster-wide figures once, utilisation in percent, failure counters
+     * only where some variant has one. */
+    assert_contains(md, "| variant | CPU mean | CPU busiest | conntrack peak | SNAT fail |\n");
+    assert_contains(md, "| cilium, tuned \"fast\" | 23.4% | 31.0% | 800 | 0 |\n");
     rm_rf(dir);
 }
 
@@ -179,16 +186,18 @@ static void test_flat_standouts(void **state)
 {
     g_autofree char *dir = make_dir(flat_csv);
     g_autofree char *md = report_ok(dir);
-    const char *so = strstr(md, "## What stands out");
+    const char *so = strstr(md, "## Findings");
     assert_non_null(so);
-    assert_contains(so, "- **pod-to-service**: lowest p99 latency: `cilium, tuned \"fast\"` "
-                        "95.5 µs (highest: `kubenet` 450 µs, 4.71×); highest throughput: "
-                        "`azure-cni` 16.0k rps (lowest: `cilium, tuned \"fast\"` 14.0k rps, "
-                        "1.14×).\n");
-    assert_contains(so, "- **pod-to-external**: lowest p99 latency: `kubenet` 700 µs (highest: "
-                        "`azure-cni` 800 µs, 1.14×); highest throughput: `kubenet` 3000 rps");
-    assert_contains(so, "- Lowest CPU: `cilium, tuned \"fast\"` 23.4% mean, 31.0% on the busiest "
-                        "node (highest: `kubenet` 45.0% mean");
+    /* No p99 interval in this file: the ratio is given, not tested. */
+    assert_contains(so, "- **p99 latency**, pod-to-service: lowest `cilium, tuned \"fast\"` 95.5 "
+                        "µs; highest `kubenet` 450 µs, 4.71× (no interval for this figure: not "
+                        "tested).\n");
+    /* Disjoint throughput intervals: a difference. */
+    assert_contains(so, "- **throughput**, pod-to-service: highest `azure-cni` 16.0k/s ± 190; "
+                        "lowest `cilium, tuned \"fast\"` 14.0k/s ± 150, 1.14×.\n");
+    /* Overlapping ones: none between kubenet and azure-cni. */
+    assert_contains(so, "- **throughput**, pod-to-external: highest `kubenet` 3000/s ± 50 (no "
+                        "significant difference from `azure-cni`)");
     assert_contains(so, "- `azure-cni`: 37 failed pod-to-external transactions (0.411% of "
                         "attempts), 37 SNAT failures.\n");
     /* Only azure-cni had problems. */
@@ -205,7 +214,10 @@ static void test_flat_plots(void **state)
     assert_png(dir, "throughput-pod-to-service");
     assert_png(dir, "latency-pod-to-external");
     assert_png(dir, "throughput-pod-to-external");
-    assert_contains(md, "](plots/latency-pod-to-service.png)\n");
+    assert_contains(
+        md, "](plots/latency-pod-to-service.png) ([SVG](plots/latency-pod-to-service.svg))\n");
+    g_autofree char *svg = g_build_filename(dir, "plots", "latency-pod-to-service.svg", NULL);
+    assert_true(g_file_test(svg, G_FILE_TEST_IS_REGULAR));
     g_autofree char *gp = slurp(dir, "plots/latency-pod-to-service.gp");
     assert_contains(gp, "set ylabel 'latency (");
     assert_contains(gp, "\"cilium, tuned 'fast'\" 50 95.5\n");
@@ -218,22 +230,22 @@ static void test_sweep(void **state)
     g_autofree char *md = report_ok(dir);
     assert_contains(md, ": 2 variants, 1 traffic class, 3 sweep points over services (10, 1000, "
                         "100000); 1 replication per row.");
-    assert_contains(md, "| variant | services | throughput (rps) |");
+    assert_contains(md, "| variant | services | throughput (/s) |");
     assert_contains(md, "|---|---:|---:|");
-    /* One row per point, no ± with one replication. */
-    assert_contains(md, "| kubenet | 10 | 10.0k | 120 | 100 | 200 | 250 | 30.0% | 40.0% |");
-    assert_contains(md, "| cilium | 100000 | 11.5k | 70.0 | 60.0 | 150 | 180 | 22.0% | 33.0% |");
-    /* Compared at the last point. */
-    assert_contains(md, "- **pod-to-service** at services = 100000: lowest p99 latency: `cilium` "
-                        "150 µs (highest: `kubenet` 2000 µs, 13.3×); highest throughput: "
-                        "`cilium` 11.5k rps (lowest: `kubenet` 2000 rps, 5.75×).\n");
-    /* Last over first point, per variant. */
-    assert_contains(md, "  - `kubenet`, services 10 → 100000: p99 latency ×10.0 (200 → 2000 µs), "
-                        "throughput ×0.200 (10.0k → 2000 rps)\n");
-    assert_contains(md, "  - `cilium`, services 10 → 100000: p99 latency ×1.50 (100 → 150 µs), "
-                        "throughput ×0.958 (12.0k → 11.5k rps)\n");
+    /* One row per point, no ± with one replication; ⚠ on a saturated point. */
+    assert_contains(md, "| kubenet | 10 | 10.0k | 120 | 100 | 200 | 250 |\n");
+    assert_contains(md, "| kubenet ⚠ | 100000 | 2000 | 900 | 800 | 2000 | 2600 |\n");
+    assert_contains(md, "*One replication: no confidence intervals");
+    /* Compared where they differ most, leaving out the saturated point. */
+    assert_contains(md, "- **p99 latency**, pod-to-service: the variants differ most at services = "
+                        "1000: lowest `cilium` 105 µs; highest `kubenet` 400 µs, 3.81× (one "
+                        "replication: not tested).\n");
+    assert_contains(md, "  - `kubenet`: knee at services = 100000 (busiest CPU 100%, p99 2.00 ms, "
+                        "10.0× its 200 µs at services = 10)\n");
+    assert_contains(md, "  - no knee up to the last point: `cilium`\n");
+    assert_contains(md, "  - `kubenet`: 1 of 3 points, from services = 100000\n");
     assert_contains(md, "- No failed transactions, conntrack drops, SNAT failures or policy drops "
-                        "in any variant.\n");
+                        "in the simulated traffic.\n");
 
     assert_png(dir, "p99-vs-services-pod-to-service");
     assert_png(dir, "throughput-vs-services-pod-to-service");
@@ -241,7 +253,7 @@ static void test_sweep(void **state)
     assert_contains(gp, "set logscale x 10\n"); /* 10 .. 100000 spans four decades */
     assert_contains(gp, "set xlabel 'services'\n");
     assert_contains(gp, "title 'kubenet'");
-    assert_contains(gp, " 100000 2000\n");
+    assert_contains(gp, " 100000 2000 0\n");
     rm_rf(dir);
 }
 
@@ -273,9 +285,7 @@ static void test_two_keys(void **state)
     g_autofree char *dir = make_dir(csv->str);
     g_autofree char *md = report_ok(dir);
     assert_contains(md, "4 sweep points over model (closed, open) and nodes (3, 30)");
-    assert_contains(md, "| kubenet | open | 30 | 500 ± 5.00 |");
-    assert_contains(md, "  - `kubenet (model = open)`, nodes 3 → 30: p99 latency ×3.08 "
-                        "(390 → 1200 µs)");
+    assert_contains(md, "| kubenet | open | 30 | 500 ± 5.0 |");
     assert_contains(md, "- `kubenet`: problems at 2 of 4 points (first at model = closed, nodes "
                         "= 30); at model = open, nodes = 30: 10 failed pod-to-pod-same-node "
                         "transactions (0.990% of attempts), 10 failed pod-to-pod-cross-node "
@@ -295,7 +305,7 @@ static void test_csvout_roundtrip(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    fputs(HEADER_LEAD ",rate_rps," HEADER_TAIL, f);
+    fputs(HEADER_LEAD ",services," HEADER_TAIL, f);
     for (int i = 0; i < 5; i++) {
         fputs("round,1,", f);
         cn_csv_string(f, names[i]);
@@ -314,12 +324,12 @@ static void test_csvout_roundtrip(void **state)
     g_autofree char *dir = make_dir(buf);
     free(buf);
     g_autofree char *md = report_ok(dir);
-    assert_contains(md, "| plain | 1e+06 | 500 ± 1.00 |");
-    assert_contains(md, "| comma, \"quote\" | 1e+06 | 501 ± 1.00 |");
-    assert_contains(md, "| new line | 1e+06 | 502 ± 1.00 |");
-    assert_contains(md, "| \"\" | 1e+06 | 503 ± 1.00 |");
-    assert_contains(md, "| bar\\|pipe | 1e+06 | 504 ± 1.00 |");
-    assert_contains(md, "lowest p99 latency: `plain` 150 µs (highest: `bar|pipe` 154 µs, 1.03×)");
+    assert_contains(md, "| plain | 1e+06 | 500 |");
+    assert_contains(md, "| comma, \"quote\" | 1e+06 | 501 |");
+    assert_contains(md, "| new line | 1e+06 | 502 |");
+    assert_contains(md, "| \"\" | 1e+06 | 503 |");
+    assert_contains(md, "| bar\\|pipe | 1e+06 | 504 |");
+    assert_contains(md, "lowest `plain` 150 µs; highest `bar|pipe` 154 µs, 1.03×");
     rm_rf(dir);
 }
 
@@ -335,7 +345,7 @@ static void test_without_gnuplot(void **state)
     assert_true(ok);
     g_autofree char *md = slurp(dir, "report.md");
     assert_non_null(md);
-    assert_contains(md, "lowest p99 latency: `cilium, tuned \"fast\"`");
+    assert_contains(md, "lowest `cilium, tuned \"fast\"` 95.5 µs");
     assert_contains(md, "gnuplot was not found");
     g_autofree char *png = g_build_filename(dir, "plots", "latency-pod-to-service.png", NULL);
     assert_false(g_file_test(png, G_FILE_TEST_EXISTS));
@@ -423,6 +433,164 @@ static void test_missing_file(void **state)
     rm_rf(dir);
 }
 
+/* A summary.csv with every column batch.c writes, the intervals included. */
+#define HEADER_TAIL_FULL                                                                           \
+    "class,replications,transactions,failed,throughput_rps,throughput_ci95,latency_mean_us,"       \
+    "latency_ci95_us,latency_p50_us,latency_p90_us,latency_p99_us,latency_p999_us,"                \
+    "cpu_util_mean,cpu_util_max,conntrack_peak,drops_conntrack,snat_failures,policy_drops,"        \
+    "ct_evictions,lb_unprogrammed,stale_failures,rule_syncs,sync_ms_mean,latency_p50_ci95_us,"     \
+    "latency_p99_ci95_us,cpu_us_per_txn,cpu_us_per_txn_busiest,cpu_us_per_txn_ci95,goodput_gbps\n"
+
+static void full_row(GString *csv, const char *scenario, int point, const char *variant,
+                     const char *swept, const char *cls, double tput, double tput_ci, double p99,
+                     double p99_ci, double cpu_max, double txns, double failed)
+{
+    g_string_append_printf(csv, "%s,%d,%s,x,y,none,%s%s,3,%.0f,%.0f,", scenario, point, variant,
+                           swept, cls, txns, failed);
+    if (txns > 0)
+        g_string_append_printf(csv, "%g,%g,%g,1,%g,%g,%g,%g,", tput, tput_ci, p99 / 2, p99 / 3,
+                               p99 / 2, p99, p99 * 1.2);
+    else
+        g_string_append_printf(csv, "0,0,,,,,,,");
+    g_string_append_printf(csv, "%g,%g,10,0,0,0,0,0,0,0,,", cpu_max * 0.8, cpu_max);
+    if (txns > 0)
+        g_string_append_printf(csv, "1,%g,20,10,0.5,0.01\n", p99_ci);
+    else
+        g_string_append_printf(csv, ",,,,,\n");
+}
+
+/* Overlapping intervals: "no significant difference", never a winner;
+ * disjoint ones: a stated difference. */
+static void test_significance(void **state)
+{
+    g_autoptr(GString) csv = g_string_new(HEADER_LEAD "," HEADER_TAIL_FULL);
+    /* p99: 100 ± 8 against 110 ± 8 overlap; throughput 1000 ± 10 against
+     * 1200 ± 10 do not. */
+    full_row(csv, "sig", 1, "a", "", "pod-to-service", 1000, 10, 100, 8, 0.5, 3000, 0);
+    full_row(csv, "sig", 1, "b", "", "pod-to-service", 1200, 10, 110, 8, 0.5, 3600, 0);
+    g_autofree char *dir = make_dir(csv->str);
+    g_autofree char *md = report_ok(dir);
+    assert_contains(md, "- **p99 latency**, pod-to-service: no significant difference between the "
+                        "variants (100 µs to 110 µs, 95% intervals overlap).\n");
+    assert_contains(md, "- **throughput**, pod-to-service: highest `b` 1200/s ± 10; lowest `a` "
+                        "1000/s ± 10, 1.20×.\n");
+    assert_null(strstr(md, "lowest `a` 100 µs"));
+    rm_rf(dir);
+}
+
+/* An M/M/1 queue's p99 sojourn time is ln(100) / (mu - lambda): against a
+ * rate sweep of 5% .. 95% of mu it first passes 3x its value at 5% at
+ * rho > 1 - 0.95 / 3 = 0.683, so the knee is at 70% of mu. */
+static void test_knee_mm1(void **state)
+{
+    g_autoptr(GString) csv = g_string_new(HEADER_LEAD ",rate_rps," HEADER_TAIL_FULL);
+    const double mu = 100000;
+    for (int i = 1; i <= 19; i++) {
+        double rho = 0.05 * i, lambda = rho * mu;
+        double p99_us = log(100) / (mu - lambda) * 1e6;
+        g_autofree char *swept = g_strdup_printf("%.0f,", lambda);
+        full_row(csv, "mm1", i, "q", swept, "pod-to-service", lambda, lambda * 0.01, p99_us,
+                 p99_us * 0.02, rho, lambda * 3, 0);
+    }
+    g_autofree char *dir = make_dir(csv->str);
+    g_autofree char *md = report_ok(dir);
+    assert_contains(md, "  - `q`: knee at rate_rps = 70000 (p99 ");
+    /* The last point has the busiest CPU at 95%: flagged as saturated. */
+    assert_contains(md, "| q ⚠ | 95000 |");
+    assert_contains(md, "  - `q`: 1 of 19 points, from rate_rps = 95000\n");
+    assert_null(strstr(md, "| q ⚠ | 90000 |"));
+    /* A linear sweep gets a linear x axis; p99 spanning decades a log y. */
+    g_autofree char *gp = slurp(dir, "plots/p99-vs-rate_rps-pod-to-service.gp");
+    assert_null(strstr(gp, "set logscale x"));
+    rm_rf(dir);
+}
+
+/* A variant whose every transaction failed is reported as such and drawn
+ * nowhere; a plot with nothing to draw has no image and no link. */
+static void test_all_failing_variant(void **state)
+{
+    g_autoptr(GString) csv = g_string_new(HEADER_LEAD "," HEADER_TAIL_FULL);
+    full_row(csv, "fail", 1, "ok", "", "pod-to-service", 1000, 10, 100, 8, 0.5, 3000, 0);
+    full_row(csv, "fail", 1, "broken", "", "pod-to-service", 0, 0, 0, 0, 0.5, 0, 2500);
+    g_autofree char *dir = make_dir(csv->str);
+    g_autofree char *md = report_ok(dir);
+    assert_contains(md, "- `broken`: **every transaction failed** (2500 failed, none completed)");
+    assert_png(dir, "latency-pod-to-service");
+    rm_rf(dir);
+
+    g_autoptr(GString) only = g_string_new(HEADER_LEAD "," HEADER_TAIL_FULL);
+    full_row(only, "fail", 1, "broken", "", "pod-to-service", 0, 0, 0, 0, 0.5, 0, 2500);
+    g_autofree char *dir2 = make_dir(only->str);
+    /* An image left by an earlier report must go too. */
+    g_autofree char *plots = g_build_filename(dir2, "plots", NULL);
+    g_mkdir(plots, 0755);
+    g_autofree char *old = g_build_filename(plots, "latency-pod-to-service.png", NULL);
+    assert_true(g_file_set_contents(old, "", 0, NULL));
+    g_autofree char *md2 = report_ok(dir2);
+    assert_contains(md2, "**every transaction failed**");
+    assert_false(g_file_test(old, G_FILE_TEST_EXISTS));
+    assert_null(strstr(md2, "plots/latency-pod-to-service.png"));
+    assert_contains(md2, "- no plot of pod-to-service: p50 and p99 latency per variant: no "
+                         "variant has a value to draw\n");
+    rm_rf(dir2);
+}
+
+/* The plan's limits reach the report: a variant past its max_nodes and a
+ * flag from ipam.csv (read by column name, extra columns anywhere). */
+static void test_plan_in_report(void **state)
+{
+    g_autoptr(GString) csv = g_string_new(HEADER_LEAD "," HEADER_TAIL_FULL);
+    full_row(csv, "big", 1, "kubenet", "", "pod-to-service", 1000, 10, 100, 8, 0.5, 3000, 0);
+    full_row(csv, "big", 1, "cilium", "", "pod-to-service", 1000, 10, 100, 8, 0.5, 3000, 0);
+    g_autofree char *dir = make_dir(csv->str);
+    g_autofree char *ipam = g_build_filename(dir, "ipam.csv", NULL);
+    assert_true(g_file_set_contents(
+        ipam,
+        "scenario,point,variant,ipam,extra,nodes,max_nodes,limiting_factor,flags,later\n"
+        "big,1,kubenet,kubenet,1,5000,400,route_table,kubenet_nodes,x\n"
+        "big,1,cilium,overlay,1,5000,5000,cluster_nodes,,x\n",
+        -1, NULL));
+    g_autofree char *md = report_ok(dir);
+    assert_contains(md, "**Address plan and limits** (from `ipam.csv`):");
+    assert_contains(md, "- `kubenet`: **past its limits**: 5000 nodes where the plan allows 400; "
+                        "first exhausted: `route_table`");
+    assert_contains(md, "Flagged (simulated, past a documented limit): `kubenet_nodes`");
+    assert_null(strstr(md, "- `cilium`: **past"));
+    assert_contains(md, "| kubenet | 5000 ⚠ | 400 | route_table | kubenet_nodes |\n");
+    assert_contains(md, "(but see the plan's limits above");
+    rm_rf(dir);
+}
+
+/* 100,000 rows (50,000 distinct swept values) in a few seconds: nothing
+ * in the report may grow with the square of the points. */
+static void test_large_summary_speed(void **state)
+{
+    g_autoptr(GString) csv = g_string_new(HEADER_LEAD ",services," HEADER_TAIL_FULL);
+    for (int i = 1; i <= 50000; i++) {
+        g_autofree char *swept = g_strdup_printf("%d,", i);
+        full_row(csv, "speed", i, "a", swept, "pod-to-service", 1000, 10, 100 + i * 0.01, 8, 0.5,
+                 3000, 0);
+        full_row(csv, "speed", i, "b", swept, "pod-to-service", 1100, 10, 200 - i * 0.001, 8, 0.5,
+                 3000, 0);
+    }
+    g_autofree char *dir = make_dir(csv->str);
+    /* The report's own work: no gnuplot. */
+    g_autofree char *saved = g_strdup(g_getenv("PATH"));
+    g_setenv("PATH", dir, TRUE);
+    gint64 t0 = g_get_monotonic_time();
+    GError *err = NULL;
+    gboolean ok = cn_report(dir, NULL, &err);
+    double s = (double)(g_get_monotonic_time() - t0) / 1e6;
+    g_setenv("PATH", saved, TRUE);
+    if (!ok)
+        fail_msg("cn_report: %s", err->message);
+    printf("report of 100,000 rows: %.2f s\n", s);
+    /* Generous for sanitizer builds on a shared machine; it was 22 s. */
+    if (s > 15)
+        fail_msg("report of 100,000 rows took %.1f s", s);
+    rm_rf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +606,11 @@ int main(void)
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_significance),
+        cmocka_unit_test(test_knee_mm1),
+        cmocka_unit_test(test_all_failing_variant),
+        cmocka_unit_test(test_plan_in_report),
+        cmocka_unit_test(test_large_summary_speed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

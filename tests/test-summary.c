@@ -203,6 +203,27 @@ static void test_number_format(void **state)
     assert_string_equal(buf, "2.5e+17");
 }
 
+/* [report] baseline must be one of the variants. */
+static void test_report_group(void **state)
+{
+    (void)state;
+    const char bad[] = "[scenario]\nname = r\n[plugins]\ncompare = kubenet, cilium\n"
+                       "[report]\nbaseline = azure-cni\n";
+    GError *err = NULL;
+    assert_null(cn_scenario_load_data(bad, strlen(bad), "r.ini", NULL, &err));
+    assert_non_null(strstr(err->message, "r.ini: [report] baseline: expected one of the "
+                                         "variants in [plugins] compare, got 'azure-cni'"));
+    g_clear_error(&err);
+    const char good[] = "[scenario]\nname = r\n[plugins]\ncompare = kubenet, cilium\n"
+                        "[report]\nbaseline = cilium\nheadline = latency_p99_us, failed\n";
+    cn_scenario *sc = load(good);
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    assert_string_equal(c.report_baseline, "cilium");
+    assert_string_equal(c.report_headline, "latency_p99_us, failed");
+    cn_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_pooled_quantiles),
         cmocka_unit_test(test_undefined_values_are_empty),
         cmocka_unit_test(test_number_format),
+        cmocka_unit_test(test_report_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
