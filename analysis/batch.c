@@ -406,6 +406,12 @@ static void worker(gpointer data, gpointer user)
     gboolean ok = cn_run(&c, &c.variants[v], (uint32_t)r, &rr, &err);
     if (ok) {
         fill_result(&b->res[j], &rr, &c);
+        if (rr.backlog_stopped)
+            fprintf(stderr,
+                    "cnisim: warning: point %" G_GSIZE_FORMAT
+                    ", variant %s, replication %d: the open loop is past saturation (%d "
+                    "transactions waiting); the run stopped after %.3g measured s\n",
+                    p + 1, c.variants[v].name, r + 1, CN_OPEN_BACKLOG_MAX, rr.measured_s);
         ok = write_part(b, j, &rr, &err);
         cn_run_result_clear(&rr);
         if (ok)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "datapath.h"
+#include "run.h"
 
 /* Memory a run holds, roughly (measured peak RSS in bench/README.md:
  * about 190 MiB for 250,000 pods, 120,000 endpoints and 20,000 clients): a
@@ -66,6 +67,7 @@ static void run_estimate(const cn_config *c, const cn_variant *v, double *txn, d
         *txn = c->rate_rps * t_s;
         /* Past saturation the backlog grows for the whole run. */
         in_flight = fmin(*txn, c->rate_rps * lat / 1e9 + fmax(0, c->rate_rps - capacity) * t_s);
+        in_flight = fmin(in_flight, CN_OPEN_BACKLOG_MAX); /* the run stops there */
     } else {
         *txn = fmin((double)c->concurrency * t_s * 1e9 / lat, capacity * t_s);
         in_flight = (double)c->concurrency;

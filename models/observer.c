@@ -57,6 +57,7 @@ void observer_result(run *r, uint32_t replication, cn_run_result *out)
     cn_observer *o = &r->obs;
     sim_time_ns stop = o->stopped_at ? o->stopped_at : r->end;
     out->measured_s = (double)(stop - r->warm_end) / 1e9;
+    out->backlog_stopped = o->backlog_stopped;
     out->seed = cn_run_seed(r->c, replication);
     for (int k = 0; k < CN_CLASS_COUNT; k++) {
         out->cls[k].transactions = o->now.done[k] - o->at_warm.done[k];

@@ -26,7 +26,8 @@ typedef struct {
     sim_hist *lat[CN_CLASS_COUNT];
     uint64_t measured_done;
     uint64_t drops_at_warm;
-    sim_time_ns stopped_at; /* when stop_after_transactions was reached */
+    sim_time_ns stopped_at; /* when stop_after_transactions (or the backlog bound) was reached */
+    bool backlog_stopped;   /* stopped by CN_OPEN_BACKLOG_MAX */
 } cn_observer;
 
 void observer_init(run *r);

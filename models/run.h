@@ -4,6 +4,7 @@
 #ifndef CN_RUN_H
 #define CN_RUN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
 
@@ -21,6 +22,11 @@ typedef struct {
     sim_hist *latency;     /* transaction latency, ns (owned) */
 } cn_class_result;
 
+/* An open loop past saturation queues without end; past this many
+ * transactions in flight (about 200 MiB) the run stops and is flagged
+ * (backlog_stopped) instead of eating memory. */
+#define CN_OPEN_BACKLOG_MAX 250000
+
 typedef struct {
     cn_class_result cls[CN_CLASS_COUNT];
     uint64_t seed;            /* the seed of this replication's streams */
@@ -37,6 +43,7 @@ typedef struct {
     uint64_t rule_syncs;      /* service-rule syncs started (per node, all nodes alike) */
     double sync_ms_mean;      /* mean duration of those syncs */
     uint64_t events;          /* simulator events executed */
+    bool backlog_stopped;     /* open loop stopped past saturation (CN_OPEN_BACKLOG_MAX) */
 } cn_run_result;
 
 /* Run one replication (0-based).  Returns FALSE with error set only for

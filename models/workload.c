@@ -175,6 +175,7 @@ static void finish(txn *t, bool ok)
         open_key_release(r, cn);
     else
         conn_put(r, cn);
+    r->wl.open_in_flight--;
     txn_put(r, t);
 }
 
@@ -327,6 +328,12 @@ static void arrival(sim *s, void *ctx)
 {
     run *r = ctx;
     const cn_config *c = r->c;
+    if (++r->wl.open_in_flight > CN_OPEN_BACKLOG_MAX) {
+        r->obs.stopped_at = MAX(sim_now(s), r->warm_end);
+        r->obs.backlog_stopped = true;
+        sim_stop(s);
+        return;
+    }
     sim_schedule(s, (sim_time_ns)llround(sim_rng_exponential(r->wl.rng_arrival, 1e9 / c->rate_rps)),
                  arrival, r);
     txn *t = txn_get(r);

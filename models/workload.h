@@ -58,7 +58,8 @@ typedef struct {
     sim_rng_discrete *class_pick;
     txn *free_txn;
     conn *free_conn;
-    GPtrArray *blocks; /* allocations of pooled txns and conns */
+    GPtrArray *blocks;       /* allocations of pooled txns and conns */
+    uint64_t open_in_flight; /* open loop: arrivals not yet finished */
 } cn_workload;
 
 /* Set up r->wl (needs r->cl, r->c, r->n_nodes). */

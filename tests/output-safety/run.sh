@@ -455,5 +455,14 @@ else
     bad "o: FIFO scenario: exit $rc (124 is a hang)"
 fi
 
+# ---- p. an open loop past saturation stops, flagged (item 2) ----
+
+cn run "$here/saturated.ini" -o "$tmp/p" -j 1 --quiet
+if [ $rc -eq 0 ] && grep -q "past saturation" "$tmp/err" && [ -s "$tmp/p/summary.csv" ]; then
+    ok "p: an open loop past saturation stops at the backlog bound, with a warning"
+else
+    bad "p: saturated open loop: exit $rc"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
