@@ -40,22 +40,34 @@ enum {
     M_SYNC_MS,
     M_CPU_US_TXN,
     M_CPU_US_TXN_MAX,
+    M_TXN_NEW,
+    M_NEW_P50,
+    M_NEW_P99,
+    M_REUSED_P50,
+    M_REUSED_P99,
     M_COUNT
 };
 
 static const char *const metric_names[M_COUNT] = {
-    "transactions",           "failed",         "throughput_rps", "latency_mean_us",
-    "latency_p50_us",         "latency_p90_us", "latency_p99_us", "latency_p999_us",
-    "cpu_util_mean",          "cpu_util_max",   "conntrack_peak", "drops_conntrack",
-    "snat_failures",          "policy_drops",   "ct_evictions",   "lb_unprogrammed",
-    "stale_failures",         "rule_syncs",     "sync_ms_mean",   "cpu_us_per_txn",
-    "cpu_us_per_txn_busiest",
+    "transactions",           "failed",
+    "throughput_rps",         "latency_mean_us",
+    "latency_p50_us",         "latency_p90_us",
+    "latency_p99_us",         "latency_p999_us",
+    "cpu_util_mean",          "cpu_util_max",
+    "conntrack_peak",         "drops_conntrack",
+    "snat_failures",          "policy_drops",
+    "ct_evictions",           "lb_unprogrammed",
+    "stale_failures",         "rule_syncs",
+    "sync_ms_mean",           "cpu_us_per_txn",
+    "cpu_us_per_txn_busiest", "transactions_new",
+    "latency_new_p50_us",     "latency_new_p99_us",
+    "latency_reused_p50_us",  "latency_reused_p99_us",
 };
 
 /* Latency histograms kept per (run, class) in the part files, pooled over
  * the replications for the summary's quantiles. */
-enum { H_ALL, H_KINDS };
-static const char *const hist_kinds[H_KINDS] = {"all"};
+enum { H_ALL, H_NEW, H_REUSED, H_KINDS };
+static const char *const hist_kinds[H_KINDS] = {"all", "new", "reused"};
 
 /* Counts are written as exact integers; the rest as %.6g. */
 static gboolean is_count(int i)
@@ -71,6 +83,7 @@ static gboolean is_count(int i)
     case M_LB_UNPROG:
     case M_STALE_FAIL:
     case M_SYNCS:
+    case M_TXN_NEW:
         return TRUE;
     default:
         return FALSE;
@@ -193,6 +206,13 @@ static void fill_result(job_result *jr, const cn_run_result *r, const cn_config 
         m[M_SYNC_MS] = r->rule_syncs ? r->sync_ms_mean : NAN;
         m[M_CPU_US_TXN] = done ? cpu_s * 1e6 / (double)done : NAN;
         m[M_CPU_US_TXN_MAX] = done ? busiest_s * 1e6 / (double)done : NAN;
+        const sim_hist *hn = cr->latency_new, *hr = cr->latency_reused;
+        bool any_new = hn && sim_hist_count(hn) > 0, any_reused = hr && sim_hist_count(hr) > 0;
+        m[M_TXN_NEW] = hn ? (double)sim_hist_count(hn) : 0;
+        m[M_NEW_P50] = any_new ? sim_hist_quantile(hn, 0.5) / 1e3 : NAN;
+        m[M_NEW_P99] = any_new ? sim_hist_quantile(hn, 0.99) / 1e3 : NAN;
+        m[M_REUSED_P50] = any_reused ? sim_hist_quantile(hr, 0.5) / 1e3 : NAN;
+        m[M_REUSED_P99] = any_reused ? sim_hist_quantile(hr, 0.99) / 1e3 : NAN;
         for (int i = 0; i < M_COUNT; i++)
             m[i] = is_count(i) ? m[i] : rounded(m[i]);
     }
@@ -219,7 +239,8 @@ static gboolean write_part(const batch *b, gsize j, const cn_run_result *rr, GEr
         fputc('\n', out);
     }
     for (int k = 0; k < CN_CLASS_COUNT; k++) {
-        const sim_hist *hs[H_KINDS] = {rr->cls[k].latency};
+        const sim_hist *hs[H_KINDS] = {rr->cls[k].latency, rr->cls[k].latency_new,
+                                       rr->cls[k].latency_reused};
         for (int h = 0; h < H_KINDS; h++) {
             if (!hs[h] || sim_hist_count(hs[h]) == 0)
                 continue;
@@ -522,12 +543,14 @@ static double ci95(const double *xs, int n, double *mean)
 /* The summary's columns after `class,replications`: the required ones, then
  * the extras.  Each names the metric it is made of and how. */
 typedef enum {
-    S_SUM,    /* total over replications (a count) */
-    S_MAX,    /* largest over replications (a count) */
-    S_MEAN,   /* mean of the replications' values */
-    S_CI,     /* half-width of the 95% interval of that mean */
-    S_POOLED, /* quantile of the replications' merged histograms */
-    S_GBPS,   /* throughput x (request + response bytes), in Gbit/s */
+    S_SUM,           /* total over replications (a count) */
+    S_MAX,           /* largest over replications (a count) */
+    S_MEAN,          /* mean of the replications' values */
+    S_CI,            /* half-width of the 95% interval of that mean */
+    S_POOLED,        /* quantile of the replications' merged histograms */
+    S_POOLED_NEW,    /* the same, of the transactions that opened a connection */
+    S_POOLED_REUSED, /* the same, of those on an open connection */
+    S_GBPS,          /* throughput x (request + response bytes), in Gbit/s */
 } summary_how;
 
 static const struct {
@@ -564,6 +587,11 @@ static const struct {
     {"cpu_us_per_txn_busiest", M_CPU_US_TXN_MAX, S_MEAN, 0},
     {"cpu_us_per_txn_ci95", M_CPU_US_TXN, S_CI, 0},
     {"goodput_gbps", M_THROUGHPUT, S_GBPS, 0},
+    {"transactions_new", M_TXN_NEW, S_SUM, 0},
+    {"latency_new_p50_us", M_NEW_P50, S_POOLED_NEW, 0.5},
+    {"latency_new_p99_us", M_NEW_P99, S_POOLED_NEW, 0.99},
+    {"latency_reused_p50_us", M_REUSED_P50, S_POOLED_REUSED, 0.5},
+    {"latency_reused_p99_us", M_REUSED_P99, S_POOLED_REUSED, 0.99},
 };
 
 static void load_group_hists(const batch *b, gsize j0, sim_hist *hs[CN_CLASS_COUNT][H_KINDS],
@@ -633,6 +661,11 @@ static gboolean write_summary_csv(const batch *b, const char *path, GError **err
                         val = half;
                         break;
                     case S_POOLED:
+                    case S_POOLED_NEW:
+                    case S_POOLED_REUSED:
+                        pooled = hs[k][summary_cols[i].how == S_POOLED       ? H_ALL
+                                       : summary_cols[i].how == S_POOLED_NEW ? H_NEW
+                                                                             : H_REUSED];
                         val = sim_hist_count(pooled)
                                   ? sim_hist_quantile(pooled, summary_cols[i].q) / 1e3
                                   : NAN;

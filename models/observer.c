@@ -21,8 +21,11 @@ static void warm_done(sim *s, void *ctx)
 
 void observer_init(run *r)
 {
-    for (int k = 0; k < CN_CLASS_COUNT; k++)
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
         r->obs.lat[k] = sim_hist_new();
+        r->obs.lat_new[k] = sim_hist_new();
+        r->obs.lat_reused[k] = sim_hist_new();
+    }
 }
 
 void observer_start(run *r)
@@ -33,7 +36,7 @@ void observer_start(run *r)
         warm_done(r->s, r);
 }
 
-void observer_txn_done(run *r, int cls, bool ok, sim_time_ns latency_ns)
+void observer_txn_done(run *r, int cls, bool ok, bool new_conn, sim_time_ns latency_ns)
 {
     cn_observer *o = &r->obs;
     if (!o->measuring)
@@ -41,6 +44,7 @@ void observer_txn_done(run *r, int cls, bool ok, sim_time_ns latency_ns)
     if (ok) {
         o->now.done[cls]++;
         sim_hist_add(o->lat[cls], (uint64_t)latency_ns);
+        sim_hist_add(new_conn ? o->lat_new[cls] : o->lat_reused[cls], (uint64_t)latency_ns);
         o->measured_done++;
         if (r->c->stop_after_transactions > 0 &&
             o->measured_done >= (uint64_t)r->c->stop_after_transactions) {
@@ -65,7 +69,9 @@ void observer_result(run *r, uint32_t replication, cn_run_result *out)
         out->cls[k].throughput_rps =
             out->measured_s > 0 ? (double)out->cls[k].transactions / out->measured_s : 0;
         out->cls[k].latency = o->lat[k];
-        o->lat[k] = NULL;
+        out->cls[k].latency_new = o->lat_new[k];
+        out->cls[k].latency_reused = o->lat_reused[k];
+        o->lat[k] = o->lat_new[k] = o->lat_reused[k] = NULL;
     }
     double sum = 0, mx = 0;
     uint64_t drops = 0, evict = 0;
@@ -96,7 +102,9 @@ void observer_result(run *r, uint32_t replication, cn_run_result *out)
 
 void observer_free(run *r)
 {
-    for (int k = 0; k < CN_CLASS_COUNT; k++)
-        if (r->obs.lat[k])
-            sim_hist_free(r->obs.lat[k]);
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        sim_hist_free(r->obs.lat[k]);
+        sim_hist_free(r->obs.lat_new[k]);
+        sim_hist_free(r->obs.lat_reused[k]);
+    }
 }

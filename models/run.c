@@ -106,9 +106,10 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
 
 void cn_run_result_clear(cn_run_result *r)
 {
-    for (int k = 0; k < CN_CLASS_COUNT; k++)
-        if (r->cls[k].latency) {
-            sim_hist_free(r->cls[k].latency);
-            r->cls[k].latency = NULL;
-        }
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        sim_hist_free(r->cls[k].latency);
+        sim_hist_free(r->cls[k].latency_new);
+        sim_hist_free(r->cls[k].latency_reused);
+        r->cls[k].latency = r->cls[k].latency_new = r->cls[k].latency_reused = NULL;
+    }
 }

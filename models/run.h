@@ -16,10 +16,12 @@ GQuark cn_run_error_quark(void);
 enum { CN_RUN_ERROR_CANCELLED = 1 };
 
 typedef struct {
-    uint64_t transactions; /* completed during the measured window */
-    uint64_t failed;       /* gave up during the measured window */
-    double throughput_rps; /* transactions / measured seconds */
-    sim_hist *latency;     /* transaction latency, ns (owned) */
+    uint64_t transactions;    /* completed during the measured window */
+    uint64_t failed;          /* gave up during the measured window */
+    double throughput_rps;    /* transactions / measured seconds */
+    sim_hist *latency;        /* transaction latency, ns (owned) */
+    sim_hist *latency_new;    /* of the transactions that opened their connection (owned) */
+    sim_hist *latency_reused; /* of those on an open connection (owned) */
 } cn_class_result;
 
 /* An open loop past saturation queues without end; past this many

@@ -159,7 +159,7 @@ static void finish(txn *t, bool ok)
 {
     run *r = t->r;
     conn *cn = t->cn;
-    observer_txn_done(r, cn->cls, ok, sim_now(r->s) - t->start);
+    observer_txn_done(r, cn->cls, ok, t->new_conn, sim_now(r->s) - t->start);
     if (ok) {
         cn->remaining--;
         if (cn->remaining <= 0)
