@@ -101,10 +101,12 @@ static char *run_batch(const cn_scenario *sc, char **tmp_out)
     return text;
 }
 
-static void rm_rf(const char *tmp)
+/* Remove the temporary directory and free its name. */
+static void rm_rf(char *tmp)
 {
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
     assert_int_equal(system(cmd), 0);
+    g_free(tmp);
 }
 
 /* Two requests per connection: half the transactions pay the connection
