@@ -331,8 +331,8 @@ static gboolean write_costs(const cn_calibrate_options *opt, const fctx *fc,
     }
     for (int j = 0; j < r->n_params; j++)
         if (!r->global[j])
-            fprintf(out, "# scoped to cases %s (set it in those case files): %s = %.6g\n",
-                    fc->p[j].cases ? fc->p[j].cases : "", r->names[j], r->value[j]);
+            fprintf(out, "# scoped to cases %s (set it in those case files): %s = %.6g +- %.3g\n",
+                    fc->p[j].cases ? fc->p[j].cases : "", r->names[j], r->value[j], r->sd[j]);
     fputs("[costs]\n", out);
     for (int j = 0; j < r->n_params; j++) {
         if (!r->global[j])

@@ -406,7 +406,8 @@ static void print_costs(void)
     }
     printf("\nrange: the values a [costs] override may take, inclusive (whole: whole numbers "
            "only).\n"
-           "st: R read in the source, D derived from its data, A assumed.\n"
+           "st: R read in the source, D derived from its data, A assumed, F fitted by cnisim "
+           "calibrate to published figures (tests/validation).\n"
            "Override any entry in a scenario's [costs] group by name.\n");
 }
 

@@ -195,25 +195,26 @@ static void test_bad_case_files(void **state)
 }
 
 /* calibrate on synthetic cases generated from known costs recovers them:
- * the published figures are the model's own at sock_msg_ns = 8,000,
- * vnet_one_way_ns = 40,000 and tcp_conn_side_ns = 50,000 ns; starting from
- * the shipped values, the fit must come back within 3% of each (the
- * figures are simulated with the same seeds, so only the simulation's
- * discreteness and the solver's stopping rule separate them). */
+ * the published figures are the model's own with sock_msg_ns,
+ * vnet_one_way_ns and tcp_conn_side_ns at 0.7, 1.3 and 0.6 times the
+ * shipped values; starting from the shipped values, the fit must come back
+ * within 3% of each (the figures are simulated with the same seeds, so only
+ * the simulation's discreteness and the solver's stopping rule separate
+ * them). */
 static void test_calibrate_recovers_known_costs(void **state)
 {
     (void)state;
     const char *names[3] = {"sock_msg_ns", "vnet_one_way_ns", "tcp_conn_side_ns"};
-    const double truth[3] = {8000, 40000, 50000};
+    const double factor[3] = {0.7, 1.3, 0.6};
+    double truth[3];
     double cost[CAL_COUNT];
     for (int i = 0; i < CAL_COUNT; i++)
         cost[i] = NAN;
     for (int j = 0; j < 3; j++) {
         int id = cn_cal_lookup(names[j]);
         assert_true(id >= 0);
+        truth[j] = cn_cal_table[id].value * factor[j];
         cost[id] = truth[j];
-        /* The start must be meaningfully away from the truth. */
-        assert_true(fabs(cn_cal_table[id].value / truth[j] - 1) > 0.1);
     }
     double pub[3];
     simulate(cost, pub);
@@ -224,9 +225,9 @@ static void test_calibrate_recovers_known_costs(void **state)
     write_case(cases, "synthetic", "fit", pub, 0.05, "fit", NULL);
     g_autofree char *free_path = g_build_filename(dir, "free.ini", NULL);
     static const char free_text[] =
-        "[param sock_msg_ns]\nmin = 1000\nmax = 30000\nwhy = test\n"
-        "[param vnet_one_way_ns]\nmin = 5000\nmax = 100000\nwhy = test\n"
-        "[param tcp_conn_side_ns]\nmin = 5000\nmax = 200000\nwhy = test\n";
+        "[param sock_msg_ns]\nmin = 1000\nmax = 100000\nwhy = test\n"
+        "[param vnet_one_way_ns]\nmin = 5000\nmax = 500000\nwhy = test\n"
+        "[param tcp_conn_side_ns]\nmin = 5000\nmax = 1000000\nwhy = test\n";
     assert_true(g_file_set_contents(free_path, free_text, -1, NULL));
     g_autofree char *out_path = g_build_filename(dir, "costs.ini", NULL);
     cn_calibrate_options opt = {cases, free_path, out_path, 0, "test"};
