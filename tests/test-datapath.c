@@ -157,8 +157,8 @@ static void test_throughput_caps_at_cpu_saturation(void **state)
     /* Same-node: per transaction 4 socket ops, 2 host crossings and 100 us
      * of server time (122 us of CPU with the costs before calibration, 147
      * us after); 2 nodes x 4 vCPUs. */
-    double cpu_ns = 4 * cn_cal_table[CAL_sock_msg_ns].value +
-                    2 * cn_cal_table[CAL_nf_pkt_ns].value + 100e3;
+    double cpu_ns =
+        4 * cn_cal_table[CAL_sock_msg_ns].value + 2 * cn_cal_table[CAL_nf_pkt_ns].value + 100e3;
     double cap = 2 * 4 / (cpu_ns * 1e-9);
     assert_true(last.r.cpu_util_max > 0.97);
     assert_float_equal(tput[1], cap, cap * 0.03);
