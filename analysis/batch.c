@@ -15,6 +15,7 @@
 #include "csvout.h"
 #include "plan.h"
 #include "run.h"
+#include "timeseries.h"
 
 /* ---- the metrics of one (run, class) row ---- */
 
@@ -221,7 +222,8 @@ static void fill_result(job_result *jr, const cn_run_result *r, const cn_config 
 /* A part file: "seed,<n>", then one line per class: "class,m0,m1,...",
  * then "hist,class,kind,<sim_hist text>" for each non-empty latency
  * histogram (the pooled quantiles of the summary are read back from these). */
-static gboolean write_part(const batch *b, gsize j, const cn_run_result *rr, GError **error)
+static gboolean write_part(const batch *b, gsize j, const cn_config *c, const cn_run_result *rr,
+                           GError **error)
 {
     g_autofree char *path = part_path(b, j);
     cn_outfile *f = cn_outfile_open(path, error);
@@ -248,6 +250,7 @@ static gboolean write_part(const batch *b, gsize j, const cn_run_result *rr, GEr
             fprintf(out, "hist,%s,%s,%s\n", cn_class_name((cn_class)k), hist_kinds[h], text);
         }
     }
+    cn_timeseries_write_part(out, c, rr); /* its intervals, as "ts," lines */
     return cn_outfile_commit(f, error);
 }
 
@@ -385,8 +388,9 @@ static gboolean parse_part(const char *text, job_result *jr, GError **error)
         at = i + 1;
         if (!*lines[i] && !lines[i + 1])
             break;
-        if (!g_str_has_prefix(lines[i], "hist,"))
-            why = "expected a latency histogram";
+        if (!g_str_has_prefix(lines[i], "hist,") &&
+            !g_str_has_prefix(lines[i], CN_TIMESERIES_PREFIX))
+            why = "expected a latency histogram or an interval";
     }
     if (why) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
@@ -433,7 +437,7 @@ static void worker(gpointer data, gpointer user)
                     ", variant %s, replication %d: the open loop is past saturation (%d "
                     "transactions waiting); the run stopped after %.3g measured s\n",
                     p + 1, c.variants[v].name, r + 1, CN_OPEN_BACKLOG_MAX, rr.measured_s);
-        ok = write_part(b, j, &rr, &err);
+        ok = write_part(b, j, &c, &rr, &err);
         cn_run_result_clear(&rr);
         if (ok)
             b->res[j].done = TRUE;
@@ -1277,6 +1281,11 @@ static void warn_all_failing(const batch *b)
     }
 }
 
+static char *ts_part(gconstpointer ctx, gsize job)
+{
+    return part_path(ctx, job);
+}
+
 /* The four outputs are written in .parts first, then renamed into place,
  * meta.ini last: an interrupted or failed publish leaves no meta.ini, and a
  * meta.ini means the set beside it is complete. */
@@ -1288,9 +1297,13 @@ static gboolean finalize(batch *b, GError **error)
         staged[i] = g_build_filename(b->parts_dir, outputs[i], NULL);
         final[i] = g_build_filename(dir, outputs[i], NULL);
     }
-    gboolean ok = write_runs_csv(b, staged[0], error) && write_summary_csv(b, staged[1], error) &&
-                  cn_plan_write_ipam_csv(b->sc, staged[2], error) &&
-                  write_meta(b, staged[3], error);
+    g_autofree char *ts = g_build_filename(dir, "timeseries.csv", NULL);
+    if (!cn_timeseries_enabled(b->sc))
+        unlink(ts); /* not one left by an earlier configuration */
+    gboolean ok =
+        (!cn_timeseries_enabled(b->sc) || cn_timeseries_write_csv(b->sc, ts_part, b, ts, error)) &&
+        write_runs_csv(b, staged[0], error) && write_summary_csv(b, staged[1], error) &&
+        cn_plan_write_ipam_csv(b->sc, staged[2], error) && write_meta(b, staged[3], error);
     if (ok && unlink(final[3]) != 0 && errno != ENOENT) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: cannot replace: %s",
                     final[3], g_strerror(errno));

@@ -75,6 +75,7 @@ typedef struct {
     /* [report] (optional): what report.md leads with */
     const char *report_baseline; /* variant the others are compared with; NULL: none */
     const char *report_headline; /* summary.csv columns, comma-separated; NULL: the default */
+    double interval_s;           /* timeseries.csv interval width; 0: off; < 0: about 100 per run */
 
     /* [cluster] */
     int64_t nodes;

@@ -1,12 +1,141 @@
 #include "observer.h"
 
+#include <math.h>
+#include <string.h>
+
 #include "run-internal.h"
+
+sim_time_ns cn_observer_interval_ns(const cn_config *c)
+{
+    if (c->interval_s >= 0)
+        return (sim_time_ns)llround(c->interval_s * SIM_NS_PER_S);
+    double want_ns = (c->warmup_s + c->duration_s) * SIM_NS_PER_S / 100;
+    if (want_ns < 1)
+        return 1;
+    double decade = pow(10, floor(log10(want_ns)));
+    double m = want_ns / decade;
+    double nice = m >= 5 ? 5 : m >= 2 ? 2 : 1;
+    return (sim_time_ns)llround(nice * decade);
+}
+
+static void iv_counts_now(run *r, cn_iv_counts *x)
+{
+    const cn_counters *n = &r->obs.now;
+    memcpy(x->done, n->done, sizeof x->done);
+    memcpy(x->failed, n->failed, sizeof x->failed);
+    x->snat_failures = n->snat_failures;
+    x->stale_failures = n->stale_failures;
+    x->drops = x->evictions = 0;
+    for (uint32_t i = 0; i < r->n_nodes; i++) {
+        x->drops += r->nodes[i].ct.drops;
+        x->evictions += r->nodes[i].ct.evictions;
+    }
+}
+
+static double quantile_us(const sim_hist *h, double q)
+{
+    return sim_hist_count(h) ? sim_hist_quantile(h, q) / 1e3 : NAN;
+}
+
+/* Close the interval [iv_start, end): end is now. */
+static void close_interval(run *r, sim_time_ns end)
+{
+    cn_observer *o = &r->obs;
+    sim_time_ns now = sim_now(r->s);
+    cn_iv_counts cur;
+    /* Events at the instant warm-up ended but after its reset belong to
+     * the measured window, so to the next interval, as in the summary. */
+    if (o->iv_warm_set && end == r->warm_end)
+        cur = o->iv_warm;
+    else
+        iv_counts_now(r, &cur);
+    cn_interval row = {.t_s = (double)o->iv_start / 1e9,
+                       .width_s = (double)(end - o->iv_start) / 1e9};
+    sim_hist *all = o->iv_lat[CN_CLASS_COUNT];
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        row.done[k] = cur.done[k] - o->iv_prev.done[k];
+        row.failed[k] = cur.failed[k] - o->iv_prev.failed[k];
+        row.done[CN_CLASS_COUNT] += row.done[k];
+        row.failed[CN_CLASS_COUNT] += row.failed[k];
+        sim_hist *h = o->iv_lat[k];
+        if (o->measuring)
+            sim_hist_merge(o->lat[k], h);
+        if (o->iv_prewarm_used) {
+            sim_hist_merge(o->iv_prewarm[k], h);
+            sim_hist_reset(h);
+            h = o->iv_prewarm[k];
+        }
+        row.p50_us[k] = quantile_us(h, 0.5);
+        row.p99_us[k] = quantile_us(h, 0.99);
+        sim_hist_merge(all, h);
+        sim_hist_reset(h);
+    }
+    o->iv_prewarm_used = false;
+    row.p50_us[CN_CLASS_COUNT] = quantile_us(all, 0.5);
+    row.p99_us[CN_CLASS_COUNT] = quantile_us(all, 0.99);
+    sim_hist_reset(all);
+    double width_ns = (double)(end - o->iv_start), sum = 0, mx = 0;
+    int64_t ct = 0;
+    for (uint32_t i = 0; i < r->n_nodes; i++) {
+        const cn_node *nd = &r->nodes[i];
+        double busy = sim_resource_busy_ns(nd->cpu);
+        double u = width_ns > 0 ? (o->iv_busy_acc[i] + busy - o->iv_busy_prev[i]) /
+                                      (width_ns * sim_resource_servers(nd->cpu))
+                                : 0;
+        o->iv_busy_prev[i] = busy;
+        o->iv_busy_acc[i] = 0;
+        sum += u;
+        mx = u > mx ? u : mx;
+        int64_t occ = cn_ct_occupancy(&r->nodes[i].ct, now);
+        ct = occ > ct ? occ : ct;
+    }
+    row.cpu_util_mean = r->n_nodes ? sum / r->n_nodes : 0;
+    row.cpu_util_max = mx;
+    row.conntrack_max = ct;
+    GHashTableIter it;
+    gpointer key, val;
+    g_hash_table_iter_init(&it, r->adm.snat);
+    while (g_hash_table_iter_next(&it, &key, &val)) {
+        int64_t used = cn_snat_in_use(val, now);
+        row.snat_ports_max = used > row.snat_ports_max ? used : row.snat_ports_max;
+    }
+    row.drops_conntrack = cur.drops - o->iv_prev.drops;
+    row.ct_evictions = cur.evictions - o->iv_prev.evictions;
+    row.snat_failures = cur.snat_failures - o->iv_prev.snat_failures;
+    row.stale_failures = cur.stale_failures - o->iv_prev.stale_failures;
+    row.nodes_ready = r->n_nodes;
+    g_array_append_val(o->iv_rows, row);
+    o->iv_prev = cur;
+    o->iv_start = end;
+}
+
+static void sample(sim *s, void *ctx)
+{
+    close_interval(ctx, sim_now(s));
+}
 
 static void warm_done(sim *s, void *ctx)
 {
     (void)s;
     run *r = ctx;
     cn_observer *o = &r->obs;
+    if (o->iv_ns > 0) {
+        /* The interval keeps the CPU time before the reset. */
+        iv_counts_now(r, &o->iv_warm);
+        o->iv_warm_set = true;
+        /* Latencies so far are warm-up's: kept for the interval's quantiles,
+         * not merged into the measured ones. */
+        for (int k = 0; k < CN_CLASS_COUNT; k++) {
+            sim_hist *t = o->iv_prewarm[k];
+            o->iv_prewarm[k] = o->iv_lat[k];
+            o->iv_lat[k] = t;
+        }
+        o->iv_prewarm_used = true;
+        for (uint32_t i = 0; i < r->n_nodes; i++) {
+            o->iv_busy_acc[i] += sim_resource_busy_ns(r->nodes[i].cpu) - o->iv_busy_prev[i];
+            o->iv_busy_prev[i] = 0;
+        }
+    }
     for (uint32_t i = 0; i < r->n_nodes; i++) {
         sim_resource_reset_stats(r->nodes[i].cpu);
         sim_resource_reset_stats(r->nodes[i].nic);
@@ -21,10 +150,21 @@ static void warm_done(sim *s, void *ctx)
 
 void observer_init(run *r)
 {
+    cn_observer *o = &r->obs;
     for (int k = 0; k < CN_CLASS_COUNT; k++) {
-        r->obs.lat[k] = sim_hist_new();
-        r->obs.lat_new[k] = sim_hist_new();
-        r->obs.lat_reused[k] = sim_hist_new();
+        o->lat[k] = sim_hist_new();
+        o->lat_new[k] = sim_hist_new();
+        o->lat_reused[k] = sim_hist_new();
+    }
+    o->iv_ns = cn_observer_interval_ns(r->c);
+    if (o->iv_ns > 0) {
+        for (int k = 0; k <= CN_CLASS_COUNT; k++)
+            o->iv_lat[k] = sim_hist_new();
+        for (int k = 0; k < CN_CLASS_COUNT; k++)
+            o->iv_prewarm[k] = sim_hist_new();
+        o->iv_busy_prev = g_new0(double, r->n_nodes);
+        o->iv_busy_acc = g_new0(double, r->n_nodes);
+        o->iv_rows = g_array_new(FALSE, FALSE, sizeof(cn_interval));
     }
 }
 
@@ -34,16 +174,32 @@ void observer_start(run *r)
         sim_schedule_at(r->s, r->warm_end, warm_done, r);
     else
         warm_done(r->s, r);
+    sim_time_ns p = r->obs.iv_ns;
+    if (p > 0) {
+        /* Boundaries at warm_end + k x p, so the measured window is whole
+         * intervals; the first interval may be shorter. */
+        sim_time_ns first = r->warm_end % p;
+        sim_set_sampler(r->s, first ? first : p, p, sample, r);
+    }
 }
 
 void observer_txn_done(run *r, int cls, bool ok, bool new_conn, sim_time_ns latency_ns)
 {
     cn_observer *o = &r->obs;
+    /* Counted from the start (intervals cover warm-up); the summary takes
+     * the difference from the values at warm-up's end. */
+    if (ok) {
+        o->now.done[cls]++;
+        if (o->iv_ns)
+            sim_hist_add(o->iv_lat[cls], (uint64_t)latency_ns);
+    } else {
+        o->now.failed[cls]++;
+    }
     if (!o->measuring)
         return;
     if (ok) {
-        o->now.done[cls]++;
-        sim_hist_add(o->lat[cls], (uint64_t)latency_ns);
+        if (!o->iv_ns)
+            sim_hist_add(o->lat[cls], (uint64_t)latency_ns);
         sim_hist_add(new_conn ? o->lat_new[cls] : o->lat_reused[cls], (uint64_t)latency_ns);
         o->measured_done++;
         if (r->c->stop_after_transactions > 0 &&
@@ -51,8 +207,6 @@ void observer_txn_done(run *r, int cls, bool ok, bool new_conn, sim_time_ns late
             o->stopped_at = sim_now(r->s);
             sim_stop(r->s);
         }
-    } else {
-        o->now.failed[cls]++;
     }
 }
 
@@ -60,6 +214,13 @@ void observer_result(run *r, uint32_t replication, cn_run_result *out)
 {
     cn_observer *o = &r->obs;
     sim_time_ns stop = o->stopped_at ? o->stopped_at : r->end;
+    if (o->iv_ns > 0) {
+        if (o->iv_start < stop)
+            close_interval(r, stop);
+        out->n_intervals = o->iv_rows->len;
+        out->intervals = (cn_interval *)(void *)g_array_free(o->iv_rows, FALSE);
+        o->iv_rows = NULL;
+    }
     out->measured_s = (double)(stop - r->warm_end) / 1e9;
     out->backlog_stopped = o->backlog_stopped;
     out->seed = cn_run_seed(r->c, replication);
@@ -107,4 +268,14 @@ void observer_free(run *r)
         sim_hist_free(r->obs.lat_new[k]);
         sim_hist_free(r->obs.lat_reused[k]);
     }
+    for (int k = 0; k <= CN_CLASS_COUNT; k++)
+        if (r->obs.iv_lat[k])
+            sim_hist_free(r->obs.iv_lat[k]);
+    for (int k = 0; k < CN_CLASS_COUNT; k++)
+        if (r->obs.iv_prewarm[k])
+            sim_hist_free(r->obs.iv_prewarm[k]);
+    g_free(r->obs.iv_busy_prev);
+    g_free(r->obs.iv_busy_acc);
+    if (r->obs.iv_rows)
+        g_array_unref(r->obs.iv_rows);
 }

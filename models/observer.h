@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
 
 #include "config.h"
 #include "run.h"
@@ -20,6 +21,12 @@ typedef struct {
     double sync_ns; /* total duration of the syncs started */
 } cn_counters;
 
+/* Running totals an interval's counts are differences of. */
+typedef struct {
+    uint64_t done[CN_CLASS_COUNT], failed[CN_CLASS_COUNT];
+    uint64_t snat_failures, stale_failures, drops, evictions;
+} cn_iv_counts;
+
 typedef struct {
     bool measuring;           /* past warm-up */
     cn_counters now, at_warm; /* running totals, and their values at warm-up end */
@@ -31,7 +38,26 @@ typedef struct {
     uint64_t drops_at_warm;
     sim_time_ns stopped_at; /* when stop_after_transactions (or the backlog bound) was reached */
     bool backlog_stopped;   /* stopped by CN_OPEN_BACKLOG_MAX */
+    /* Intervals (timeseries.csv), aligned so that warm-up ends on a boundary. */
+    sim_time_ns iv_ns;    /* width; 0: off */
+    sim_time_ns iv_start; /* start of the interval being filled */
+    cn_iv_counts iv_prev; /* totals at iv_start */
+    cn_iv_counts iv_warm; /* totals when warm-up ended (before events at that instant) */
+    bool iv_warm_set;     /* iv_warm holds them */
+    double *iv_busy_prev; /* per node: CPU busy ns (since its reset) at iv_start */
+    double *iv_busy_acc;  /* per node: busy ns of this interval from before a reset */
+    /* This interval's latencies (last: all classes).  With intervals on,
+     * measured latencies reach lat[] by merging these when an interval
+     * closes, so a transaction is added to one histogram only. */
+    sim_hist *iv_lat[CN_CLASS_COUNT + 1];
+    sim_hist *iv_prewarm[CN_CLASS_COUNT]; /* the part before warm-up's end */
+    bool iv_prewarm_used;                 /* iv_prewarm holds it (until the interval closes) */
+    GArray *iv_rows;                      /* cn_interval, closed intervals */
 } cn_observer;
+
+/* The interval width a configuration asks for, ns: interval_s, or for
+ * interval_s < 0 the 1-2-5 value nearest below a hundredth of the run. */
+sim_time_ns cn_observer_interval_ns(const cn_config *c);
 
 void observer_init(run *r);
 /* Reset at r->warm_end (at once when there is no warm-up). */

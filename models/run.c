@@ -44,6 +44,16 @@ static cn_config effective_config(const cn_config *c0)
 gboolean cn_run_check(const cn_config *c0, const cn_variant *v, GError **error)
 {
     cn_config cc = effective_config(c0);
+    sim_time_ns iv = cn_observer_interval_ns(&cc);
+    double n_iv = iv > 0 ? (cc.warmup_s + cc.duration_s) * SIM_NS_PER_S / (double)iv : 0;
+    if (n_iv > CN_RUN_MAX_INTERVALS) {
+        g_set_error(error, CN_RUN_ERROR, CN_RUN_ERROR_INPUT,
+                    "%s: [scenario] interval_s: %g gives %.0f intervals per run; expected at most "
+                    "%d (a larger interval_s, or 0 for no timeseries.csv)",
+                    cc.file ? cc.file : "scenario", cc.interval_s, ceil(n_iv),
+                    CN_RUN_MAX_INTERVALS);
+        return FALSE;
+    }
     cn_cluster *cl = cn_cluster_build(&cc, v, 0, error);
     if (!cl)
         return FALSE;
@@ -106,6 +116,9 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
 
 void cn_run_result_clear(cn_run_result *r)
 {
+    g_free(r->intervals);
+    r->intervals = NULL;
+    r->n_intervals = 0;
     for (int k = 0; k < CN_CLASS_COUNT; k++) {
         sim_hist_free(r->cls[k].latency);
         sim_hist_free(r->cls[k].latency_new);

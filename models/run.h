@@ -13,7 +13,14 @@
 
 #define CN_RUN_ERROR (cn_run_error_quark())
 GQuark cn_run_error_quark(void);
-enum { CN_RUN_ERROR_CANCELLED = 1 };
+enum {
+    CN_RUN_ERROR_CANCELLED = 1,
+    CN_RUN_ERROR_INPUT, /* a configuration the run refuses (bad input) */
+};
+
+/* Intervals one run may keep (timeseries.csv): bounds its memory and its
+ * part file. */
+#define CN_RUN_MAX_INTERVALS 10000
 
 typedef struct {
     uint64_t transactions;    /* completed during the measured window */
@@ -28,6 +35,25 @@ typedef struct {
  * transactions in flight (about 200 MiB) the run stops and is flagged
  * (backlog_stopped) instead of eating memory. */
 #define CN_OPEN_BACKLOG_MAX 250000
+
+/* One interval of a run (timeseries.csv): counts over the interval, the
+ * latency quantiles of the transactions completed in it, and the cluster's
+ * state at its end.  Index CN_CLASS_COUNT of the per-class arrays is all
+ * classes together. */
+typedef struct {
+    double t_s;                          /* start, simulated s from the run's start */
+    double width_s;                      /* length, s (the last one may be shorter) */
+    uint64_t done[CN_CLASS_COUNT + 1];   /* transactions completed */
+    uint64_t failed[CN_CLASS_COUNT + 1]; /* transactions given up */
+    double p50_us[CN_CLASS_COUNT + 1];   /* NaN when none completed */
+    double p99_us[CN_CLASS_COUNT + 1];
+    double cpu_util_mean, cpu_util_max;     /* over the interval, mean over nodes and busiest */
+    int64_t conntrack_max;                  /* fullest node's table occupancy at the end */
+    uint64_t drops_conntrack, ct_evictions; /* during the interval */
+    int64_t snat_ports_max;                 /* most ports in use, one node to one destination */
+    uint64_t snat_failures, stale_failures; /* during the interval */
+    int64_t nodes_ready;                    /* nodes running pods at the end */
+} cn_interval;
 
 typedef struct {
     cn_class_result cls[CN_CLASS_COUNT];
@@ -46,6 +72,8 @@ typedef struct {
     double sync_ms_mean;      /* mean duration of those syncs */
     uint64_t events;          /* simulator events executed */
     bool backlog_stopped;     /* open loop stopped past saturation (CN_OPEN_BACKLOG_MAX) */
+    cn_interval *intervals;   /* the run's intervals in time order (owned); NULL when off */
+    size_t n_intervals;
 } cn_run_result;
 
 /* Run one replication (0-based).  Returns FALSE with error set only for

@@ -84,6 +84,8 @@ static const key_spec keys[] = {
      "simulated seconds run before measuring"},
     {"scenario", "stop_after_transactions", K_INT, OFF(stop_after_transactions), 0, 1e10, false,
      NULL, NULL, "end a run after this many measured transactions (0: no limit)"},
+    {"scenario", "interval_s", K_DBL, OFF(interval_s), 0, 1e6, false, NULL, NULL,
+     "timeseries.csv interval (default: about 100 per run; 0: no timeseries.csv)"},
 
     {"cluster", "nodes", K_INT, OFF(nodes), 1, MAX_NODES, false, NULL,
      "cnisim models at most 50000 nodes; AKS documents 5,000 per cluster", "nodes in the cluster"},
@@ -201,6 +203,7 @@ void cn_config_defaults(cn_config *c)
     c->replications = 1;
     c->duration_s = 1.0;
     c->warmup_s = 0.1;
+    c->interval_s = -1; /* about 100 intervals per run */
     c->nodes = 3;
     c->vcpus_per_node = 4;
     c->nic_gbps = 12.5;

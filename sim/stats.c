@@ -116,10 +116,15 @@ void sim_hist_free(sim_hist *h)
     g_free(h);
 }
 
+/* Every non-zero count lies in [hist_bucket(min), hist_bucket(max)] (parse
+ * refuses text that breaks this), so reset, merge and quantiles touch only
+ * that range: cheap for the short-lived histograms of intervals. */
 void sim_hist_reset(sim_hist *h)
 {
-    if (h->counts != NULL)
-        memset(h->counts, 0, h->nbuckets * sizeof(uint64_t));
+    if (h->n > 0) {
+        size_t lo = hist_bucket(h->min), hi = hist_bucket(h->max);
+        memset(h->counts + lo, 0, (hi - lo + 1) * sizeof(uint64_t));
+    }
     h->n = 0;
     h->sum = 0;
     h->min = h->max = 0;
@@ -157,7 +162,7 @@ void sim_hist_merge(sim_hist *into, const sim_hist *from)
         return;
     if (from->nbuckets > into->nbuckets)
         hist_grow(into, from->nbuckets);
-    for (size_t b = 0; b < from->nbuckets; b++)
+    for (size_t b = hist_bucket(from->min), hi = hist_bucket(from->max); b <= hi; b++)
         into->counts[b] += from->counts[b];
     if (into->n == 0 || from->min < into->min)
         into->min = from->min;
@@ -193,7 +198,7 @@ double sim_hist_quantile(const sim_hist *h, double q)
     if (rank == h->n)
         return (double)h->max;
     uint64_t seen = 0;
-    size_t b = 0;
+    size_t b = hist_bucket(h->min);
     for (; b < h->nbuckets; b++) {
         seen += h->counts[b];
         if (seen >= rank)
@@ -264,6 +269,10 @@ bool sim_hist_parse(sim_hist *h, const char *text)
         return false;
     if (head[0] == 0)
         return true;
+    const uint64_t *bv = (const uint64_t *)(void *)pairs->data;
+    for (guint i = 0; i < pairs->len / 2; i++)
+        if (bv[2 * i] < hist_bucket(head[3]) || bv[2 * i] > hist_bucket(head[4]))
+            return false; /* a count outside [min, max] */
     sim_hist one = {0};
     one.n = head[0];
     one.sum = ((sim__u128)head[1] << 64) | head[2];

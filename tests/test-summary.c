@@ -54,6 +54,7 @@ static void test_hist_text_round_trip(void **state)
     assert_false(sim_hist_parse(back, "3 0 10 1 5 4:2"));    /* counts do not add up */
     assert_false(sim_hist_parse(back, "1 0 5 5 5 4:1 x"));   /* trailing junk */
     assert_false(sim_hist_parse(back, "1 0 5 5 5 99999:1")); /* no such bucket */
+    assert_false(sim_hist_parse(back, "1 0 5 5 5 9:1"));     /* a count outside [min, max] */
     g_rand_free(rnd);
     sim_hist_free(a);
     sim_hist_free(b);
