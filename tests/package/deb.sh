@@ -40,7 +40,14 @@ fi
     { tail -30 "$tmp/build.log"; die "dpkg-buildpackage -us -uc -b failed"; }
 deb=$(ls "$tmp"/cnisim_*.deb 2>/dev/null | head -1)
 [ -n "$deb" ] || die "dpkg-buildpackage made no .deb"
-dpkg -i "$deb" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; die "dpkg -i $(basename "$deb")"; }
+# dpkg does not wait for its lock: an apt-get elsewhere on the machine
+# (another checkout's `make deps`) would fail the test, so retry for a minute.
+for try in $(seq 30); do
+    dpkg -i "$deb" >"$tmp/install.log" 2>&1 && break
+    grep -q 'lock' "$tmp/install.log" && [ "$try" -lt 30 ] ||
+        { cat "$tmp/install.log"; die "dpkg -i $(basename "$deb")"; }
+    sleep 2
+done
 
 files=$(dpkg -L cnisim)
 for f in /usr/bin/cnisim /usr/share/cnisim/scenarios/quickstart.ini \
