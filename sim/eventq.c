@@ -1,295 +1,398 @@
-/* Allocation and bulk operations of the event set (eventq.h holds the hot
- * path, inlined into the run loop). */
+/* The timing wheel's slow paths: chunk allocation, moving to the next
+ * bucket and cascading, the small heap and filtering (eventq.h holds the
+ * hot path, inlined into the run loop, and explains the structure). */
 #include "eventq.h"
 
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SIM__HEAP_ALIGN 64 /* bytes: one cache line = four keys */
-#define SIM__HEAP_PAD   3  /* keys before key[0], so key[4i+1] is line-aligned */
-#define SIM__HEAP_MIN   64 /* keys allocated at first */
+#define SIM__CHUNKS_PER_BLOCK 32 /* chunks allocated at once: 64 KiB */
 
-static void eventq_alloc(sim__heap *q, size_t cap)
+/* Never written: empty buckets point at its end, and sim__eventq_ahead()
+ * may read its (zero) spare keys. */
+static _Alignas(SIM__CHUNK_BYTES) sim__chunk dummy;
+#define EMPTY (&dummy.key[SIM__CHUNK_KEYS])
+
+_Static_assert(sizeof(sim__chunk) == SIM__CHUNK_BYTES, "a chunk fills its aligned block");
+_Static_assert(offsetof(sim__chunk, key) + 16 * SIM__CHUNK_KEYS == SIM__CHUNK_END,
+               "SIM__CHUNK_END is the end of the keys");
+
+/* The chunk p points into, or just past the last key of (p - 1 is inside
+ * it either way: key[] starts after the header). */
+static inline sim__chunk *chunk_of(const sim__key *p)
 {
-    /* cap + PAD keys, plus one spare group so sim__heap_min4() may read a
-     * whole group past n; rounded up to whole cache lines for aligned_alloc. */
-    size_t bytes = (cap + SIM__HEAP_PAD + 4) * sizeof(sim__key);
-    bytes = (bytes + SIM__HEAP_ALIGN - 1) / SIM__HEAP_ALIGN * SIM__HEAP_ALIGN;
-    void *mem = aligned_alloc(SIM__HEAP_ALIGN, bytes);
-    if (mem == NULL)
-        g_error("sim: out of memory for %zu pending events", cap);
-    sim__key *key = (sim__key *)mem + SIM__HEAP_PAD;
-    size_t total = bytes / sizeof(sim__key) - SIM__HEAP_PAD;
-    size_t keep = q->mem != NULL ? q->n : 0;
-    if (keep > 0)
-        memcpy(key, q->key, keep * sizeof(sim__key));
-    for (size_t i = keep; i < total; i++)
-        key[i] = SIM__KEY_MAX;
-    free(q->mem);
-    q->mem = mem;
-    q->key = key;
-    q->cap = total - 4; /* the last group stays SIM__KEY_MAX */
+    return (sim__chunk *)((uintptr_t)(p - 1) & ~(uintptr_t)(SIM__CHUNK_BYTES - 1));
 }
 
-void sim__heap_init(sim__heap *q)
+static inline void bucket_reset(sim__bucket *b)
 {
-    memset(q, 0, sizeof(*q));
-    eventq_alloc(q, SIM__HEAP_MIN);
+    b->rp = b->wp = EMPTY;
 }
-
-void sim__heap_free(sim__heap *q)
-{
-    free(q->mem);
-    memset(q, 0, sizeof(*q));
-}
-
-void sim__heap_reserve(sim__heap *q, size_t need)
-{
-    if (need <= q->cap)
-        return;
-    size_t cap = q->cap * 2;
-    if (cap < need)
-        cap = need;
-    eventq_alloc(q, cap);
-}
-
-void sim__heap_heapify(sim__heap *q)
-{
-    if (q->n < 2)
-        return;
-    for (size_t i = (q->n - 2) / 4 + 1; i-- > 0;)
-        sim__heap_sift_down(q->key, q->n, i, q->key[i]);
-}
-
-/* ---- the event set ------------------------------------------------- */
-
-static size_t heap_filter(sim__heap *h, bool (*keep)(sim__key k, void *ctx), void *ctx)
-{
-    size_t kept = 0, n = h->n;
-    for (size_t i = 0; i < n; i++)
-        if (keep(h->key[i], ctx))
-            h->key[kept++] = h->key[i];
-    for (size_t i = kept; i < n; i++)
-        h->key[i] = SIM__KEY_MAX;
-    h->n = kept;
-    sim__heap_heapify(h);
-    return n - kept;
-}
-
-#if SIM_EVENTQ_HEAP
-
-void sim__eventq_init(sim__eventq *q)
-{
-    sim__heap_init(&q->near);
-}
-
-void sim__eventq_free(sim__eventq *q)
-{
-    sim__heap_free(&q->near);
-}
-
-size_t sim__eventq_count(const sim__eventq *q)
-{
-    return q->near.n;
-}
-
-void sim__eventq_filter(sim__eventq *q, bool (*keep)(sim__key k, void *ctx), void *ctx)
-{
-    heap_filter(&q->near, keep, ctx);
-}
-
-#else
-
-#define SIM__BUCKET_TARGET 32         /* keys per bucket aimed at when sizing */
-#define SIM__BUCKETS_MAX   (1u << 16) /* buckets at most */
-#define SIM__SAMPLE        64         /* overflow keys sampled to size buckets */
-#define SIM__SMALL         2048       /* fewer keys than this: heap only */
-#define SIM__SPLIT         8192       /* heap-only until it holds this many */
 
 void sim__eventq_init(sim__eventq *q)
 {
     memset(q, 0, sizeof(*q));
-    sim__heap_init(&q->near);
-    q->bucket_ns = 1;
-    q->split_at = SIZE_MAX;
+    for (unsigned i = 0; i < SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE; i++)
+        bucket_reset(&q->b[i]);
+    q->small = true;
 }
 
 void sim__eventq_free(sim__eventq *q)
 {
-    sim__heap_free(&q->near);
-    for (size_t b = 0; b < q->bucket_cap; b++)
-        g_free(q->bucket[b].key);
-    g_free(q->bucket);
-    g_free(q->overflow.key);
+    for (size_t i = 0; i < q->nblocks; i++)
+        free(q->blocks[i]);
+    g_free(q->blocks);
     memset(q, 0, sizeof(*q));
 }
 
-size_t sim__eventq_count(const sim__eventq *q)
+static sim__chunk *chunk_get(sim__eventq *q)
 {
-    return q->near.n + q->far;
-}
-
-void sim__keyvec_grow(sim__keyvec *v)
-{
-    v->cap = v->cap ? v->cap * 2 : 16;
-    v->key = g_renew(sim__key, v->key, v->cap);
-}
-
-/* Nothing is pending: the buckets are empty, so the window can be moved to
- * start just after k, which goes to the heap. */
-void sim__eventq_push_empty(sim__eventq *q, sim__key k)
-{
-    int64_t t = sim__key_time(k);
-    q->horizon_ns = t == INT64_MAX ? t : t + 1;
-    sim__heap_push(&q->near, k);
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The buckets are used up: size new ones from the overflow and spread the
- * overflow over them.  The width is set so that the keys up to the third
- * quartile of the overflow's times (estimated from a sample, robust to a
- * few far-off timers) fill about SIM__BUCKET_TARGET per bucket, and the
- * buckets reach twice that far, for the events scheduled meanwhile. */
-static void rebuild(sim__eventq *q)
-{
-    sim__keyvec *o = &q->overflow;
-    if (o->n < SIM__SMALL) {
-        /* Few keys: all to the heap, except "never" ones (the heap holds
-         * times below the horizon, which is now SIM_TIME_MAX). */
-        size_t kept = 0;
-        for (size_t i = 0; i < o->n; i++) {
-            sim__key k = o->key[i];
-            if (sim__key_time(k) < INT64_MAX)
-                sim__heap_push(&q->near, k);
-            else
-                o->key[kept++] = k;
-        }
-        q->far -= o->n - kept;
-        o->n = kept;
-        q->nbuckets = q->cur = 0;
-        if (q->near.n > 0) {
-            q->horizon_ns = INT64_MAX;
-            q->split_at = SIM__SPLIT;
-            return;
+    if (q->free_chunks == NULL) {
+        size_t bytes = SIM__CHUNKS_PER_BLOCK * sizeof(sim__chunk);
+        sim__chunk *block = aligned_alloc(SIM__CHUNK_BYTES, bytes);
+        if (block == NULL)
+            g_error("sim: out of memory for the event set");
+        memset(block, 0, bytes);
+        q->blocks = g_renew(void *, q->blocks, q->nblocks + 1);
+        q->blocks[q->nblocks++] = block;
+        for (size_t i = 0; i < SIM__CHUNKS_PER_BLOCK; i++) {
+            block[i].next = q->free_chunks;
+            q->free_chunks = &block[i];
         }
     }
-    q->split_at = SIZE_MAX;
-    int64_t tmin = INT64_MAX;
-    for (size_t i = 0; i < o->n; i++) {
-        int64_t t = sim__key_time(o->key[i]);
-        if (t < tmin)
-            tmin = t;
-    }
-    int64_t sample[SIM__SAMPLE];
-    size_t ns = o->n < SIM__SAMPLE ? o->n : SIM__SAMPLE;
-    for (size_t i = 0; i < ns; i++)
-        sample[i] = sim__key_time(o->key[i * o->n / ns]);
-    qsort(sample, ns, sizeof(sample[0]), cmp_i64);
-    uint64_t span = (uint64_t)(sample[ns * 3 / 4] - tmin) + 1;
-    uint64_t want = (uint64_t)o->n * 3 / 4 / SIM__BUCKET_TARGET;
-    if (want < 1)
-        want = 1;
-    uint64_t width = (span + want - 1) / want;
-    unsigned shift = 0;
-    while ((UINT64_C(1) << shift) < width)
-        shift++;
-    width = UINT64_C(1) << shift;
-    uint64_t nb = 2 * ((span + width - 1) / width) + 1;
-    if (nb > SIM__BUCKETS_MAX)
-        nb = SIM__BUCKETS_MAX;
-    if (nb > q->bucket_cap) {
-        q->bucket = g_renew(sim__keyvec, q->bucket, nb);
-        memset(q->bucket + q->bucket_cap, 0, (nb - q->bucket_cap) * sizeof(sim__keyvec));
-        q->bucket_cap = nb;
-    }
-    q->nbuckets = nb;
-    q->cur = 0;
-    q->horizon_ns = tmin;
-    q->bucket_shift = shift;
-    q->bucket_ns = (int64_t)(width > INT64_MAX ? INT64_MAX : width);
-    size_t n = o->n, kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        sim__key k = o->key[i];
-        uint64_t d = (uint64_t)(sim__key_time(k) - tmin) >> shift;
-        if (d < nb)
-            sim__keyvec_append(&q->bucket[d], k);
-        else
-            o->key[kept++] = k;
-    }
-    o->n = kept;
+    sim__chunk *c = q->free_chunks;
+    q->free_chunks = c->next;
+    c->next = NULL;
+    return c;
 }
 
-/* The heap-only mode has grown large: keep the least key in the heap (it
- * may be the running event's, which sim.c pops after its handler) and move
- * the others to the overflow; the heap then empties at once and the next
- * refill sizes buckets.  The horizon is the least key's time, so that keys
- * scheduled meanwhile at that same time go behind the moved ones. */
-void sim__eventq_split(sim__eventq *q)
+/* Last in, first out: the chunk just emptied is the one still in cache. */
+static void chunk_put(sim__eventq *q, sim__chunk *c)
 {
-    sim__heap *h = &q->near;
-    for (size_t i = 1; i < h->n; i++) {
-        sim__keyvec_append(&q->overflow, h->key[i]);
-        h->key[i] = SIM__KEY_MAX;
-    }
-    q->far += h->n - 1;
-    h->n = 1;
-    q->horizon_ns = sim__key_time(h->key[0]);
-    q->nbuckets = q->cur = 0;
-    q->split_at = SIZE_MAX;
+    c->next = q->free_chunks;
+    q->free_chunks = c;
 }
 
-void sim__eventq_advance(sim__eventq *q)
+void sim__bucket_extend(sim__eventq *q, sim__bucket *b)
+{
+    sim__chunk *c = chunk_get(q);
+    if (b->wp == EMPTY)
+        b->rp = c->key;
+    else
+        chunk_of(b->wp)->next = c;
+    b->wp = c->key;
+}
+
+static inline void used_clear(sim__eventq *q, unsigned bi)
+{
+    q->used[bi >> 6] &= ~(UINT64_C(1) << (bi & 63));
+}
+
+/* Release bucket bi's chunks and mark it empty. */
+static void bucket_drop(sim__eventq *q, unsigned bi)
+{
+    sim__bucket *b = &q->b[bi];
+    if (b->wp != EMPTY) {
+        sim__chunk *tail = chunk_of(b->wp);
+        for (sim__chunk *c = chunk_of(b->rp), *next;; c = next) {
+            next = c->next;
+            chunk_put(q, c);
+            if (c == tail)
+                break;
+        }
+    }
+    bucket_reset(b);
+    used_clear(q, bi);
+}
+
+/* Empty bucket bi, calling f(q, k, arg) on each of its keys in order.  Each
+ * chunk is released once read, so f may append to other buckets (or even
+ * to this one, which starts afresh) without the memory growing by more
+ * than a chunk. */
+static inline void bucket_drain(sim__eventq *q, unsigned bi,
+                                void (*f)(sim__eventq *q, sim__key k, void *arg), void *arg)
+{
+    sim__bucket *b = &q->b[bi];
+    sim__key *p = b->rp, *wp = b->wp;
+    bucket_reset(b);
+    used_clear(q, bi);
+    if (wp == EMPTY)
+        return;
+    sim__chunk *tail = chunk_of(wp);
+    for (;;) {
+        sim__chunk *c = chunk_of(p);
+        sim__key *end = c == tail ? wp : &c->key[SIM__CHUNK_KEYS];
+        for (; p < end; p++)
+            f(q, *p, arg);
+        sim__chunk *next = c->next;
+        chunk_put(q, c);
+        if (c == tail)
+            break;
+        p = next->key;
+    }
+}
+
+/* The first used bucket of a level after bucket i; -1 if none. */
+static int next_used(const uint64_t *used, unsigned i)
+{
+    unsigned w = i >> 6;
+    /* bits above i in its word (two shifts: i & 63 may be 63) */
+    uint64_t m = used[w] & ((~UINT64_C(0) << (i & 63)) << 1);
+    for (;;) {
+        if (m != 0)
+            return (int)(w * 64 + (unsigned)__builtin_ctzll(m));
+        if (++w == SIM__WHEEL_SIZE / 64)
+            return -1;
+        m = used[w];
+    }
+}
+
+static void place_cb(sim__eventq *q, sim__key k, void *arg)
+{
+    (void)arg;
+    sim__eventq_place(q, k);
+}
+
+/* Move bucket bi to the levels below: cur is already its start, so every
+ * key lands lower, in order, in buckets that are empty (the lower levels
+ * were). */
+static void cascade(sim__eventq *q, unsigned bi)
+{
+    bucket_drain(q, bi, place_cb, NULL);
+}
+
+/* ---- the small heap ------------------------------------------------ */
+
+/* Taking the least key leaves a hole at the root instead of refilling it
+ * at once: the event that ran usually schedules one (a hold model, a
+ * server's next completion), and putting that key into the hole is one
+ * sift-down instead of a sift-down for the take and a sift-up for the push.
+ * small_n counts the hole. */
+
+static void small_sift_down(sim__key *h, uint32_t n, uint32_t i, sim__key k)
 {
     for (;;) {
-        while (q->cur < q->nbuckets) {
-            sim__keyvec *b = &q->bucket[q->cur++];
-            /* saturate: a bucket may reach SIM_TIME_MAX ("never") */
-            q->horizon_ns =
-                q->horizon_ns > INT64_MAX - q->bucket_ns ? INT64_MAX : q->horizon_ns + q->bucket_ns;
-            if (b->n == 0)
-                continue;
-            sim__heap *h = &q->near;
-            sim__heap_reserve(h, b->n);
-            memcpy(h->key, b->key, b->n * sizeof(sim__key));
-            h->n = b->n;
-            q->far -= b->n;
-            b->n = 0;
-            sim__heap_heapify(h);
-            return;
-        }
-        rebuild(q);
-        if (q->near.n > 0)
-            return; /* the rebuild filled the heap directly */
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && h[c + 1] < h[c])
+            c++;
+        if (k < h[c])
+            break;
+        h[i] = h[c];
+        i = c;
     }
+    h[i] = k;
+}
+
+/* Refill the hole with the last key. */
+static G_GNUC_NO_INLINE void small_fill(sim__eventq *q)
+{
+    q->small_hole = false;
+    uint32_t n = --q->small_n;
+    if (n > 0)
+        small_sift_down(q->small_heap, n, 0, q->small_heap[n]);
+}
+
+static inline void small_settle(sim__eventq *q)
+{
+    if (q->small_hole)
+        small_fill(q);
+}
+
+static void small_add(sim__eventq *q, sim__key k)
+{
+    sim__key *h = q->small_heap;
+    if (q->small_hole) {
+        q->small_hole = false;
+        small_sift_down(h, q->small_n, 0, k);
+        return;
+    }
+    uint32_t i = q->small_n++;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (h[p] < k)
+            break;
+        h[i] = h[p];
+        i = p;
+    }
+    h[i] = k;
+}
+
+/* The small heap is full: all to the wheel, least first, so that keys of
+ * equal time are appended in sequence order; k, scheduled last, goes last. */
+static G_GNUC_NO_INLINE void small_spill(sim__eventq *q, sim__key k)
+{
+    q->small = false;
+    while (q->small_n > 0) {
+        sim__eventq_place(q, q->small_heap[0]);
+        q->small_hole = true;
+        small_settle(q);
+    }
+    sim__eventq_place(q, k);
+}
+
+void sim__eventq_push_small(sim__eventq *q, sim__key k)
+{
+    if (G_UNLIKELY(!q->small_hole && q->small_n == SIM__SMALL_MAX))
+        small_spill(q, k);
+    else
+        small_add(q, k);
+}
+
+sim__key sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns)
+{
+    small_settle(q);
+    if (q->small_n == 0 || (uint64_t)sim__key_time(q->small_heap[0]) > end_ns)
+        return SIM__KEY_MAX;
+    sim__key k = q->small_heap[0];
+    q->small_hole = true;
+    q->cur = (uint64_t)sim__key_time(k);
+    q->count--;
+    return k;
+}
+
+static void small_add_cb(sim__eventq *q, sim__key k, void *arg)
+{
+    (void)arg;
+    small_add(q, k);
+}
+
+/* Few keys left in the wheel: move them all to the small heap (which orders
+ * them by the whole key, so their order in the buckets does not matter). */
+static void to_small(sim__eventq *q)
+{
+    for (unsigned w = 0; w < SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE / 64; w++)
+        while (q->used[w] != 0)
+            bucket_drain(q, w * 64 + (unsigned)__builtin_ctzll(q->used[w]), small_add_cb, NULL);
+    q->levels = 0;
+    q->small = true;
+}
+
+sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns)
+{
+    for (;;) {
+        unsigned i0 = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
+        sim__bucket *b = &q->b[i0];
+        sim__key *rp = b->rp;
+        if (rp != b->wp && !sim__at_chunk_end(rp)) {
+            b->rp = rp + 1;
+            q->count--;
+            return *rp;
+        }
+        if (rp != b->wp) {
+            /* the head chunk is used up, more follow */
+            sim__chunk *c = chunk_of(rp);
+            b->rp = c->next->key;
+            chunk_put(q, c);
+            continue;
+        }
+        if (b->wp != EMPTY)
+            bucket_drop(q, i0);
+        if (q->count <= SIM__SMALL_ENTER) {
+            to_small(q);
+            return sim__eventq_pop_small(q, end_ns);
+        }
+        /* the next nanosecond with keys in cur's window */
+        int j = next_used(q->used, i0);
+        if (j >= 0) {
+            uint64_t t = (q->cur & ~(uint64_t)(SIM__WHEEL_SIZE - 1)) | (uint64_t)j;
+            if (t > end_ns)
+                return SIM__KEY_MAX;
+            q->cur = t;
+            continue;
+        }
+        /* level 0 is empty: the first used bucket of the lowest used level
+         * (a level's bit in levels is dropped once it is seen empty) */
+        unsigned level = 0;
+        uint32_t levels = q->levels & ~UINT32_C(1);
+        j = -1;
+        while (levels != 0) {
+            level = (unsigned)__builtin_ctz(levels);
+            unsigned shift = level * SIM__WHEEL_BITS;
+            j = next_used(q->used + level * (SIM__WHEEL_SIZE / 64),
+                          (unsigned)(q->cur >> shift) & (SIM__WHEEL_SIZE - 1));
+            if (j >= 0)
+                break;
+            q->levels &= ~(UINT32_C(1) << level);
+            levels &= levels - 1;
+        }
+        if (j < 0)
+            g_error("sim: event set holds %zu keys but no bucket is in use", q->count);
+        unsigned bi = level << SIM__WHEEL_BITS | (unsigned)j;
+        sim__bucket *src = &q->b[bi];
+        if (src->rp + 1 == src->wp) {
+            /* A lone key (the usual case with few events pending) is the
+             * least: take it directly.  cur moves to its time, which keeps
+             * the structure's rule: the lower levels are empty and this
+             * bucket, cur's own at its level, is emptied. */
+            sim__key k = *src->rp;
+            uint64_t t = (uint64_t)sim__key_time(k);
+            if (t > end_ns)
+                return SIM__KEY_MAX;
+            q->cur = t;
+            bucket_drop(q, bi);
+            q->count--;
+            return k;
+        }
+        unsigned shift = level * SIM__WHEEL_BITS;
+        unsigned above = shift + SIM__WHEEL_BITS; /* bits from here up are cur's */
+        uint64_t high = above >= 64 ? 0 : q->cur >> above << above;
+        uint64_t start = high | (uint64_t)j << shift;
+        /* Not past end_ns: cur must stay <= sim_now() for later pushes. */
+        if (start > end_ns)
+            return SIM__KEY_MAX;
+        q->cur = start;
+        cascade(q, bi);
+    }
+}
+
+typedef struct {
+    bool (*keep)(sim__key k, void *ctx);
+    void *ctx;
+    sim__bucket *b; /* the bucket being refilled */
+} filter_arg;
+
+static void filter_cb(sim__eventq *q, sim__key k, void *arg)
+{
+    filter_arg *fa = arg;
+    if (!fa->keep(k, fa->ctx)) {
+        q->count--;
+        return;
+    }
+    if (sim__at_chunk_end(fa->b->wp))
+        sim__bucket_extend(q, fa->b);
+    *fa->b->wp++ = k;
 }
 
 void sim__eventq_filter(sim__eventq *q, bool (*keep)(sim__key k, void *ctx), void *ctx)
 {
-    heap_filter(&q->near, keep, ctx);
-    for (size_t b = q->cur; b < q->nbuckets; b++) {
-        sim__keyvec *v = &q->bucket[b];
-        size_t kept = 0;
-        for (size_t i = 0; i < v->n; i++)
-            if (keep(v->key[i], ctx))
-                v->key[kept++] = v->key[i];
-        q->far -= v->n - kept;
-        v->n = kept;
+    if (q->small) {
+        small_settle(q);
+        uint32_t n = q->small_n;
+        q->small_n = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (keep(q->small_heap[i], ctx))
+                q->small_heap[q->small_n++] = q->small_heap[i];
+            else
+                q->count--;
+        }
+        for (uint32_t i = q->small_n / 2; i-- > 0;)
+            small_sift_down(q->small_heap, q->small_n, i, q->small_heap[i]);
+        return;
     }
-    sim__keyvec *o = &q->overflow;
-    size_t kept = 0;
-    for (size_t i = 0; i < o->n; i++)
-        if (keep(o->key[i], ctx))
-            o->key[kept++] = o->key[i];
-    q->far -= o->n - kept;
-    o->n = kept;
-    if (q->near.n == 0 && q->far > 0)
-        sim__eventq_advance(q);
+    /* Each used bucket is drained and the kept keys appended back to it,
+     * in order. */
+    for (unsigned w = 0; w < SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE / 64; w++) {
+        uint64_t m = q->used[w];
+        while (m != 0) {
+            unsigned bi = w * 64 + (unsigned)__builtin_ctzll(m);
+            m &= m - 1;
+            filter_arg fa = {keep, ctx, &q->b[bi]};
+            bucket_drain(q, bi, filter_cb, &fa);
+            if (q->b[bi].wp != EMPTY)
+                q->used[w] |= UINT64_C(1) << (bi & 63);
+        }
+    }
 }
-
-#endif

@@ -1,28 +1,44 @@
 /* The pending-event set, internal to the engine (not part of the public API).
  *
- * The scheduler orders compact 16-byte keys (time, sequence|slot); the
- * handler and context of an event live out of line in the slot array of
- * sim.c, so the ordering structure moves 16 bytes per step instead of 32.
- * A key is one unsigned 128-bit integer, time in the high half, so that
- * "earlier, then scheduled first" is a single unsigned comparison.
+ * A key is one unsigned 128-bit integer: the time in the high half, the
+ * event's sequence number and payload slot (sim.c) in the low half.  The
+ * handler and context live out of line in sim.c's slot array.
  *
- * Two implementations sit behind the sim__eventq_* functions, chosen at
- * build time (SIM_EVENTQ_HEAP=1 selects the first; bench/README.md has the
- * measurements behind the default):
+ * The set is a radix-ordered hierarchical timing wheel (after Varghese and
+ * Lauck's hierarchical timing wheels, with the level chosen as in a radix
+ * heap): 8 levels of 256 buckets, level L splitting time into bucket widths
+ * of 2^(8L) ns.  cur is a time no later than any pending key (the last one
+ * taken).  A key of time t goes to the level of the highest byte in which t
+ * and cur differ, in the bucket given by that byte of t; so level 0 holds
+ * the 256 single nanoseconds of cur's window and every level holds only
+ * times after cur's own bucket there.  A bucket is a queue appended to in
+ * scheduling order.  When level 0 has nothing left the first non-empty
+ * bucket of the lowest non-empty level is moved down ("cascaded"): cur
+ * becomes that bucket's start and its keys, in order, go to lower levels,
+ * all empty at that moment (a bucket with a single key is taken directly,
+ * cur moving to its time).  cur never passes the end of a run
+ * (sim__eventq_pop_until), so events scheduled after it are never earlier.
  *
- * - a 4-ary min-heap (sim__heap).  Four 16-byte children are exactly one
- *   64-byte cache line; the array is offset so that every group of siblings
- *   starts on a line boundary, so one sift-down level touches one line.
+ * Why this keeps the event-order contract (time, then scheduling order)
+ * without comparing keys: every key of a given time is always in the same
+ * bucket (the bucket is a function of t and cur, and cur moves only within
+ * level 0's window or to a cascaded bucket's start), appends happen in
+ * sequence order, and a cascade moves keys in order into empty buckets
+ * before anything else can be appended to them.  A level-0 bucket holds a
+ * single time, so taking it front to back is the contract exactly.
  *
- * - a two-tier set, after the ladder and calendar queues (Tang et al. 2005,
- *   Brown 1988): only the near future is kept in a heap; later events are
- *   appended, unsorted, to time buckets of width bucket_ns, or beyond the
- *   buckets to an overflow array.  When the heap empties, the next bucket
- *   is heapified into it.  Order is still decided only by the heap on full
- *   keys, so ties break by sequence exactly as in the plain heap; the
- *   buckets just keep the heap small and cache-resident.  The width is
- *   re-estimated from the overflow each time the buckets are used up.
- *   Below SIM__SMALL events it is the plain heap (eventq.c). */
+ * Costs: a push is a few shifts and an append; a pop takes the next key of
+ * the current bucket; each key is cascaded at most once per level it
+ * crosses (once or twice in practice).  Nothing is sorted, so the cost does
+ * not grow with the population, and the front of the set is read
+ * sequentially, which is what lets sim.c prefetch the payloads ahead.
+ * With 64 keys or fewer (after dropping to 16) they sit in a small binary
+ * heap instead (see SIM__SMALL_MAX).  bench/README.md has the measurements
+ * against the 4-ary heap and the two-tier heap+buckets set this replaced.
+ *
+ * The references: G. Varghese and T. Lauck, "Hashed and hierarchical timing
+ * wheels", SOSP 1987; R. Ahuja, K. Mehlhorn, J. Orlin, R. Tarjan, "Faster
+ * algorithms for the shortest path problem" (radix heaps), JACM 1990. */
 #ifndef SIM_EVENTQ_H
 #define SIM_EVENTQ_H
 
@@ -54,216 +70,141 @@ static inline uint32_t sim__key_slot(sim__key k)
     return (uint32_t)((uint64_t)k & SIM__SLOT_MASK);
 }
 
+#define SIM__WHEEL_BITS   8
+#define SIM__WHEEL_SIZE   (1u << SIM__WHEEL_BITS) /* buckets per level */
+#define SIM__WHEEL_LEVELS 8                       /* 8 x 8 bits cover a 64-bit time */
+#define SIM__AHEAD        4                       /* sim__eventq_ahead() distance, in events */
+
+/* Buckets are queues of 2 KiB chunks from one free list, so memory follows
+ * the pending population rather than each bucket's peak (a bucket that once
+ * held half a million keys does not keep that array).  Chunks are aligned
+ * to their size, so a key's address gives its chunk and its place in it,
+ * and a bucket is just two pointers. */
+#define SIM__CHUNK_BYTES 2048
+#define SIM__CHUNK_ROOM  127 /* keys a chunk has room for after its header */
+/* Keys a chunk holds; the spare room past them lets sim__eventq_ahead()
+ * read without a bounds test (chunks are zeroed when allocated). */
+#define SIM__CHUNK_KEYS (SIM__CHUNK_ROOM - SIM__AHEAD)
+/* Offset in its chunk of the place just past the last key. */
+#define SIM__CHUNK_END (16 + 16 * SIM__CHUNK_KEYS)
+
+typedef struct sim__chunk sim__chunk;
+struct sim__chunk {
+    sim__chunk *next; /* next chunk of the bucket, or of the free list */
+    uint64_t pad;     /* keeps key[] 16-byte aligned */
+    sim__key key[SIM__CHUNK_ROOM];
+};
+
+/* An empty bucket points both ends at the end of a static, zeroed dummy
+ * chunk: so "empty" and "tail chunk full" are one test, and reading ahead
+ * of an empty bucket reads zeros. */
 typedef struct {
-    sim__key *key; /* key[0] is the minimum; children of i are 4i+1 .. 4i+4 */
-    size_t n;      /* keys in the heap */
-    size_t cap;    /* keys the allocation holds; key[n .. cap) are SIM__KEY_MAX */
-    void *mem;     /* the 64-byte aligned allocation; key = mem + 3 keys */
-} sim__heap;
+    sim__key *rp; /* the next key to take */
+    sim__key *wp; /* where the next key goes */
+} sim__bucket;
 
-void sim__heap_init(sim__heap *q);
-void sim__heap_free(sim__heap *q);
-/* Make room for at least need keys (grows geometrically). */
-void sim__heap_reserve(sim__heap *q, size_t need);
-/* Restore the heap order of key[0 .. n) after arbitrary edits (Floyd). */
-void sim__heap_heapify(sim__heap *q);
-
-static inline void sim__heap_sift_up(sim__key *h, size_t i, sim__key k)
+static inline bool sim__at_chunk_end(const sim__key *p)
 {
-    while (i > 0) {
-        size_t p = (i - 1) >> 2;
-        if (h[p] < k)
-            break;
-        h[i] = h[p];
-        i = p;
-    }
-    h[i] = k;
+    return ((uintptr_t)p & (SIM__CHUNK_BYTES - 1)) == SIM__CHUNK_END;
 }
 
-/* Index of the least of the four siblings starting at c, without branches:
- * two pairwise matches, then the final chosen by arithmetic on the indices
- * so the compiler emits sbb/adc rather than unpredictable jumps.  (Selecting
- * the 128-bit values themselves with cmov measured slower: the register
- * pressure made gcc spill in the loop.) */
-static inline size_t sim__heap_min4(const sim__key *h, size_t c)
-{
-    size_t a = c + (h[c + 1] < h[c]);
-    size_t b = c + 2 + (h[c + 3] < h[c + 2]);
-    size_t pick_b = (size_t)0 - (size_t)(h[b] < h[a]);
-    return a ^ ((a ^ b) & pick_b);
-}
-
-/* Put k into the hole at i and move it down to its place.  Positions past n
- * hold SIM__KEY_MAX, so every sibling group can be read as a whole. */
-static inline void sim__heap_sift_down(sim__key *h, size_t n, size_t i, sim__key k)
-{
-    for (;;) {
-        size_t c = 4 * i + 1;
-        if (c >= n)
-            break;
-        /* The children of c .. c+3 are the 16 keys from 4c + 1: four whole
-         * lines.  Fetching them now overlaps the next level's cache misses
-         * with this level's comparisons (prefetches past the end are
-         * harmless: they never fault). */
-        const sim__key *g = h + 4 * c + 1;
-        __builtin_prefetch(g);
-        __builtin_prefetch(g + 4);
-        __builtin_prefetch(g + 8);
-        __builtin_prefetch(g + 12);
-        size_t m = sim__heap_min4(h, c);
-        if (k < h[m])
-            break;
-        h[i] = h[m];
-        i = m;
-    }
-    h[i] = k;
-}
-
-static inline void sim__heap_push(sim__heap *q, sim__key k)
-{
-    if (q->n >= q->cap)
-        sim__heap_reserve(q, q->n + 1);
-    sim__heap_sift_up(q->key, q->n++, k);
-}
-
-/* The least key; SIM__KEY_MAX when empty. */
-static inline sim__key sim__heap_top(const sim__heap *q)
-{
-    return q->key[0];
-}
-
-static inline void sim__heap_pop(sim__heap *q)
-{
-    size_t n = --q->n;
-    sim__key last = q->key[n];
-    q->key[n] = SIM__KEY_MAX;
-    if (n > 0)
-        sim__heap_sift_down(q->key, n, 0, last);
-}
-
-/* Replace the least key by k: one sift-down instead of a pop and a push. */
-static inline void sim__heap_replace_top(sim__heap *q, sim__key k)
-{
-    sim__heap_sift_down(q->key, q->n, 0, k);
-}
-
-/* ---- the event set ------------------------------------------------- */
-
-#if SIM_EVENTQ_HEAP
+/* With few keys pending (an M/M/1 model has two) walking the wheel's empty
+ * buckets costs more than ordering the keys: then they are kept in a small
+ * binary heap instead, until it fills (bench/README.md has the numbers). */
+#define SIM__SMALL_MAX   64 /* keys the small heap holds; one more: the wheel */
+#define SIM__SMALL_ENTER 16 /* back to the small heap at this many keys or fewer */
 
 typedef struct {
-    sim__heap near; /* every pending key */
+    uint64_t cur;     /* no pending key is earlier; level 0 is cur's 256 ns window */
+    size_t count;     /* keys in the set (taken ones excluded) */
+    uint32_t levels;  /* bit L set: level L may hold keys (cleared lazily) */
+    bool small;       /* the keys are in small_heap, the wheel is empty */
+    bool small_hole;  /* small_heap[0] was taken, not yet refilled */
+    uint32_t small_n; /* keys in small_heap, the hole included */
+    /* bucket i of level L is b[L << 8 | i]; its bit in used[L << 2 | i >> 6]
+     * is set while it holds keys */
+    sim__bucket b[SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE];
+    uint64_t used[SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE / 64];
+    sim__chunk *free_chunks; /* chunks not in any bucket */
+    void **blocks;           /* allocations chunks were carved from */
+    size_t nblocks;
+    sim__key small_heap[SIM__SMALL_MAX]; /* binary min-heap on the whole key */
 } sim__eventq;
-
-static inline void sim__eventq_push(sim__eventq *q, sim__key k)
-{
-    sim__heap_push(&q->near, k);
-}
-
-static inline void sim__eventq_pop(sim__eventq *q)
-{
-    sim__heap_pop(&q->near);
-}
-
-static inline void sim__eventq_replace_top(sim__eventq *q, sim__key k)
-{
-    sim__heap_replace_top(&q->near, k);
-}
-
-#else
-
-typedef struct {
-    sim__key *key; /* keys in arrival order */
-    size_t n;      /* keys used */
-    size_t cap;    /* keys allocated */
-} sim__keyvec;
-
-typedef struct {
-    sim__heap near;        /* keys with time < horizon_ns, in heap order */
-    int64_t horizon_ns;    /* start of bucket[cur] */
-    int64_t bucket_ns;     /* width of a bucket, ns: 2^bucket_shift */
-    unsigned bucket_shift; /* log2 of bucket_ns (a shift, not a division, per push) */
-    size_t cur;            /* first bucket not yet moved to the heap */
-    size_t nbuckets;       /* buckets in use */
-    size_t bucket_cap;     /* buckets allocated */
-    sim__keyvec *bucket;   /* bucket[cur + j]: times in horizon + [j, j+1) bucket_ns */
-    sim__keyvec overflow;  /* keys at or past the end of the last bucket */
-    size_t far;            /* keys in buckets and overflow */
-    /* With few events (an M/M/1 model has two) refilling the heap from
-     * buckets costs more than it saves: the heap then takes everything
-     * (horizon_ns = SIM_TIME_MAX) until it holds split_at keys. */
-    size_t split_at; /* heap size that restores the buckets; SIZE_MAX: buckets in use */
-} sim__eventq;
-
-void sim__keyvec_grow(sim__keyvec *v);
-/* Refill the empty heap from the next bucket (or the overflow). */
-void sim__eventq_advance(sim__eventq *q);
-
-static inline void sim__keyvec_append(sim__keyvec *v, sim__key k)
-{
-    if (__builtin_expect(v->n == v->cap, 0))
-        sim__keyvec_grow(v);
-    v->key[v->n++] = k;
-}
-
-/* File k under the heap, a bucket or the overflow by its time. */
-static inline void sim__eventq_push_far(sim__eventq *q, sim__key k)
-{
-    uint64_t d = (uint64_t)(sim__key_time(k) - q->horizon_ns) >> q->bucket_shift;
-    q->far++;
-    if (d < q->nbuckets - q->cur)
-        sim__keyvec_append(&q->bucket[q->cur + d], k);
-    else
-        sim__keyvec_append(&q->overflow, k);
-}
-
-void sim__eventq_push_empty(sim__eventq *q, sim__key k);
-void sim__eventq_split(sim__eventq *q);
-
-static inline void sim__eventq_push(sim__eventq *q, sim__key k)
-{
-    if (sim__key_time(k) < q->horizon_ns) {
-        sim__heap_push(&q->near, k);
-        if (__builtin_expect(q->near.n >= q->split_at, 0))
-            sim__eventq_split(q);
-    } else if (__builtin_expect(q->near.n == 0, 0))
-        sim__eventq_push_empty(q, k);
-    else
-        sim__eventq_push_far(q, k);
-}
-
-static inline void sim__eventq_pop(sim__eventq *q)
-{
-    sim__heap_pop(&q->near);
-    if (q->near.n == 0 && q->far > 0)
-        sim__eventq_advance(q);
-}
-
-static inline void sim__eventq_replace_top(sim__eventq *q, sim__key k)
-{
-    if (sim__key_time(k) < q->horizon_ns) {
-        sim__heap_replace_top(&q->near, k);
-    } else {
-        sim__eventq_push_far(q, k);
-        sim__eventq_pop(q);
-    }
-}
-
-#endif
 
 void sim__eventq_init(sim__eventq *q);
 void sim__eventq_free(sim__eventq *q);
+/* Give b a new tail chunk (b is empty or its tail is full). */
+void sim__bucket_extend(sim__eventq *q, sim__bucket *b);
+/* The current bucket is used up: find (cascading as needed) the next key
+ * and take it if its time is <= end_ns; SIM__KEY_MAX otherwise. */
+sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns);
+/* Push in small mode (moves everything to the wheel when the heap is full). */
+void sim__eventq_push_small(sim__eventq *q, sim__key k);
+/* sim__eventq_pop_until() in small mode. */
+sim__key sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns);
 
-/* The least key; SIM__KEY_MAX when empty. */
-static inline sim__key sim__eventq_top(const sim__eventq *q)
+/* Append k to its bucket; does not count it. */
+static inline void sim__eventq_place(sim__eventq *q, sim__key k)
 {
-    return q->near.key[0];
+    uint64_t t = (uint64_t)sim__key_time(k);
+    /* level = index of the highest byte in which t and cur differ
+     * (x | 1 keeps clz defined when they are equal) */
+    uint64_t x = (t ^ q->cur) | 1;
+    unsigned level = (unsigned)(63 - __builtin_clzll(x)) / SIM__WHEEL_BITS;
+    unsigned i = (unsigned)(t >> (level * SIM__WHEEL_BITS)) & (SIM__WHEEL_SIZE - 1);
+    unsigned bi = level << SIM__WHEEL_BITS | i;
+    sim__bucket *b = &q->b[bi];
+    if (__builtin_expect(sim__at_chunk_end(b->wp), 0))
+        sim__bucket_extend(q, b);
+    *b->wp++ = k;
+    q->used[bi >> 6] |= UINT64_C(1) << (bi & 63);
+    q->levels |= UINT32_C(1) << level;
+}
+
+static inline void sim__eventq_push(sim__eventq *q, sim__key k)
+{
+    q->count++;
+    if (q->small)
+        sim__eventq_push_small(q, k);
+    else
+        sim__eventq_place(q, k);
+}
+
+/* Take the least key if its time is <= end_ns; SIM__KEY_MAX otherwise (and
+ * then nothing is taken).  end_ns must be >= the time of the last key
+ * taken, which holds in sim.c: it is sim_now() or later. */
+static inline sim__key sim__eventq_pop_until(sim__eventq *q, uint64_t end_ns)
+{
+    if (q->small)
+        return sim__eventq_pop_small(q, end_ns);
+    /* The current bucket holds exactly time cur, and cur <= end_ns. */
+    sim__bucket *b = &q->b[q->cur & (SIM__WHEEL_SIZE - 1)];
+    sim__key *rp = b->rp;
+    if (__builtin_expect(rp != b->wp && !sim__at_chunk_end(rp), 1)) {
+        b->rp = rp + 1;
+        q->count--;
+        return *rp;
+    }
+    return sim__eventq_pop_slow(q, end_ns);
+}
+
+/* Call right after a key was taken: the key SIM__AHEAD places further in
+ * its chunk, which is usually the one that will run SIM__AHEAD events
+ * later; past the keys appended it is a stale or zero key, harmless for
+ * what sim.c does with it (prefetch a payload). */
+static inline sim__key sim__eventq_ahead(const sim__eventq *q)
+{
+    return q->b[q->cur & (SIM__WHEEL_SIZE - 1)].rp[SIM__AHEAD - 1];
 }
 
 /* Keys in the set. */
-size_t sim__eventq_count(const sim__eventq *q);
+static inline size_t sim__eventq_count(const sim__eventq *q)
+{
+    return q->count;
+}
 
-/* Remove every key for which keep(k, ctx) is false, in O(n). */
+/* Remove every key for which keep(k, ctx) is false, in O(n + buckets),
+ * keeping the order of the others. */
 void sim__eventq_filter(sim__eventq *q, bool (*keep)(sim__key k, void *ctx), void *ctx);
 
 #endif

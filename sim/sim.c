@@ -11,29 +11,25 @@
 
 #include <glib.h>
 
-#define SIM__COMPACT_MIN 64 /* heaps smaller than this are never compacted */
+#define SIM__COMPACT_MIN 64 /* sets smaller than this are never compacted */
 
 typedef struct {
-    sim_handler handler; /* NULL: cancelled (still in the heap) or free */
+    sim_handler handler; /* NULL: cancelled (still in the set) or free */
     void *ctx;           /* handler's argument; next free slot + 1 when free */
     uint64_t id;         /* sim_event_id of the event last scheduled in it */
 } sim__slot;
 
 struct sim {
-    sim__eventq q;       /* pending keys, including tombstones */
-    sim__slot *slots;    /* payloads, indexed by the key's slot bits */
-    uint32_t slots_used; /* slots ever handed out (high-water mark) */
-    uint32_t slots_cap;  /* slots allocated */
-    uint32_t free_head;  /* first free slot + 1; 0 when the free list is empty */
-    size_t tombstones;   /* cancelled keys still in the heap */
-    uint64_t next_seq;   /* sequence of the next scheduled event, from 1 */
-    sim_time_ns now;     /* current simulated time, ns */
-    uint64_t executed;   /* events run since sim_new() */
-    bool stop;           /* sim_stop() was called; run_until returns */
-    /* The running event's key is left at the top of the heap while its
-     * handler runs: a handler that schedules one event (the common case)
-     * then replaces it with a single sift-down instead of pop + push. */
-    bool top_stale;
+    sim__eventq q;            /* pending keys, including tombstones */
+    sim__slot *slots;         /* payloads, indexed by the key's slot bits */
+    uint32_t slots_used;      /* slots ever handed out (high-water mark) */
+    uint32_t slots_cap;       /* slots allocated */
+    uint32_t free_head;       /* first free slot + 1; 0 when the free list is empty */
+    size_t tombstones;        /* cancelled keys still in the set */
+    uint64_t next_seq;        /* sequence of the next scheduled event, from 1 */
+    sim_time_ns now;          /* current simulated time, ns */
+    uint64_t executed;        /* events run since sim_new() */
+    bool stop;                /* sim_stop() was called; run_until returns */
     sim_handler sampler;      /* sim_set_sampler(); NULL: none */
     void *sampler_ctx;        /* its argument */
     sim_time_ns sample_at;    /* its next time; SIM_TIME_MAX when none */
@@ -65,7 +61,7 @@ sim_time_ns sim_now(const sim *s)
 
 size_t sim_pending(const sim *s)
 {
-    return sim__eventq_count(&s->q) - s->tombstones - (s->top_stale ? 1 : 0);
+    return sim__eventq_count(&s->q) - s->tombstones;
 }
 
 uint64_t sim_executed(const sim *s)
@@ -118,44 +114,42 @@ static inline void slot_free(sim *s, uint32_t i)
     s->free_head = i + 1;
 }
 
-/* Drop the running event's key if its handler did not replace it. */
-static inline void settle_top(sim *s)
+static G_GNUC_NO_INLINE G_GNUC_NORETURN void seq_exhausted(void)
 {
-    if (s->top_stale) {
-        s->top_stale = false;
-        sim__eventq_pop(&s->q);
-    }
+    g_error("sim: sequence numbers exhausted after %" G_GUINT64_FORMAT " events",
+            (guint64)SIM__SEQ_MAX);
 }
 
-sim_event_id sim_schedule_at(sim *s, sim_time_ns at_ns, sim_handler h, void *ctx)
+/* The body of both schedule calls, arguments already checked (one copy
+ * inlined in each, so sim_schedule() does not pay for a second call). */
+static inline sim_event_id schedule(sim *s, sim_time_ns at_ns, sim_handler h, void *ctx)
 {
-    g_return_val_if_fail(h != NULL, 0);
-    g_return_val_if_fail(at_ns >= s->now, 0);
     if (G_UNLIKELY(s->next_seq > SIM__SEQ_MAX))
-        g_error("sim: sequence numbers exhausted after %" G_GUINT64_FORMAT " events",
-                (guint64)SIM__SEQ_MAX);
+        seq_exhausted();
     uint32_t slot = slot_alloc(s);
     uint64_t id = s->next_seq++ << SIM__SLOT_BITS | slot;
     sim__slot *e = &s->slots[slot];
     e->handler = h;
     e->ctx = ctx;
     e->id = id;
-    sim__key k = sim__key_make(at_ns, id);
-    if (s->top_stale) {
-        s->top_stale = false;
-        sim__eventq_replace_top(&s->q, k);
-    } else {
-        sim__eventq_push(&s->q, k);
-    }
+    sim__eventq_push(&s->q, sim__key_make(at_ns, id));
     return id;
+}
+
+sim_event_id sim_schedule_at(sim *s, sim_time_ns at_ns, sim_handler h, void *ctx)
+{
+    g_return_val_if_fail(h != NULL, 0);
+    g_return_val_if_fail(at_ns >= s->now, 0);
+    return schedule(s, at_ns, h, ctx);
 }
 
 sim_event_id sim_schedule(sim *s, sim_time_ns delay_ns, sim_handler h, void *ctx)
 {
+    g_return_val_if_fail(h != NULL, 0);
     g_return_val_if_fail(delay_ns >= 0, 0);
     /* Saturate rather than overflow: "never" is SIM_TIME_MAX. */
     sim_time_ns at = delay_ns > SIM_TIME_MAX - s->now ? SIM_TIME_MAX : s->now + delay_ns;
-    return sim_schedule_at(s, at, h, ctx);
+    return schedule(s, at, h, ctx);
 }
 
 /* Whether k is a live event; frees the slot of a cancelled one. */
@@ -173,7 +167,6 @@ static bool keep_live(sim__key k, void *ctx)
  * at most once per n/2 cancels. */
 static void compact(sim *s)
 {
-    settle_top(s);
     sim__eventq_filter(&s->q, keep_live, s);
     s->tombstones = 0;
 }
@@ -208,26 +201,28 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns)
     /* Events run up to the bound: the next sample time or end_ns.  At a
      * sample time the sampler runs, then the next bound is set. */
     sim_time_ns bound = s->sample_at < end_ns ? s->sample_at : end_ns;
-    sim__key end_key = sim__key_make(bound, UINT64_MAX);
     for (;;) {
-        sim__key k = sim__eventq_top(&s->q);
-        if (k > end_key) {
-            /* includes the empty heap: its top is SIM__KEY_MAX */
+        sim__key k = sim__eventq_pop_until(&s->q, (uint64_t)bound);
+        if (k == SIM__KEY_MAX) {
+            /* nothing left at or before the bound */
             if (G_LIKELY(bound != s->sample_at) || s->sampler == NULL)
                 break;
             s->now = bound;
             s->sample_at =
                 bound > SIM_TIME_MAX - s->sample_every ? SIM_TIME_MAX : bound + s->sample_every;
             s->sampler(s, s->sampler_ctx);
-            settle_top(s);
             if (s->stop) {
                 s->stop = false;
                 return s->executed - start;
             }
             bound = s->sample_at < end_ns ? s->sample_at : end_ns;
-            end_key = sim__key_make(bound, UINT64_MAX);
             continue;
         }
+        /* The keys after this one in its bucket run next, and their
+         * payloads sit in slots written long ago, a cache miss with large
+         * populations: fetch a few events ahead, overlapping the handlers
+         * (the mask keeps SIM__KEY_MAX in bounds). */
+        __builtin_prefetch(&s->slots[sim__key_slot(sim__eventq_ahead(&s->q)) & (s->slots_cap - 1)]);
         uint32_t slot = sim__key_slot(k);
         sim__slot *e = &s->slots[slot];
         sim_handler h = e->handler;
@@ -237,21 +232,11 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns)
         slot_free(s, slot);
         if (G_UNLIKELY(h == NULL)) {
             s->tombstones--;
-            sim__eventq_pop(&s->q);
             continue;
         }
-        /* The next event is one of the top's four children or one that the
-         * handler schedules, and its payload sits in a slot written long
-         * ago, a cache miss on large populations: start fetching the
-         * children's payloads now, to overlap with the handler. */
-        const sim__key *next = s->q.near.key + 1;
-        for (int c = 0; c < 4; c++) /* the mask keeps SIM__KEY_MAX padding in bounds */
-            __builtin_prefetch(&s->slots[sim__key_slot(next[c]) & (s->slots_cap - 1)]);
         s->now = sim__key_time(k);
         s->executed++;
-        s->top_stale = true;
         h(s, ctx);
-        settle_top(s);
         if (G_UNLIKELY(s->stop)) {
             s->stop = false;
             return s->executed - start;
