@@ -6,6 +6,7 @@
 #include "csvout.h"
 #include "ipam.h"
 #include "migration.h"
+#include "syspods.h"
 
 /* ipam.csv: the contract columns (issue 3), in this order. */
 static const char *const ipam_columns[] = {
@@ -41,6 +42,11 @@ static const char *const extra_columns[] = {
     "pod_range_min_prefix",
     "pod_subnet_allocation",
     "max_nodes_upgradable",
+    "system_pods_per_node",
+    "system_pods",
+    "system_pod_addrs",
+    "user_pods_per_node",
+    "user_pods_max",
 };
 
 static bool is_contract_column(const char *key)
@@ -131,6 +137,11 @@ static void write_ipam_rows(const cn_scenario *sc, FILE *f)
                        : c.pod_subnet_allocation == CN_PODSUBNET_STATIC_BLOCK ? "static-block"
                                                                               : "dynamic");
             put_int(f, pl.max_nodes_upgradable);
+            put_int(f, pl.system_pods_per_node);
+            put_int(f, pl.system_pods);
+            put_int(f, pl.system_pod_addrs);
+            put_int(f, pl.user_pods_per_node);
+            put_int(f, pl.user_pods_max);
             fputc('\n', f);
         }
     }
@@ -198,9 +209,12 @@ static void print_point(const cn_scenario *sc, gsize p, FILE *out, uint32_t *see
     }
     cn_config c;
     cn_scenario_config(sc, p, &c);
-    fprintf(out, "  %-24s %-11s %6s %5s %5s  %-18s %17s  %-18s %19s %9s %6s  %-13s %5s  %s\n",
-            "variant", "ipam", "nodes", "surge", "pods", "node subnet", "needed/usable",
-            "pod range", "needed/usable", "max nodes", "upgr.", "limited by", "snat", "flags");
+    fprintf(
+        out,
+        "  %-24s %-11s %6s %5s %5s %4s %5s  %-18s %17s  %-18s %19s %9s %6s %9s  %-13s %5s  %s\n",
+        "variant", "ipam", "nodes", "surge", "pods", "sys", "user", "node subnet", "needed/usable",
+        "pod range", "needed/usable", "max nodes", "upgr.", "user max", "limited by", "snat",
+        "flags");
     g_autoptr(GString) flags = g_string_new(NULL);
     for (int i = 0; i < c.n_variants; i++) {
         const cn_variant *v = &c.variants[i];
@@ -217,15 +231,40 @@ static void print_point(const cn_scenario *sc, gsize p, FILE *out, uint32_t *see
         g_string_truncate(flags, 0);
         cn_ipam_flags_append(pl.flags, flags);
         fprintf(out,
-                "  %-24s %-11s %6" PRId64 " %5" PRId64 " %5" PRId64
-                "  %-18s %17s  %-18s %19s %9" PRId64 " %6" PRId64 "  %-13s %5" PRId64 "  %s\n",
+                "  %-24s %-11s %6" PRId64 " %5" PRId64 " %5" PRId64 " %4" PRId64 " %5" PRId64
+                "  %-18s %17s  %-18s %19s %9" PRId64 " %6" PRId64 " %9" PRId64 "  %-13s %5" PRId64
+                "  %s\n",
                 v->name, cn_ipam_name(v->ipam), pl.nodes, pl.surge_nodes, pl.max_pods_per_node,
-                cn_cidr_format(pl.node_subnet, nb), nu,
-                pl.has_pod_range ? cn_cidr_format(pl.pod_range, pb) : "-", pu, pl.max_nodes,
-                pl.max_nodes_upgradable, cn_limit_name(pl.limiting), pl.snat_ports_per_node,
-                flags->len ? flags->str : "-");
+                pl.system_pods_per_node, pl.user_pods_per_node, cn_cidr_format(pl.node_subnet, nb),
+                nu, pl.has_pod_range ? cn_cidr_format(pl.pod_range, pb) : "-", pu, pl.max_nodes,
+                pl.max_nodes_upgradable, pl.user_pods_max, cn_limit_name(pl.limiting),
+                pl.snat_ports_per_node, flags->len ? flags->str : "-");
         *seen_flags |= pl.flags;
         seen_limits[pl.limiting] = true;
+    }
+}
+
+/* What takes the slots: AKS's own pods per variant, at the first point. */
+static void print_system_pods(const cn_scenario *sc, FILE *out)
+{
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    fputs("\nsystem pods (AKS's own, at point 1; [cluster] system_pods, addons; sources in "
+          "models/syspods.def):\n",
+          out);
+    g_autoptr(GString) list = g_string_new(NULL);
+    for (int i = 0; i < c.n_variants; i++) {
+        const cn_variant *v = &c.variants[i];
+        cn_ipam_plan pl;
+        cn_ipam_plan_compute(&c, v, &pl);
+        fprintf(out,
+                "  %s: %" PRId64 " per node, %" PRId64 " in all on %" PRId64 " nodes, %" PRId64
+                " of them with a pod address; %" PRId64 " of %" PRId64 " slots per node left\n",
+                v->name, pl.system_pods_per_node, pl.system_pods, pl.nodes, pl.system_pod_addrs,
+                pl.user_pods_per_node, pl.max_pods_per_node);
+        g_string_truncate(list, 0);
+        cn_syspods_describe(&c, v, c.nodes, list);
+        fputs(list->str, out);
     }
 }
 
@@ -262,10 +301,14 @@ void cn_plan_print(const cn_scenario *sc, FILE *out)
     fprintf(out, "plan: %s (%s)\n", c.name, cn_scenario_path(sc));
     if (c.description && c.description[0])
         fprintf(out, "%s\n", c.description);
-    fputs("pods: max pods per node; needed/usable: addresses, surge nodes included; max nodes: "
-          "how far the ranges and documented limits let the cluster grow at that max pods, "
-          "counted as the AKS docs count (no upgrade headroom); upgr.: the same with room for "
-          "the surge nodes of an upgrade; snat: LB ports per node\n\n",
+    fputs("pods: max pods per node; sys: AKS's own pods on every node (DaemonSets), which take "
+          "max-pods slots; user: the slots left for your pods on a node (nodes of the system "
+          "pool also run the system Deployments, listed below); needed/usable: addresses, surge "
+          "nodes included, system pods' addresses included; max nodes: how far the ranges and "
+          "documented limits let the cluster grow at that max pods, counted as the AKS docs "
+          "count (no upgrade headroom); upgr.: the same with room for the surge nodes of an "
+          "upgrade; user max: your pods that fit at max nodes, beside every system pod; snat: LB "
+          "ports per node\n\n",
           out);
     uint32_t seen_flags = 0;
     bool seen_limits[CN_LIMIT_COUNT] = {false};
@@ -283,5 +326,6 @@ void cn_plan_print(const cn_scenario *sc, FILE *out)
                 fprintf(out, "  %-18s %s\n", cn_ipam_flag_name((cn_ipam_flag)(1u << i)),
                         cn_ipam_flag_help((cn_ipam_flag)(1u << i)));
     }
+    print_system_pods(sc, out);
     print_migrations(sc, out);
 }

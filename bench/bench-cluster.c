@@ -18,7 +18,7 @@ static const char *const scenario_text =
     "[scenario]\nname = bench-cluster\nseed = 1\n"
     "[cluster]\n"
     "nodes = 5000\nnode_pools = 1000, 1000, 1000, 1000, 1000\n"
-    "pods = 250000\nmax_pods_per_node = 50\n"
+    "pods = 250000\nmax_pods_per_node = 60\n"
     "node_subnet = 10.0.0.0/14\npod_subnet = 10.8.0.0/13\npod_cidr = 100.64.0.0/10\n"
     "service_cidr = 192.168.0.0/13\ndns_service_ip = 192.168.0.10\n"
     "services = 100000\nendpoints_per_service = 4\nnetwork_policies = 10000\n"

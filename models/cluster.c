@@ -7,6 +7,7 @@
 #include "ipam.h"
 #include "rng.h"
 #include "scenario.h"
+#include "syspods.h"
 
 /* cnisim's own bound on Services x endpoints, so an absurd input fails with
  * a message instead of exhausting memory (400 MB of endpoint indices). */
@@ -41,6 +42,12 @@ void cn_cluster_free(cn_cluster *cl)
         return;
     g_free(cl->node_pool);
     g_free(cl->node_pods);
+    g_free(cl->node_ip);
+    g_free(cl->node_sys_pods);
+    g_free(cl->node_sys_pod_addrs);
+    g_free(cl->sys_pod_node);
+    g_free(cl->sys_pod_ip);
+    g_free(cl->sys_pod_host);
     g_free(cl->pod_node);
     g_free(cl->pod_ip);
     g_free(cl->svc_ep_start);
@@ -51,10 +58,13 @@ void cn_cluster_free(cn_cluster *cl)
 }
 
 /* Pod addresses from the variant's IPAM, nodes taking their ranges in order
- * (MODEL.md "IP address management").  Fails when the steady-state cluster
- * (no surge) does not fit its ranges: such a cluster cannot exist. */
+ * (MODEL.md "IP address management").  On each node the pod-network system
+ * pods take the first pod addresses, the user pods the next ones; host
+ * network system pods use the node's address.  Fails when the steady-state
+ * cluster (no surge) does not fit its ranges: such a cluster cannot exist.
+ * local[i] is user pod i's index among the user pods of its node. */
 static bool assign_addresses(cn_cluster *cl, const cn_config *c, const cn_variant *v,
-                             GError **error)
+                             const uint32_t *local, GError **error)
 {
     char b[20];
     int64_t n = cl->n_nodes, pods = cl->n_pods, mp = cl->max_pods_per_node;
@@ -68,6 +78,10 @@ static bool assign_addresses(cn_cluster *cl, const cn_config *c, const cn_varian
              (int64_t)llround(c->cost[CAL_subnet_reserved_addrs]), n, v->name, node_need);
         return false;
     }
+    uint32_t first, last;
+    cn_subnet_usable_range(c, c->node_subnet, &first, &last);
+    /* base[k]: node k's first pod address. */
+    g_autofree uint32_t *base = g_new(uint32_t, n);
     switch (v->ipam) {
     case CN_IPAM_KUBENET:
     case CN_IPAM_OVERLAY: {
@@ -85,65 +99,102 @@ static bool assign_addresses(cn_cluster *cl, const cn_config *c, const cn_varian
                  "%" PRId64 " pods per node do not fit a node's /%u block", mp, prefix);
             return false;
         }
-        for (int64_t i = 0; i < pods; i++) {
+        for (int64_t k = 0; k < n; k++) {
             cn_cidr blk;
-            cn_cidr_nth_subnet(c->pod_cidr, prefix, (uint64_t)(i % n), &blk);
-            cl->pod_ip[i] = blk.addr + NODE_BLOCK_FIRST_POD + (uint32_t)(i / n);
+            cn_cidr_nth_subnet(c->pod_cidr, prefix, (uint64_t)k, &blk);
+            base[k] = blk.addr + NODE_BLOCK_FIRST_POD;
+            cl->node_ip[k] = first + (uint32_t)k;
         }
-        return true;
+        break;
     }
-    case CN_IPAM_NODE_SUBNET: {
+    case CN_IPAM_NODE_SUBNET:
         /* Each node takes 1 + max pods addresses up front: its own, then its
          * pods'. */
-        uint32_t first, last;
-        cn_subnet_usable_range(c, c->node_subnet, &first, &last);
-        for (int64_t i = 0; i < pods; i++)
-            cl->pod_ip[i] = first + (uint32_t)((i % n) * (1 + mp) + 1 + i / n);
-        return true;
-    }
+        for (int64_t k = 0; k < n; k++) {
+            cl->node_ip[k] = first + (uint32_t)(k * (1 + mp));
+            base[k] = cl->node_ip[k] + 1;
+        }
+        break;
     case CN_IPAM_POD_SUBNET:
+        for (int64_t k = 0; k < n; k++)
+            cl->node_ip[k] = first + (uint32_t)k;
+        if (c->pod_subnet_allocation == CN_PODSUBNET_STATIC_BLOCK) {
+            uint32_t first_block = 0;
+            int64_t have = cn_subnet_static_blocks(c, c->pod_subnet, &first_block);
+            int64_t per_node = cn_ipam_static_blocks(c, mp);
+            if (n * per_node > have) {
+                fail(error, c, "[cluster] pod_subnet",
+                     "%s holds %" PRId64 " whole /28 blocks; the %" PRId64
+                     " nodes of variant '%s' need %" PRId64 " each (%" PRId64 " max pods)",
+                     cn_cidr_format(c->pod_subnet, b), have, n, v->name, per_node, mp);
+                return false;
+            }
+            int64_t block = (int64_t)llround(c->cost[CAL_static_block_addrs]);
+            int64_t reserved = (int64_t)llround(c->cost[CAL_static_block_reserved_per_node]);
+            for (int64_t k = 0; k < n; k++)
+                base[k] = first_block + (uint32_t)(k * per_node * block + reserved);
+            break;
+        }
+        {
+            /* Dynamic: node k holds 16 x ceil((pods + 8) / 16) addresses for
+             * its user and pod-network system pods, nodes in order. */
+            int64_t need = 0;
+            for (int64_t k = 0; k < n; k++) {
+                int64_t on = cl->node_pods[k] + cl->node_sys_pod_addrs[k];
+                need += cn_ipam_dynamic_addrs(c, on, mp);
+            }
+            int64_t usable = cn_subnet_usable(c, c->pod_subnet);
+            if (need > usable) {
+                fail(error, c, "[cluster] pod_subnet",
+                     "%s leaves %" PRId64 " usable addresses; the %" PRId64
+                     " pods of variant '%s' (and %" PRIu32 " system pods) on %" PRId64
+                     " nodes hold %" PRId64 " in batches of 16",
+                     cn_cidr_format(c->pod_subnet, b), usable, pods, v->name, cl->n_sys_pods, n,
+                     need);
+                return false;
+            }
+            uint32_t pfirst, plast;
+            cn_subnet_usable_range(c, c->pod_subnet, &pfirst, &plast);
+            int64_t at = 0;
+            for (int64_t k = 0; k < n; k++) {
+                base[k] = pfirst + (uint32_t)at;
+                at += cn_ipam_dynamic_addrs(c, cl->node_pods[k] + cl->node_sys_pod_addrs[k], mp);
+            }
+        }
         break;
     default:
         g_assert_not_reached();
     }
-    if (c->pod_subnet_allocation == CN_PODSUBNET_STATIC_BLOCK) {
-        uint32_t first_block = 0;
-        int64_t have = cn_subnet_static_blocks(c, c->pod_subnet, &first_block);
-        int64_t per_node = cn_ipam_static_blocks(c, mp);
-        if (n * per_node > have) {
-            fail(error, c, "[cluster] pod_subnet",
-                 "%s holds %" PRId64 " whole /28 blocks; the %" PRId64
-                 " nodes of variant '%s' need %" PRId64 " each (%" PRId64 " max pods)",
-                 cn_cidr_format(c->pod_subnet, b), have, n, v->name, per_node, mp);
-            return false;
-        }
-        int64_t block = (int64_t)llround(c->cost[CAL_static_block_addrs]);
-        int64_t reserved = (int64_t)llround(c->cost[CAL_static_block_reserved_per_node]);
-        for (int64_t i = 0; i < pods; i++)
-            cl->pod_ip[i] = first_block + (uint32_t)((i % n) * per_node * block + reserved + i / n);
-        return true;
+    /* System pods: the pod-network ones first on their node. */
+    g_autofree uint32_t *next = g_new0(uint32_t, n);
+    for (uint32_t j = 0; j < cl->n_sys_pods; j++) {
+        uint32_t k = cl->sys_pod_node[j];
+        cl->sys_pod_ip[j] = cl->sys_pod_host[j] ? cl->node_ip[k] : base[k] + next[k]++;
     }
-    /* Dynamic: node k holds 16 x ceil((pods + 8) / 16) addresses, nodes in
-     * order; pods take the first ones.  Nodes below r hold one pod more. */
-    int64_t q = pods / n, r = pods % n;
-    int64_t lo = cn_ipam_dynamic_addrs(c, q, mp), hi = cn_ipam_dynamic_addrs(c, q + 1, mp);
-    int64_t need = r * hi + (n - r) * lo;
-    int64_t usable = cn_subnet_usable(c, c->pod_subnet);
-    if (need > usable) {
-        fail(error, c, "[cluster] pod_subnet",
-             "%s leaves %" PRId64 " usable addresses; the %" PRId64
-             " pods of variant '%s' on %" PRId64 " nodes hold %" PRId64 " in batches of 16",
-             cn_cidr_format(c->pod_subnet, b), usable, pods, v->name, n, need);
-        return false;
-    }
-    uint32_t first, last;
-    cn_subnet_usable_range(c, c->pod_subnet, &first, &last);
     for (int64_t i = 0; i < pods; i++) {
-        int64_t k = i % n;
-        int64_t base = k < r ? k * hi : r * hi + (k - r) * lo;
-        cl->pod_ip[i] = first + (uint32_t)(base + i / n);
+        uint32_t k = cl->pod_node[i];
+        cl->pod_ip[i] = base[k] + cl->node_sys_pod_addrs[k] + local[i];
     }
     return true;
+}
+
+/* AKS's own pods (models/syspods.h): DaemonSets on every node, Deployments
+ * dealt over the system pool; in table order on each node. */
+static void place_system_pods(cn_cluster *cl, const cn_syspods *s)
+{
+    int64_t n = cl->n_nodes;
+    uint32_t j = 0;
+    for (int64_t k = 0; k < n; k++) {
+        int64_t host, pod;
+        cn_syspods_on_node(s, k, &host, &pod);
+        cl->node_sys_pods[k] = (uint32_t)(host + pod);
+        cl->node_sys_pod_addrs[k] = (uint32_t)pod;
+        for (int64_t q = 0; q < pod + host; q++, j++) {
+            cl->sys_pod_node[j] = (uint32_t)k;
+            cl->sys_pod_host[j] = q >= pod;
+        }
+    }
+    g_assert(j == cl->n_sys_pods);
 }
 
 /* Services: the first target_services are the workload's targets, each
@@ -206,12 +257,16 @@ cn_cluster *cn_cluster_build(const cn_config *c, const cn_variant *v, uint32_t r
     g_return_val_if_fail(c != NULL && v != NULL, NULL);
     int64_t n = c->nodes;
     int64_t mp = cn_ipam_max_pods(c, v->ipam);
-    int64_t pods = cn_ipam_pods_requested(c, v->ipam);
-    if (pods > n * mp)
+    int64_t pods = cn_ipam_pods_requested(c, v);
+    cn_syspods sp;
+    cn_syspods_count(c, v, n, &sp);
+    int64_t slots = cn_ipam_user_slots(c, v, n), sys = cn_syspods_total(&sp, n);
+    if (pods > slots)
         return fail(error, c, "[cluster] pods",
                     "%" PRId64 " pods do not fit on %" PRId64 " nodes x %" PRId64
-                    " max pods per node (variant '%s')",
-                    pods, n, mp, v->name);
+                    " max pods per node beside %" PRId64 " system pods (variant '%s'; "
+                    "[cluster] system_pods)",
+                    pods, n, mp, sys, v->name);
     int64_t eps = c->endpoints_per_service;
     if (eps > pods)
         return fail(error, c, "[cluster] endpoints_per_service",
@@ -229,10 +284,17 @@ cn_cluster *cn_cluster_build(const cn_config *c, const cn_variant *v, uint32_t r
     cl->n_nodes = (uint32_t)n;
     cl->max_pods_per_node = (uint32_t)mp;
     cl->n_pods = (uint32_t)pods;
+    cl->n_sys_pods = (uint32_t)sys;
     cl->n_services = (uint32_t)services;
     cl->n_policies = (uint32_t)c->network_policies;
     cl->node_pool = g_new(uint32_t, n);
     cl->node_pods = g_new(uint32_t, n);
+    cl->node_ip = g_new(uint32_t, n);
+    cl->node_sys_pods = g_new(uint32_t, n);
+    cl->node_sys_pod_addrs = g_new(uint32_t, n);
+    cl->sys_pod_node = g_new(uint32_t, sys ? sys : 1);
+    cl->sys_pod_ip = g_new(uint32_t, sys ? sys : 1);
+    cl->sys_pod_host = g_new(uint8_t, sys ? sys : 1);
     cl->pod_node = g_new(uint32_t, pods);
     cl->pod_ip = g_new(uint32_t, pods);
     cl->svc_ep_start = g_new(uint32_t, services + 1);
@@ -247,12 +309,24 @@ cn_cluster *cn_cluster_build(const cn_config *c, const cn_variant *v, uint32_t r
         cl->node_pool[k] = (uint32_t)pool;
         left--;
     }
-    /* Pods spread over the nodes in turn, as the scheduler spreads replicas. */
-    for (int64_t k = 0; k < n; k++)
-        cl->node_pods[k] = (uint32_t)cn_ipam_pods_on_node(pods, n, k);
-    for (int64_t i = 0; i < pods; i++)
-        cl->pod_node[i] = (uint32_t)(i % n);
-    if (!assign_addresses(cl, c, v, error)) {
+    place_system_pods(cl, &sp);
+    /* User pods dealt over the nodes in turn, as the scheduler spreads
+     * replicas, a node whose slots are full skipped: pod i on node i mod n
+     * while no node is full. */
+    {
+        g_autofree int64_t *per = g_new(int64_t, n);
+        cn_ipam_user_pods_per_node(c, v, pods, per);
+        for (int64_t k = 0; k < n; k++)
+            cl->node_pods[k] = (uint32_t)per[k];
+    }
+    g_autofree uint32_t *local = g_new(uint32_t, pods);
+    for (int64_t i = 0, t = 0; i < pods; t++)
+        for (int64_t k = 0; k < n && i < pods; k++)
+            if (cl->node_pods[k] > (uint64_t)t) {
+                cl->pod_node[i] = (uint32_t)k;
+                local[i++] = (uint32_t)t;
+            }
+    if (!assign_addresses(cl, c, v, local, error)) {
         cn_cluster_free(cl);
         return NULL;
     }

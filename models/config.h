@@ -110,6 +110,8 @@ typedef struct {
     cn_host_routing host_routing;
     cn_tunnel tunnel;
     cn_chain_position chain_position;
+    const char *system_pods; /* default | none | N per node (models/syspods.h); NULL: default */
+    const char *addons;      /* comma list of add-ons with system pods; NULL: none */
 
     /* [workload] */
     cn_load_model model;

@@ -6,6 +6,7 @@
 
 #include "outbound.h"
 #include "scenario.h"
+#include "syspods.h"
 
 #define NO_CAP INT64_MAX
 
@@ -226,18 +227,72 @@ int64_t cn_ipam_surge_nodes(const cn_config *c)
     return surge_for(c, c->nodes);
 }
 
-int64_t cn_ipam_pods_requested(const cn_config *c, cn_ipam ipam)
+/* User pods node k holds: max pods less the system pods placed there. */
+static int64_t user_cap(const cn_syspods *s, int64_t mp, int64_t k)
+{
+    int64_t host, pod;
+    cn_syspods_on_node(s, k, &host, &pod);
+    return max64(0, mp - host - pod);
+}
+
+int64_t cn_ipam_user_slots(const cn_config *c, const cn_variant *v, int64_t nodes)
+{
+    cn_syspods s;
+    cn_syspods_count(c, v, nodes, &s);
+    int64_t mp = cn_ipam_max_pods(c, v->ipam), sum = 0;
+    /* Nodes past the system pool hold DaemonSets only: all alike. */
+    int64_t pool = min64(s.pool_nodes, nodes);
+    for (int64_t k = 0; k < pool; k++)
+        sum += user_cap(&s, mp, k);
+    return add_sat(sum, mul_sat(nodes - pool, max64(0, mp - cn_syspods_per_node(&s))));
+}
+
+int64_t cn_ipam_pods_requested(const cn_config *c, const cn_variant *v)
 {
     if (c->pods > 0)
         return c->pods;
     int64_t clients = c->client_nodes > 0 ? c->client_nodes : c->nodes;
     return min64(c->target_services * c->endpoints_per_service + clients,
-                 mul_sat(c->nodes, cn_ipam_max_pods(c, ipam)));
+                 cn_ipam_user_slots(c, v, c->nodes));
 }
 
-int64_t cn_ipam_pods_on_node(int64_t pods, int64_t nodes, int64_t k)
+/* Sum over the nodes of min(cap_k, r): the pods r full rounds place. */
+static int64_t rounds_hold(const int64_t *cap, int64_t n, int64_t r)
 {
-    return pods / nodes + (k < pods % nodes ? 1 : 0);
+    int64_t sum = 0;
+    for (int64_t k = 0; k < n; k++)
+        sum += min64(cap[k], r);
+    return sum;
+}
+
+void cn_ipam_user_pods_per_node(const cn_config *c, const cn_variant *v, int64_t pods,
+                                int64_t *per_node)
+{
+    int64_t n = c->nodes, mp = cn_ipam_max_pods(c, v->ipam);
+    cn_syspods s;
+    cn_syspods_count(c, v, n, &s);
+    g_autofree int64_t *cap = g_new(int64_t, n);
+    for (int64_t k = 0; k < n; k++)
+        cap[k] = user_cap(&s, mp, k);
+    /* Pods dealt in turn, a full node skipped: after r whole rounds node k
+     * holds min(cap_k, r); the largest r that pods complete, then one more
+     * each for the first nodes with room. */
+    int64_t lo = 0, hi = mp;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo + 1) / 2;
+        if (rounds_hold(cap, n, mid) <= pods)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    int64_t left = pods - rounds_hold(cap, n, lo);
+    for (int64_t k = 0; k < n; k++) {
+        per_node[k] = min64(cap[k], lo);
+        if (left > 0 && cap[k] > lo) {
+            per_node[k]++;
+            left--;
+        }
+    }
 }
 
 int64_t cn_ipam_dynamic_addrs(const cn_config *c, int64_t pods_on_node, int64_t max_pods)
@@ -271,6 +326,7 @@ typedef struct {
     int64_t pod_usable; /* addresses (kubenet/overlay: /24 blocks x 256) */
     int64_t node_block; /* addresses of a kubenet/overlay node block */
     int64_t blocks;     /* static /28 blocks per node */
+    int64_t ds_host;    /* host-network DaemonSet pods per node: slots, no address */
 } plan_ctx;
 
 /* Node subnet addresses for total nodes (surge included): node subnet IPAM
@@ -290,7 +346,9 @@ static int64_t pod_range_need_full(const plan_ctx *x, int64_t total)
     case CN_IPAM_POD_SUBNET:
         if (x->static_block)
             return mul_sat(total, mul_sat(x->blocks, block_addrs(x->c)));
-        return mul_sat(total, cn_ipam_dynamic_addrs(x->c, x->mp, x->mp));
+        /* A full node's pods hold addresses, except the host-network
+         * DaemonSets' slots. */
+        return mul_sat(total, cn_ipam_dynamic_addrs(x->c, max64(0, x->mp - x->ds_host), x->mp));
     default:
         return 0;
     }
@@ -381,9 +439,20 @@ void cn_ipam_plan_compute(const cn_config *c, const cn_variant *v, cn_ipam_plan 
     out->max_pods_per_node = x.mp;
     int64_t total = out->nodes + out->surge_nodes;
 
-    out->pods_requested = cn_ipam_pods_requested(c, v->ipam);
-    out->pods_scheduled = min64(out->pods_requested, mul_sat(out->nodes, x.mp));
-    if (out->pods_requested > mul_sat(out->nodes, x.mp))
+    /* AKS's own pods first: every one takes a slot, the pod-network ones an
+     * address of the range the user pods use (models/syspods.def). */
+    cn_syspods sp;
+    cn_syspods_count(c, v, out->nodes, &sp);
+    x.ds_host = sp.ds_host;
+    out->system_pods_per_node = cn_syspods_per_node(&sp);
+    out->system_pods = cn_syspods_total(&sp, out->nodes);
+    out->system_pod_addrs = cn_syspods_addrs(&sp, out->nodes);
+    out->user_pods_per_node = max64(0, x.mp - out->system_pods_per_node);
+    int64_t user_slots = cn_ipam_user_slots(c, v, out->nodes);
+
+    out->pods_requested = cn_ipam_pods_requested(c, v);
+    out->pods_scheduled = min64(out->pods_requested, user_slots);
+    if (out->pods_requested > user_slots)
         out->flags |= CN_FLAG_PODS_UNSCHEDULABLE;
 
     out->node_subnet = c->node_subnet;
@@ -418,10 +487,17 @@ void cn_ipam_plan_compute(const cn_config *c, const cn_variant *v, cn_ipam_plan 
              * node takes what the fullest node holds (its pods move there
              * while the drained node still holds its addresses). */
             x.pod_usable = cn_subnet_usable(c, c->pod_subnet);
-            int64_t q = out->pods_scheduled / out->nodes, r = out->pods_scheduled % out->nodes;
-            int64_t lo = cn_ipam_dynamic_addrs(c, q, x.mp);
-            int64_t hi = cn_ipam_dynamic_addrs(c, r > 0 ? q + 1 : q, x.mp);
-            out->pod_range_needed = r * hi + (out->nodes - r) * lo + out->surge_nodes * hi;
+            g_autofree int64_t *user = g_new(int64_t, out->nodes);
+            cn_ipam_user_pods_per_node(c, v, out->pods_scheduled, user);
+            int64_t sum = 0, fullest = 0;
+            for (int64_t k = 0; k < out->nodes; k++) {
+                int64_t host, pod;
+                cn_syspods_on_node(&sp, k, &host, &pod);
+                int64_t a = cn_ipam_dynamic_addrs(c, user[k] + pod, x.mp);
+                sum = add_sat(sum, a);
+                fullest = max64(fullest, a);
+            }
+            out->pod_range_needed = add_sat(sum, mul_sat(out->surge_nodes, fullest));
         }
         out->pod_range_min_prefix =
             (int)range_min_prefix_subnet(c, out->pod_range_needed, x.static_block);
@@ -511,6 +587,11 @@ void cn_ipam_plan_compute(const cn_config *c, const cn_variant *v, cn_ipam_plan 
         out->max_nodes_upgradable = min64(out->max_nodes_upgradable, caps_up[f]);
     }
     out->max_pods = mul_sat(out->max_nodes, x.mp);
+    /* The user pods that fit at max_nodes: its slots less the system pods
+     * a cluster of that size runs. */
+    out->user_pods_max = out->max_nodes > 0 && out->max_nodes <= CN_IPAM_USER_PODS_MAX_NODES
+                             ? cn_ipam_user_slots(c, v, out->max_nodes)
+                             : 0;
 }
 
 /* ---- checks AKS enforces ---- */
@@ -643,7 +724,8 @@ static gboolean check_layout(const cn_config *c, const char *file, const char *a
 gboolean cn_ipam_check_config(const cn_config *c, const char *file, const char *at, GError **error)
 {
     char b[20];
-    if (!check_plan_costs(c, file, at, error) || !check_layout(c, file, at, error))
+    if (!check_plan_costs(c, file, at, error) || !check_layout(c, file, at, error) ||
+        !cn_syspods_check_config(c, file, at, error))
         return FALSE;
     int64_t multiple = max64(1, cost_int(c, CAL_lb_ports_multiple));
     if (c->allocated_outbound_ports % multiple != 0)

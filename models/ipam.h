@@ -48,6 +48,9 @@ typedef enum {
 /* cnisim's own bound on a plugin's default max pods from [costs] (AKS
  * allows 250; the plan flags past that, and refuses past this). */
 #define CN_IPAM_MAX_PODS_BOUND 1000
+/* user_pods_max is counted node by node up to this many nodes (past it
+ * the cluster limits of AKS are long passed; 0 is written). */
+#define CN_IPAM_USER_PODS_MAX_NODES 1000000
 
 /* The plan of one variant at one sweep point: one row of ipam.csv.
  * Addresses are counted in addresses (a /28 block is 16). */
@@ -79,8 +82,15 @@ typedef struct {
     int64_t node_caps[CN_LIMIT_COUNT]; /* max nodes allowed by each limit alone, no surge */
     int64_t node_caps_upgradable[CN_LIMIT_COUNT]; /* the same with the surge nodes */
 
-    int64_t pods_requested; /* the config's pods, or what the workload needs */
-    int64_t pods_scheduled; /* those that fit on the nodes */
+    int64_t pods_requested; /* user pods: the config's pods, or what the workload needs */
+    int64_t pods_scheduled; /* those that fit on the nodes beside the system pods */
+
+    /* AKS's own pods (models/syspods.def, [cluster] system_pods): */
+    int64_t system_pods_per_node; /* DaemonSet pods on every node (slots) */
+    int64_t system_pods;          /* all system pods of the cluster, Deployments included */
+    int64_t system_pod_addrs;     /* the pod-network ones: addresses of the pod range */
+    int64_t user_pods_per_node;   /* max pods less the DaemonSets: a user node's room */
+    int64_t user_pods_max;        /* user pods that fit at max_nodes, system pods placed */
 
     int64_t snat_ports_per_node;       /* LB ports per node, backend = nodes */
     int64_t snat_ports_per_node_surge; /* during an upgrade, backend = nodes + surge */
@@ -115,10 +125,16 @@ int64_t cn_ipam_surge_nodes(const cn_config *c);
  * and one client pod per client node, up to what the nodes hold at the
  * plugin's max pods (past that, target Services share pods, as the extra
  * Services of the published benchmarks point at existing pods). */
-int64_t cn_ipam_pods_requested(const cn_config *c, cn_ipam ipam);
-/* Pods placed on node k of n when pods are spread in turn (pod i on node
- * i mod n), as the scheduler spreads replicas. */
-int64_t cn_ipam_pods_on_node(int64_t pods, int64_t nodes, int64_t k);
+int64_t cn_ipam_pods_requested(const cn_config *c, const cn_variant *v);
+/* User pod slots of a cluster of `nodes` nodes: max pods per node less the
+ * system pods on each node (models/syspods.h). */
+int64_t cn_ipam_user_slots(const cn_config *c, const cn_variant *v, int64_t nodes);
+/* User pods on each of the config's nodes when pods are dealt in turn, a
+ * node whose slots are full skipped (as the scheduler spreads replicas):
+ * pod i on node i mod n while no node is full. per_node has c->nodes
+ * entries. */
+void cn_ipam_user_pods_per_node(const cn_config *c, const cn_variant *v, int64_t pods,
+                                int64_t *per_node);
 /* Pod subnet, dynamic: addresses a node holds with pods_on_node pods. */
 int64_t cn_ipam_dynamic_addrs(const cn_config *c, int64_t pods_on_node, int64_t max_pods);
 /* Pod subnet, static block: /28 blocks per node for max_pods. */

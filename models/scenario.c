@@ -148,6 +148,10 @@ static const key_spec keys[] = {
      "Cilium dataplane: legacy (AKS default, through the host stack) or ebpf"},
     {"cluster", "tunnel", K_ENUM, OFF(tunnel), 0, 0, false, tunnel_words, NULL,
      "Cilium dataplane: none (Azure routes pod addresses) or vxlan (bring-your-own Cilium)"},
+    {"cluster", "system_pods", K_STR, OFF(system_pods), 0, 0, false, NULL, NULL,
+     "AKS's own pods: default (models/syspods.def), none, or N pods per node"},
+    {"cluster", "addons", K_STR, OFF(addons), 0, 0, false, NULL, NULL,
+     "add-ons that run pods: none, or a list of monitoring, azure-policy, istio"},
 
     {"workload", "model", K_ENUM, OFF(model), 0, 0, false, model_words, NULL,
      "closed (concurrency clients) or open (Poisson arrivals at rate_rps)"},

@@ -63,8 +63,8 @@ static void assert_permutation(const uint32_t *a, uint32_t n)
 static void test_pools_and_spread(void **state)
 {
     fixture f;
-    load(&f, "[cluster]\nnodes = 5\nnode_pools = 2, 3\npods = 12\n[plugins]\ncompare = "
-             "azure-cni\n");
+    load(&f, "[cluster]\nnodes = 5\nnode_pools = 2, 3\npods = 12\nsystem_pods = none\n"
+             "[plugins]\ncompare = azure-cni\n");
     cn_cluster *cl = build(&f, 0, 0);
     const uint32_t pools[] = {0, 0, 1, 1, 1}, per_node[] = {3, 3, 2, 2, 2};
     assert_int_equal(cl->n_nodes, 5);
@@ -84,7 +84,8 @@ static void test_pools_and_spread(void **state)
 static void test_pod_subnet_addresses(void **state)
 {
     fixture f;
-    load(&f, "[cluster]\nnodes = 3\npods = 40\n[plugins]\ncompare = azure-cni-dynamic\n");
+    load(&f, "[cluster]\nnodes = 3\npods = 40\nsystem_pods = none\n[plugins]\ncompare = "
+             "azure-cni-dynamic\n");
     cn_cluster *cl = build(&f, 0, 0);
     /* 14, 13, 13 pods hold 32 addresses each, nodes in order from .4. */
     for (uint32_t i = 0; i < cl->n_pods; i++)
@@ -93,12 +94,81 @@ static void test_pod_subnet_addresses(void **state)
     cn_scenario_free(f.sc);
 
     load(&f, "[cluster]\nnodes = 2\npods = 4\nmax_pods_per_node = 31\npod_subnet_allocation = "
-             "static-block\n[plugins]\ncompare = azure-cni-dynamic\n");
+             "static-block\nsystem_pods = none\n[plugins]\ncompare = azure-cni-dynamic\n");
     cl = build(&f, 0, 0);
     /* Two /28 blocks per node from the first whole block (.16); the
      * block's first address is the node's reserved one. */
     for (uint32_t i = 0; i < cl->n_pods; i++)
         assert_int_equal(cl->pod_ip[i], 0x0ae10010u + (i % 2) * 32 + 1 + i / 2);
+    cn_cluster_free(cl);
+    cn_scenario_free(f.sc);
+}
+
+/* AKS's own pods in the built cluster (issue 14): they take slots on every
+ * node, pod-network ones the node's first pod addresses, host-network ones
+ * the node's own address; the user pods fill the slots left, a full node
+ * skipped. */
+static void test_system_pods(void **state)
+{
+    fixture f;
+    /* Pod subnet, 3 nodes, 30 max pods: 6 host-network DaemonSets per node;
+     * CoreDNS x 2, autoscaler, metrics-server x 2 (pod network) dealt over
+     * nodes 0, 1, 2, 0, 1; konnectivity x 2 (host) over 2, 0. */
+    load(&f, "[cluster]\nnodes = 3\npods = 60\nmax_pods_per_node = 30\n[plugins]\n"
+             "compare = azure-cni-dynamic\n");
+    cn_cluster *cl = build(&f, 0, 0);
+    const uint32_t sys[] = {9, 8, 8}, sys_addrs[] = {2, 2, 1}, user[] = {20, 20, 20};
+    assert_int_equal(cl->n_sys_pods, 25);
+    assert_memory_equal(cl->node_sys_pods, sys, sizeof sys);
+    assert_memory_equal(cl->node_sys_pod_addrs, sys_addrs, sizeof sys_addrs);
+    assert_memory_equal(cl->node_pods, user, sizeof user);
+    cn_cidr ps = f.c.pod_subnet;
+    uint32_t pod_addrs = 0;
+    for (uint32_t j = 0; j < cl->n_sys_pods; j++) {
+        uint32_t k = cl->sys_pod_node[j];
+        if (cl->sys_pod_host[j]) {
+            assert_int_equal(cl->sys_pod_ip[j], cl->node_ip[k]);
+            assert_true(cn_cidr_contains_addr(f.c.node_subnet, cl->sys_pod_ip[j]));
+        } else {
+            /* A pod-subnet cluster's system pods take pod-subnet addresses. */
+            assert_true(cn_cidr_contains_addr(ps, cl->sys_pod_ip[j]));
+            pod_addrs++;
+        }
+    }
+    assert_int_equal(pod_addrs, 5);
+    /* Node 0 holds 22 pods: 30 addresses from .4 (32, capped at max pods);
+     * node 1's 2 system pods come first in its range. */
+    for (uint32_t i = 0; i < cl->n_pods; i++)
+        if (cl->pod_node[i] == 1)
+            assert_true(cl->pod_ip[i] >= 0x0ae10004u + 30 + 2);
+    cn_cluster_free(cl);
+    cn_scenario_free(f.sc);
+
+    /* Node subnet, 2 nodes: node 0 has 5 DaemonSets and 4 Deployment pods,
+     * node 1 5 and 3; 43 user pods: node 0 fills at 21, node 1 takes 22. */
+    load(&f, "[cluster]\nnodes = 2\npods = 43\n[plugins]\ncompare = azure-cni\n");
+    cl = build(&f, 0, 0);
+    assert_int_equal(cl->node_sys_pods[0] + cl->node_pods[0], 30);
+    assert_int_equal(cl->node_sys_pods[1] + cl->node_pods[1], 30);
+    assert_int_equal(cl->node_pods[0], 21);
+    assert_int_equal(cl->node_pods[1], 22);
+    /* Dealt in turn: pod 42 is the last, on node 1, the only one with room. */
+    assert_int_equal(cl->pod_node[42], 1);
+    for (uint32_t i = 0; i < 42; i++)
+        assert_int_equal(cl->pod_node[i], i % 2);
+    /* Node 1's addresses: its own at .4 + 31, then 3 pod-network system
+     * pods, then its user pods. */
+    assert_int_equal(cl->node_ip[1], 0x0ae00004u + 31);
+    assert_int_equal(cl->pod_ip[1], 0x0ae00004u + 31 + 1 + cl->node_sys_pod_addrs[1]);
+    cn_cluster_free(cl);
+    cn_scenario_free(f.sc);
+
+    /* none: no system pod, the cluster before issue 14. */
+    load(&f, "[cluster]\nnodes = 2\npods = 60\nsystem_pods = none\n[plugins]\ncompare = "
+             "azure-cni\n");
+    cl = build(&f, 0, 0);
+    assert_int_equal(cl->n_sys_pods, 0);
+    assert_int_equal(cl->node_pods[0], 30);
     cn_cluster_free(cl);
     cn_scenario_free(f.sc);
 }
@@ -156,7 +226,8 @@ static void test_targets_share_pods(void **state)
 {
     fixture f;
     load(&f, "[cluster]\nnodes = 3\nservices = 1000\nendpoints_per_service = 1\n"
-             "[workload]\ntarget_services = 800\n[plugins]\ncompare = azure-cni\n");
+             "system_pods = none\n[workload]\ntarget_services = 800\n[plugins]\ncompare = "
+             "azure-cni\n");
     cn_cluster *cl = build(&f, 0, 0);
     assert_int_equal(cl->n_pods, 90); /* 3 nodes x 30 */
     assert_int_equal(cl->n_services, 1000);
@@ -187,9 +258,18 @@ static void test_positions_uniform(void **state)
 
 static void test_build_errors(void **state)
 {
-    char *e = build_error("[cluster]\nnodes = 2\npods = 100\n[plugins]\ncompare = azure-cni\n");
+    char *e = build_error("[cluster]\nnodes = 2\npods = 100\nsystem_pods = none\n[plugins]\n"
+                          "compare = azure-cni\n");
     assert_string_equal(e, "t.ini: [cluster] pods: 100 pods do not fit on 2 nodes x 30 max pods "
-                           "per node (variant 'azure-cni')");
+                           "per node beside 0 system pods (variant 'azure-cni'; [cluster] "
+                           "system_pods)");
+    g_free(e);
+    /* With AKS's pods: 2 x 5 DaemonSets + 2 CoreDNS, 1 autoscaler, 2
+     * metrics-server, 2 konnectivity-agent take 17 of the 60 slots. */
+    e = build_error("[cluster]\nnodes = 2\npods = 44\n[plugins]\ncompare = azure-cni\n");
+    assert_string_equal(e, "t.ini: [cluster] pods: 44 pods do not fit on 2 nodes x 30 max pods "
+                           "per node beside 17 system pods (variant 'azure-cni'; [cluster] "
+                           "system_pods)");
     g_free(e);
     e = build_error("[cluster]\nnodes = 300\n[plugins]\ncompare = azure-cni-overlay\n");
     assert_string_equal(e, "t.ini: [cluster] pod_cidr: 10.244.0.0/16 holds 256 node /24 blocks; "
@@ -211,11 +291,12 @@ static void test_build_errors(void **state)
                            "at least that many pods, the cluster has 3 (variant 'kubenet')");
     g_free(e);
     /* Without [cluster] pods the workload's pods fill the nodes at most: 40
-     * endpoints on 1 node x 30 max pods cannot be distinct. */
+     * endpoints on 1 node x 30 max pods cannot be distinct; AKS's own pods
+     * leave 18 of the 30 (5 DaemonSets, 7 Deployment pods). */
     e = build_error("[cluster]\nnodes = 1\nendpoints_per_service = 40\n[plugins]\ncompare = "
                     "azure-cni\n");
     assert_string_equal(e, "t.ini: [cluster] endpoints_per_service: 40 endpoints per Service need "
-                           "at least that many pods, the cluster has 30 (variant 'azure-cni')");
+                           "at least that many pods, the cluster has 18 (variant 'azure-cni')");
     g_free(e);
 }
 
@@ -246,13 +327,10 @@ static void test_scale(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pools_and_spread),
-        cmocka_unit_test(test_pod_subnet_addresses),
-        cmocka_unit_test(test_services),
-        cmocka_unit_test(test_targets_share_pods),
-        cmocka_unit_test(test_positions_uniform),
-        cmocka_unit_test(test_build_errors),
-        cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_pools_and_spread),   cmocka_unit_test(test_pod_subnet_addresses),
+        cmocka_unit_test(test_system_pods),        cmocka_unit_test(test_services),
+        cmocka_unit_test(test_targets_share_pods), cmocka_unit_test(test_positions_uniform),
+        cmocka_unit_test(test_build_errors),       cmocka_unit_test(test_scale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

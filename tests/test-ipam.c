@@ -382,7 +382,8 @@ static void test_slash_24_250(void **state)
     assert_int_equal(pl.flags, 0);
     /* Overlay: a /24 pod CIDR is one node's block. */
     plan_of("[cluster]\nnodes = 1\nmax_surge = 0\npods = 250\nmax_pods_per_node = 250\n"
-            "pod_cidr = 10.244.0.0/24\n[plugins]\ncompare = azure-cni-overlay\n",
+            "pod_cidr = 10.244.0.0/24\nsystem_pods = none\n[plugins]\ncompare = "
+            "azure-cni-overlay\n",
             &pl);
     assert_int_equal(pl.max_nodes, 1);
     assert_int_equal(pl.limiting, CN_LIMIT_POD_CIDR);
@@ -461,14 +462,14 @@ static void test_pods_requested(void **state)
             &pl);
     assert_int_equal(pl.pods_requested, 11);
     assert_int_equal(pl.pods_scheduled, 11);
-    plan_of("[cluster]\nnodes = 2\npods = 100\nmax_pods_per_node = 30\n[plugins]\ncompare = "
-            "kubenet\n",
+    plan_of("[cluster]\nnodes = 2\npods = 100\nmax_pods_per_node = 30\nsystem_pods = none\n"
+            "[plugins]\ncompare = kubenet\n",
             &pl);
     assert_int_equal(pl.pods_scheduled, 60);
     assert_true(pl.flags & CN_FLAG_PODS_UNSCHEDULABLE);
     /* The workload's need stops at what the nodes hold (targets share). */
-    plan_of("[cluster]\nnodes = 3\nendpoints_per_service = 1\n[workload]\ntarget_services = "
-            "800\n[plugins]\ncompare = azure-cni\n",
+    plan_of("[cluster]\nnodes = 3\nendpoints_per_service = 1\nsystem_pods = none\n[workload]\n"
+            "target_services = 800\n[plugins]\ncompare = azure-cni\n",
             &pl);
     assert_int_equal(pl.pods_requested, 90);
     assert_int_equal(pl.flags & CN_FLAG_PODS_UNSCHEDULABLE, 0);
@@ -581,6 +582,125 @@ static void test_docs_capacity(void **state)
             &pl);
     assert_int_equal(pl.max_nodes, 8);
     assert_int_equal(pl.max_nodes_upgradable, 8);
+}
+
+/* ---- AKS's own pods (issue 14) ---- */
+
+/* The blog's /24: Azure reserves 5 of 256 addresses, leaving 251; node
+ * subnet IPAM takes 1 + 30 per node, so 8 nodes (the AKS docs' count), 240
+ * pod addresses.  AKS's own pods take slots first: 5 DaemonSets on every
+ * node (kube-proxy, azure-ip-masq-agent, cloud-node-manager, the disk and
+ * file CSI node plugins, all host network) and, on 8 nodes, CoreDNS x 3,
+ * its autoscaler, metrics-server x 2, konnectivity-agent x 2.  8 x 25 - 8
+ * = 192 user pods; 7 x 25 - 7 = 168 with room for the upgrade's surge node. */
+static void test_blog_slash_24(void **state)
+{
+    cn_ipam_plan pl;
+    plan_of("[cluster]\nnodes = 8\nmax_surge = 0\nnode_subnet = 10.224.0.0/24\n[plugins]\n"
+            "compare = azure-cni\n",
+            &pl);
+    assert_int_equal(pl.node_subnet_usable, 251);
+    assert_int_equal(pl.node_subnet_needed, 248);
+    assert_int_equal(pl.max_nodes, 8);
+    assert_int_equal(pl.max_pods, 240);
+    assert_int_equal(pl.system_pods_per_node, 5);
+    assert_int_equal(pl.user_pods_per_node, 25);
+    assert_int_equal(pl.system_pods, 8 * 5 + 3 + 1 + 2 + 2);
+    /* Pod addresses: CoreDNS, its autoscaler and metrics-server only; the
+     * DaemonSets and konnectivity-agent use the node's address. */
+    assert_int_equal(pl.system_pod_addrs, 3 + 1 + 2);
+    assert_int_equal(pl.user_pods_max, 192);
+    plan_of("[cluster]\nnodes = 7\nnode_subnet = 10.224.0.0/24\n[plugins]\ncompare = "
+            "azure-cni\n",
+            &pl);
+    assert_int_equal(pl.max_nodes_upgradable, 7);
+    assert_int_equal(pl.pods_requested, 4 + 7); /* the workload's need fits */
+    cn_scenario *sc = load("[cluster]\nnodes = 7\nnode_subnet = 10.224.0.0/24\n[plugins]\n"
+                           "compare = azure-cni\n");
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    assert_int_equal(cn_ipam_user_slots(&c, &c.variants[0], 7), 7 * 25 - (2 + 1 + 2 + 2));
+    cn_scenario_free(sc);
+}
+
+/* system_pods = none is the plan before issue 14; N is N pod-network pods
+ * per node; the Cilium dataplane has no kube-proxy but its agent and
+ * operator; add-ons add theirs. */
+static void test_system_pods_modes(void **state)
+{
+    cn_ipam_plan pl;
+    plan_of("[cluster]\nnodes = 10\nsystem_pods = none\n[plugins]\ncompare = azure-cni\n", &pl);
+    assert_int_equal(pl.system_pods, 0);
+    assert_int_equal(pl.system_pod_addrs, 0);
+    assert_int_equal(pl.user_pods_per_node, 30);
+    assert_int_equal(pl.user_pods_max, pl.max_pods);
+    plan_of("[cluster]\nnodes = 10\nsystem_pods = 4\n[plugins]\ncompare = azure-cni\n", &pl);
+    assert_int_equal(pl.system_pods_per_node, 4);
+    assert_int_equal(pl.system_pods, 40);
+    assert_int_equal(pl.system_pod_addrs, 40);
+    assert_int_equal(pl.user_pods_per_node, 26);
+    cn_ipam_plan a, b;
+    plan_at("[cluster]\nnodes = 40\nvcpus_per_node = 16\n[plugins]\ncompare = "
+            "azure-cni-overlay, cilium\n",
+            0, 0, &a);
+    plan_at("[cluster]\nnodes = 40\nvcpus_per_node = 16\n[plugins]\ncompare = "
+            "azure-cni-overlay, cilium\n",
+            0, 1, &b);
+    /* Overlay: 5 + azure-cns; Cilium: no kube-proxy, its agent instead. */
+    assert_int_equal(a.system_pods_per_node, 6);
+    assert_int_equal(b.system_pods_per_node, 6);
+    /* 40 nodes, 640 cores: CoreDNS x 5 (nodes ladder 32 -> 5), autoscaler,
+     * metrics-server x 2, konnectivity x 2; Cilium adds its operator x 2. */
+    assert_int_equal(a.system_pods, 40 * 6 + 5 + 1 + 2 + 2);
+    assert_int_equal(b.system_pods, 40 * 6 + 5 + 1 + 2 + 2 + 2);
+    plan_of("[cluster]\nnodes = 10\naddons = monitoring, azure-policy, istio\n[plugins]\n"
+            "compare = azure-cni-overlay\n",
+            &pl);
+    /* ama-logs on every node (pod network); ama-logs-rs, azure-policy x 2,
+     * gatekeeper x 3, istiod x 2. */
+    assert_int_equal(pl.system_pods_per_node, 7);
+    assert_int_equal(pl.system_pods, 10 * 7 + 3 + 1 + 2 + 2 + 1 + 2 + 3 + 2);
+    assert_int_equal(pl.system_pod_addrs, 10 + 3 + 1 + 2 + 1 + 2 + 3 + 2);
+    /* Calico: calico-node per node, typha (3 at 10 nodes), kube-controllers,
+     * the operator. */
+    plan_of("[cluster]\nnodes = 10\n[plugins]\ncompare = azure-cni-overlay+calico\n", &pl);
+    assert_int_equal(pl.system_pods_per_node, 7);
+    assert_int_equal(pl.system_pods, 10 * 7 + 3 + 1 + 2 + 2 + 3 + 1 + 1);
+    static const struct {
+        const char *ini, *want;
+    } bad[] = {
+        {"[cluster]\nsystem_pods = some\n[plugins]\ncompare = kubenet\n",
+         "bad.ini: [cluster] system_pods: expected default (AKS's own pods, models/syspods.def), "
+         "none, or a number of pods per node from 0 to 250, got 'some'"},
+        {"[cluster]\nsystem_pods = 251\n[plugins]\ncompare = kubenet\n", "got '251'"},
+        {"[cluster]\nsystem_pods = -1\n[plugins]\ncompare = kubenet\n", "got '-1'"},
+        {"[cluster]\naddons = monitoring, mesh\n[plugins]\ncompare = kubenet\n",
+         "bad.ini: [cluster] addons: expected none or a comma list of monitoring, azure-policy, "
+         "istio (each once), got 'mesh'"},
+        {"[cluster]\naddons = istio, istio\n[plugins]\ncompare = kubenet\n", "got 'istio'"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *e = load_error(bad[i].ini);
+        assert_contains(e, bad[i].want);
+        g_free(e);
+    }
+}
+
+/* A pod subnet's system pods take pod-subnet addresses: 3 nodes of 8 user
+ * pods hold 16 addresses each without system pods; with CoreDNS x 2, its
+ * autoscaler and metrics-server x 2 dealt over them (2, 2, 1) every node
+ * passes 8 free and holds 32. */
+static void test_pod_subnet_system_pods(void **state)
+{
+    cn_ipam_plan none, def;
+    plan_of("[cluster]\nnodes = 3\npods = 24\nsystem_pods = none\n[plugins]\ncompare = "
+            "azure-cni-dynamic\n",
+            &none);
+    plan_of("[cluster]\nnodes = 3\npods = 24\n[plugins]\ncompare = azure-cni-dynamic\n", &def);
+    assert_int_equal(none.pod_range_needed, 3 * 16 + 16);
+    assert_int_equal(def.pod_range_needed, 3 * 32 + 32);
+    assert_int_equal(def.system_pod_addrs, 5);
+    assert_int_equal(def.pods_scheduled, 24);
 }
 
 /* ---- hostile calibration (issue 9) ---- */
@@ -718,11 +838,15 @@ static void check_cluster(const cn_config *c, const cn_variant *v, const cn_clus
 {
     assert_int_equal(cl->n_nodes, c->nodes);
     uint64_t sum = 0;
+    uint64_t sys = 0;
     for (uint32_t k = 0; k < cl->n_nodes; k++) {
         sum += cl->node_pods[k];
-        assert_true(cl->node_pods[k] <= cl->max_pods_per_node);
+        sys += cl->node_sys_pods[k];
+        /* Every pod on a node counts against max pods, system pods too. */
+        assert_true(cl->node_pods[k] + cl->node_sys_pods[k] <= cl->max_pods_per_node);
     }
     assert_int_equal(sum, cl->n_pods);
+    assert_int_equal(sys, cl->n_sys_pods);
     cn_cidr range = v->ipam == CN_IPAM_NODE_SUBNET  ? c->node_subnet
                     : v->ipam == CN_IPAM_POD_SUBNET ? c->pod_subnet
                                                     : c->pod_cidr;
@@ -733,8 +857,20 @@ static void check_cluster(const cn_config *c, const cn_variant *v, const cn_clus
     uint32_t *lo = g_new(uint32_t, cl->n_nodes), *hi = g_new0(uint32_t, cl->n_nodes);
     for (uint32_t k = 0; k < cl->n_nodes; k++)
         lo[k] = UINT32_MAX;
-    for (uint32_t i = 0; i < cl->n_pods; i++) {
-        uint32_t ip = cl->pod_ip[i], k = cl->pod_node[i];
+    /* User pods, then the pod-network system pods: all from the range. */
+    uint32_t n_ips = 0;
+    uint32_t *ips = g_new(uint32_t, cl->n_pods + cl->n_sys_pods + 1);
+    for (uint32_t i = 0; i < cl->n_pods + cl->n_sys_pods; i++) {
+        bool user = i < cl->n_pods;
+        uint32_t j = i - cl->n_pods;
+        if (!user && cl->sys_pod_host[j]) {
+            /* Host network: the node's own address, no pod address. */
+            assert_int_equal(cl->sys_pod_ip[j], cl->node_ip[cl->sys_pod_node[j]]);
+            continue;
+        }
+        uint32_t ip = user ? cl->pod_ip[i] : cl->sys_pod_ip[j];
+        uint32_t k = user ? cl->pod_node[i] : cl->sys_pod_node[j];
+        ips[n_ips++] = ip;
         assert_true(ip >= first && ip <= last);
         if (v->ipam == CN_IPAM_KUBENET || v->ipam == CN_IPAM_OVERLAY) {
             cn_cidr blk;
@@ -744,15 +880,14 @@ static void check_cluster(const cn_config *c, const cn_variant *v, const cn_clus
         lo[k] = ip < lo[k] ? ip : lo[k];
         hi[k] = ip > hi[k] ? ip : hi[k];
     }
-    uint32_t *ips = g_memdup2(cl->pod_ip, cl->n_pods * sizeof(uint32_t));
-    qsort(ips, cl->n_pods, sizeof *ips, cmp_u32);
-    for (uint32_t i = 1; i < cl->n_pods; i++)
+    qsort(ips, n_ips, sizeof *ips, cmp_u32);
+    for (uint32_t i = 1; i < n_ips; i++)
         assert_true(ips[i] != ips[i - 1]);
     /* Node ranges, sorted by their start, do not overlap. */
     span *order = g_new(span, cl->n_nodes);
     uint32_t m = 0;
     for (uint32_t k = 0; k < cl->n_nodes; k++)
-        if (cl->node_pods[k])
+        if (lo[k] != UINT32_MAX)
             order[m++] = (span){lo[k], hi[k]};
     qsort(order, m, sizeof *order, cmp_span);
     for (uint32_t j = 1; j < m; j++)
@@ -785,6 +920,9 @@ static void test_property_random(void **state)
         c.pod_cidr = (cn_cidr){range_base[2], (uint8_t)g_rand_int_range(r, 12, 25)};
         c.nodes = g_rand_int_range(r, 1, g_rand_boolean(r) ? 40 : 700);
         c.max_pods_per_node = g_rand_boolean(r) ? 0 : g_rand_int_range(r, 30, 251);
+        static const char *const sys[] = {NULL, "none", "3", "default"};
+        c.system_pods = sys[g_rand_int_range(r, 0, 4)];
+        c.addons = g_rand_boolean(r) ? "monitoring, istio" : NULL;
         if (g_rand_boolean(r)) {
             c.max_surge_nodes = g_rand_int_range(r, 0, 6);
         } else {
@@ -836,7 +974,8 @@ static void test_property_random(void **state)
 
         /* The cluster builds whenever the steady state fits. */
         cn_cluster *cl = cn_cluster_build(&c, &v, (uint32_t)iter, &err);
-        bool steady_fits = pl.pods_requested <= pl.nodes * pl.max_pods_per_node &&
+        bool steady_fits = pl.pods_requested == pl.pods_scheduled &&
+                           pl.pods_scheduled >= c.endpoints_per_service &&
                            !(pl.flags & (CN_FLAG_NODE_SUBNET_FULL | pod_flag));
         if (steady_fits && !cl)
             fail_msg("build failed: %s", err->message);
@@ -875,6 +1014,9 @@ int main(void)
         cmocka_unit_test(test_pods_requested),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_docs_capacity),
+        cmocka_unit_test(test_blog_slash_24),
+        cmocka_unit_test(test_system_pods_modes),
+        cmocka_unit_test(test_pod_subnet_system_pods),
         cmocka_unit_test(test_hostile_costs),
         cmocka_unit_test(test_layout_checks),
         cmocka_unit_test(test_property_random),

@@ -76,14 +76,18 @@ static void test_ipam_csv(void **state)
     assert_string_equal(lines[0] + strlen(HEADER),
                         ",pods_requested,vnet_ips,snat_ports_per_node_surge,"
                         "node_subnet_min_prefix,pod_range_min_prefix,pod_subnet_allocation,"
-                        "max_nodes_upgradable");
+                        "max_nodes_upgradable,system_pods_per_node,system_pods,system_pod_addrs,"
+                        "user_pods_per_node,user_pods_max");
     assert_int_equal(g_strv_length(lines), 1 + 4 + 1); /* header, 2 points x 2, "" */
     /* The worked examples: 1,581 and 1,891 addresses, a /21.  The LB's
      * 64,000 ports hold 2,000 nodes at 32 ports each (the docs' count),
-     * 1,999 with the surge node (max_nodes_upgradable, the last column). */
+     * 1,999 with the surge node (max_nodes_upgradable).  System pods: 5
+     * DaemonSets per node, and CoreDNS x 5 (50 nodes), its autoscaler,
+     * metrics-server x 2, konnectivity x 2: 260, 8 with pod addresses; 25
+     * user slots per node, 2,000 x 25 - 10 user pods at 2,000 nodes. */
     assert_string_equal(lines[1], "worked,1,azure-cni,node-subnet,50,1,30,10.224.0.0/16,65531,"
                                   "1581,,0,0,2000,60000,54,snat_ports,1024,26112,64000,"
-                                  "snat_surge_tier,54,1581,512,21,,,1999");
+                                  "snat_surge_tier,54,1581,512,21,,,1999,5,260,8,25,49990");
     assert_true(g_str_has_prefix(lines[3], "worked,2,azure-cni,node-subnet,60,1,30,"
                                            "10.224.0.0/16,65531,1891,"));
     assert_true(g_str_has_prefix(lines[2], "worked,1,kubenet+calico,kubenet,50,1,110,"
@@ -103,7 +107,8 @@ static void test_ipam_csv_swept_extra(void **state)
     assert_true(g_str_has_suffix(lines[0], ",flags,services,pods_requested,vnet_ips,"
                                            "snat_ports_per_node_surge,node_subnet_min_prefix,"
                                            "pod_range_min_prefix,pod_subnet_allocation,"
-                                           "max_nodes_upgradable"));
+                                           "max_nodes_upgradable,system_pods_per_node,system_pods,"
+                                           "system_pod_addrs,user_pods_per_node,user_pods_max"));
     assert_true(strstr(lines[2], ",,20,7,") != NULL);
     cn_scenario_free(sc);
 }
@@ -163,6 +168,47 @@ static char *printed(const cn_scenario *sc)
     return buf;
 }
 
+/* A node at max pods 30 on node subnet leaves fewer than 30 user slots, and
+ * the plan says what took them (issue 14). */
+static void test_print_system_pods(void **state)
+{
+    cn_scenario *sc = load("[scenario]\nname = slots\n[cluster]\nnodes = 8\nnode_subnet = "
+                           "10.224.0.0/24\n[plugins]\ncompare = azure-cni\n");
+    g_autofree char *out = printed(sc);
+    assert_non_null(strstr(out, "azure-cni: 5 per node, 48 in all on 8 nodes, 6 of them with a "
+                                "pod address; 25 of 30 slots per node left"));
+    static const char *const took[] = {
+        "kube-proxy               DaemonSet, 1 per node, host network (slot, no address)",
+        "azure-ip-masq-agent      DaemonSet",
+        "cloud-node-manager       DaemonSet",
+        "csi-azuredisk-node       DaemonSet",
+        "csi-azurefile-node       DaemonSet",
+        "coredns                  Deployment, 3 on the system pool, pod network (slot and address)",
+        "coredns-autoscaler       Deployment, 1",
+        "metrics-server           Deployment, 2",
+        "konnectivity-agent       Deployment, 2 on the system pool, host network"};
+    for (size_t i = 0; i < G_N_ELEMENTS(took); i++)
+        if (!strstr(out, took[i]))
+            fail_msg("plan lacks '%s':\n%s", took[i], out);
+    /* The table row: 30 pods, 5 system, 25 user; 8 nodes (7 upgradable),
+     * 192 user pods at 8 nodes. */
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    const char *row = line_starting(lines, "  azure-cni                node-subnet");
+    g_auto(GStrv) f = g_strsplit(row, " ", -1);
+    GPtrArray *w = g_ptr_array_new();
+    for (int i = 0; f[i] && w->len < 16; i++)
+        if (*f[i])
+            g_ptr_array_add(w, f[i]);
+    assert_string_equal(g_ptr_array_index(w, 4), "30");
+    assert_string_equal(g_ptr_array_index(w, 5), "5");
+    assert_string_equal(g_ptr_array_index(w, 6), "25");
+    assert_string_equal(g_ptr_array_index(w, 11), "8");
+    assert_string_equal(g_ptr_array_index(w, 12), "7");
+    assert_string_equal(g_ptr_array_index(w, 13), "192");
+    g_ptr_array_free(w, TRUE);
+    cn_scenario_free(sc);
+}
+
 static void test_print(void **state)
 {
     cn_scenario *sc = load("[scenario]\nname = show\n[cluster]\nnodes = 401\n"
@@ -196,7 +242,7 @@ static void test_ip_planning(void **state)
      * (255 with the surge node). */
     const char *k = line_starting(lines, "ip-planning,14,kubenet,kubenet,400,1,110,");
     assert_non_null(strstr(k, ",256,28160,"));
-    assert_true(g_str_has_suffix(k, ",255"));
+    assert_non_null(strstr(k, ",,255,")); /* max_nodes_upgradable */
     assert_non_null(strstr(k, ",pod_cidr,"));
     assert_null(strstr(k, "kubenet_nodes"));
     const char *k401 = line_starting(lines, "ip-planning,16,kubenet,kubenet,500,");
@@ -213,9 +259,9 @@ int main(int argc, char **argv)
 {
     ip_planning_path = argc > 1 ? argv[1] : NULL;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ipam_csv),       cmocka_unit_test(test_ipam_csv_swept_extra),
-        cmocka_unit_test(test_migrations_csv), cmocka_unit_test(test_print),
-        cmocka_unit_test(test_ip_planning),
+        cmocka_unit_test(test_ipam_csv),          cmocka_unit_test(test_ipam_csv_swept_extra),
+        cmocka_unit_test(test_migrations_csv),    cmocka_unit_test(test_print),
+        cmocka_unit_test(test_print_system_pods), cmocka_unit_test(test_ip_planning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
