@@ -71,12 +71,15 @@ def main():
             sys.exit(f"{ROOT_DEF}: no entry {name}")
         old_value, old_status = m.group(1), m.group(5)
         old_source = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(6)))
-        old_source = re.sub(r"^Fitted by .*? Before the fit: ", "", old_source)
+        # A refit keeps the record of the value before the first fit.
+        before = re.search(r"Before the fit: .*$", old_source) if old_status == "F" else None
+        before = before.group(0) if before else \
+            f"Before the fit: {old_value} ({old_status}), {old_source}"
         value = float(f["value"])
         new_source = (f"Fitted by {where} (tests/validation/free.ini bounds {f['lo']} to "
                       f"{f['hi']}, one standard error {f['sd']}), jointly with the other 'F' "
                       f"entries, to the fit figures of tests/validation/cases ({fitted_to}). "
-                      f"Before the fit: {old_value} ({old_status}), {old_source}")
+                      f"{before}")
         new = (f"CAL({name}, {value:.6g}, {m.group(2)}, {m.group(3)}, {m.group(4)}, 'F',\n"
                f"{c_string(new_source)})")
         src = src[:m.start()] + new + src[m.end():]
