@@ -130,7 +130,8 @@ typedef struct {
     int n_reps;
     gsize n_jobs;
     job_result *res;
-    GAsyncQueue *done_q; /* job indices (+1) finished, or &job_not_done */
+    GAsyncQueue *done_q;   /* job indices (+1) finished, or &job_not_done */
+    volatile gint *sim_ms; /* per job: simulated ms reached while it runs, 0 otherwise */
     GMutex err_lock;
     GError *first_error;
     GPtrArray *made_dirs; /* directories prepare_dir created, outermost first */
@@ -428,7 +429,10 @@ static void worker(gpointer data, gpointer user)
     cn_scenario_config(b->sc, p, &c);
     cn_run_result rr;
     GError *err = NULL;
+    cn_run_set_progress(&b->sim_ms[j]);
     gboolean ok = cn_run(&c, &c.variants[v], (uint32_t)r, &rr, &err);
+    cn_run_set_progress(NULL);
+    g_atomic_int_set(&b->sim_ms[j], 0);
     if (ok) {
         fill_result(&b->res[j], &rr, &c);
         if (rr.backlog_stopped)
@@ -452,16 +456,48 @@ static void worker(gpointer data, gpointer user)
     g_async_queue_push(b->done_q, ok ? GSIZE_TO_POINTER(j + 1) : (gpointer)&job_not_done);
 }
 
-static void progress(const batch *b, gsize done, gsize total, gint64 start_us)
+/* Simulated seconds a job runs for (warm-up included). */
+static double job_sim_s(const batch *b, gsize j)
+{
+    gsize p;
+    int v, r;
+    job_coords(b, j, &p, &v, &r);
+    cn_config c;
+    cn_scenario_config(b->sc, p, &c);
+    return c.warmup_s + c.duration_s;
+}
+
+/* The progress line: runs done, simulated time of the runs in flight,
+ * elapsed, and an ETA from the simulated seconds still to do at the rate
+ * simulated so far (so it moves within a long run, not only between runs). */
+typedef struct {
+    gint64 start_us;   /* when the batch started */
+    double todo_sim_s; /* simulated seconds of the runs to do at the start */
+    double done_sim_s; /* of those finished since */
+} progress_state;
+
+static void progress(const batch *b, gsize done, gsize total, const progress_state *ps)
 {
     if (b->opt->quiet || !isatty(STDERR_FILENO))
         return;
-    double el = (double)(g_get_monotonic_time() - start_us) / 1e6;
-    double eta = done ? el / (double)done * (double)(total - done) : 0;
+    double el = (double)(g_get_monotonic_time() - ps->start_us) / 1e6;
+    double flight_s = 0;
+    guint running = 0;
+    for (gsize j = 0; j < b->n_jobs; j++) {
+        gint ms = g_atomic_int_get(&b->sim_ms[j]);
+        if (ms > 0)
+            flight_s += ms / 1e3, running++;
+    }
+    double sim_done = ps->done_sim_s + flight_s;
     int width = 30, fill = total ? (int)((double)width * (double)done / (double)total) : width;
-    fprintf(stderr,
-            "\r[%.*s%*s] %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT " runs, %.0fs elapsed, ETA %.0fs ",
-            fill, "==============================", width - fill, "", done, total, el, eta);
+    fprintf(stderr, "\r[%.*s%*s] %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT " runs", fill,
+            "==============================", width - fill, "", done, total);
+    if (running)
+        fprintf(stderr, ", %u running at %.3g simulated s", running, flight_s);
+    fprintf(stderr, ", %.0fs elapsed", el);
+    if (done < total && sim_done > 0 && el > 0.5)
+        fprintf(stderr, ", ETA %.0fs", el / sim_done * (ps->todo_sim_s - sim_done));
+    fputs("   ", stderr);
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);
@@ -1393,25 +1429,50 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
         todo++;
     }
     if (opt->merge_from && todo > 0) {
+        /* A hint that works as typed: the scenario file and --set values
+         * the shards were run with, resuming into the merged directory. */
+        GString *hint = g_string_new("cnisim run ");
+        g_autofree char *qpath = g_shell_quote(cn_scenario_path(sc));
+        g_string_append(hint, qpath);
+        for (const char *const *st = opt->sets; st && *st; st++) {
+            g_autofree char *q = g_shell_quote(*st);
+            g_string_append_printf(hint, " --set %s", q);
+        }
+        g_autofree char *qdir = g_shell_quote(opt->out_dir);
+        g_string_append_printf(hint, " --resume -o %s", qdir);
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
                     "%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
-                    " runs are in none of the directories merged; run the missing shards "
-                    "(or cnisim run --resume -o %s)",
-                    opt->out_dir, todo, total, opt->out_dir);
+                    " runs are in none of the directories merged; run the missing shards, or "
+                    "finish them here with: %s",
+                    opt->out_dir, todo, total, hint->str);
+        g_string_free(hint, TRUE);
         status = CN_BATCH_BAD_INPUT;
         goto out;
     }
     b.done_q = g_async_queue_new();
+    b.sim_ms = g_new0(gint, b.n_jobs);
+    progress_state ps = {.start_us = g_get_monotonic_time()};
+    for (gsize j = 0; j < b.n_jobs; j++)
+        if (in_shard(&b, j) && !b.res[j].done)
+            ps.todo_sim_s += job_sim_s(&b, j);
     GThreadPool *pool = g_thread_pool_new(worker, &b, opt->threads, TRUE, NULL);
     for (gsize j = 0; j < b.n_jobs; j++)
         if (in_shard(&b, j) && !b.res[j].done)
             g_thread_pool_push(pool, GSIZE_TO_POINTER(j + 1), NULL);
-    gint64 start = g_get_monotonic_time();
-    progress(&b, done, total, start);
-    for (gsize i = 0; i < todo; i++) {
-        gboolean r = g_async_queue_pop(b.done_q) != (gpointer)&job_not_done;
-        if (r)
-            progress(&b, ++done, total, start);
+    progress(&b, done, total, &ps);
+    for (gsize i = 0; i < todo;) {
+        /* Woken a few times a second to move the line within long runs. */
+        gpointer got = g_async_queue_timeout_pop(b.done_q, 250000);
+        if (!got) {
+            progress(&b, done, total, &ps);
+            continue;
+        }
+        i++;
+        gboolean r = got != (gpointer)&job_not_done;
+        if (r) {
+            ps.done_sim_s += job_sim_s(&b, GPOINTER_TO_SIZE(got) - 1);
+            progress(&b, ++done, total, &ps);
+        }
         if (!r && !cn_batch_stop_requested() && b.first_error)
             cn_batch_request_stop(); /* a failed run ends the batch */
     }
@@ -1450,6 +1511,7 @@ out:
     g_mutex_clear(&b.err_lock);
     g_free(b.parts_dir);
     g_free(b.res);
+    g_free((gpointer)b.sim_ms);
     return status;
 }
 

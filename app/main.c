@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib.h>
 
 #include "batch.h"
@@ -19,32 +20,131 @@
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
+#include "suggest.h"
 #include "validation.h"
 
 #define EXIT_BAD_INPUT   2
 #define EXIT_INTERRUPTED 130
 
-static const char usage_text[] =
-    "cnisim " CNISIM_VERSION " - Kubernetes pod-network datapath simulator for AKS\n"
-    "\n"
-    "Usage:\n"
-    "  cnisim run SCENARIO.ini [-o DIR] [-j THREADS] [--set group.key=value ...]\n"
-    "             [--shard I/N] [--resume] [--force] [--quiet] [--allow-large]\n"
-    "  cnisim plan SCENARIO.ini [-o DIR] [--set group.key=value ...]\n"
-    "  cnisim merge DIR... -o DIR [--force]\n"
-    "  cnisim report DIR\n"
-    "  cnisim validate SCENARIO.ini [--set group.key=value ...]\n"
-    "  cnisim check-model [--cases DIR] [-o DIR] [--strict] [--markdown]\n"
-    "  cnisim calibrate [--cases DIR] [--free FILE] [-o FILE]\n"
-    "  cnisim help costs|keys|scenarios\n"
-    "  cnisim --version | --help\n"
-    "\n"
-    "Exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 130 interrupted.\n";
+/* Every subcommand: its usage line, what it does, and its handler.  The
+ * usage, --help, `help TOPIC` and "did you mean" all come from this table:
+ * a new subcommand is one row (and its function). */
+typedef struct {
+    const char *name;    /* cnisim NAME */
+    const char *args;    /* the rest of its usage line(s) */
+    const char *params;  /* positional arguments, as --help shows them */
+    const char *summary; /* what it does, one sentence */
+    int (*fn)(int argc, char **argv);
+} command;
+
+static int cmd_run(int argc, char **argv);
+static int cmd_plan(int argc, char **argv);
+static int cmd_merge(int argc, char **argv);
+static int cmd_report(int argc, char **argv);
+static int cmd_validate(int argc, char **argv);
+static int cmd_check_model(int argc, char **argv);
+static int cmd_calibrate(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const command commands[] = {
+    {"run",
+     "SCENARIO.ini [-o DIR] [-j THREADS] [--set group.key=value ...]\n"
+     "             [--shard I/N] [--resume] [--force] [--quiet] [--allow-large]",
+     "SCENARIO.ini", "Simulate every sweep point, variant and replication; write summary.csv.",
+     cmd_run},
+    {"plan", "SCENARIO.ini [-o DIR] [--set group.key=value ...]", "SCENARIO.ini",
+     "Address plan and limits of every variant, no simulation; -o writes ipam.csv.", cmd_plan},
+    {"merge", "DIR... -o DIR [--force]", "DIR... -o DIR",
+     "Join the output directories of --shard runs into one run's output.", cmd_merge},
+    {"report", "DIR", "DIR", "Write DIR/report.md and DIR/plots/ from a run's summary.csv.",
+     cmd_report},
+    {"validate", "SCENARIO.ini [--set group.key=value ...] [--allow-large]", "SCENARIO.ini",
+     "Check a scenario file and say what a run would do; run nothing.", cmd_validate},
+    {"check-model", "[--cases DIR] [-o DIR] [--strict] [--markdown]", "",
+     "Compare the model with the published measurements of the validation corpus.",
+     cmd_check_model},
+    {"calibrate", "[--cases DIR] [--free FILE] [-o FILE]", "",
+     "Fit the assumed costs to the corpus's fit figures; -o writes a [costs] file.", cmd_calibrate},
+    {"help", "[COMMAND|costs|keys|scenarios]", "[TOPIC]",
+     "This text, a command's options, or the calibration entries, keys or scenarios.", cmd_help},
+};
+static const size_t n_commands = G_N_ELEMENTS(commands);
+static const char *command_line; /* the whole command, for meta.ini */
+
+/* The other help topics (besides every command). */
+static const char *const topics[] = {"costs", "keys", "scenarios"};
+
+static void print_usage(FILE *out)
+{
+    fputs("cnisim " CNISIM_VERSION " - Kubernetes pod-network datapath simulator for AKS\n"
+          "\nUsage:\n",
+          out);
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(out, "  cnisim %s %s\n", commands[i].name, commands[i].args);
+    fputs("  cnisim --version | --help\n\n"
+          "Commands:\n",
+          out);
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n'cnisim COMMAND --help' or 'cnisim help COMMAND' shows a command's options;\n"
+          "'cnisim help costs|keys|scenarios' lists calibration entries, scenario keys and the\n"
+          "shipped scenarios.\n"
+          "Exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 130 interrupted.\n",
+          out);
+}
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < n_commands; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* A subcommand's option context: "Usage: cnisim NAME [OPTION…] PARAMS", its
+ * summary, and where to read more. */
+static GOptionContext *command_context(const char *name)
+{
+    const command *c = find_command(name);
+    g_autofree char *prg = g_strdup_printf("cnisim %s", name);
+    g_set_prgname(prg);
+    GOptionContext *ctx = g_option_context_new(c ? c->params : NULL);
+    if (c)
+        g_option_context_set_summary(ctx, c->summary);
+    g_option_context_set_description(
+        ctx, "See the README (\"Reading the output\", \"Reading a report\") and 'cnisim help "
+             "keys'.\nExit status: 0 ok, 1 simulation failure, 2 bad usage or input, 130 "
+             "interrupted.");
+    return ctx;
+}
+
+/* "-j4" as make takes it: GOption wants "-j 4". */
+static void split_attached_j(int *argc, char ***argv, GPtrArray *keep)
+{
+    for (int i = 0; i < *argc; i++) {
+        const char *a = (*argv)[i];
+        if (a[0] == '-' && a[1] == 'j' && g_ascii_isdigit(a[2])) {
+            g_ptr_array_add(keep, g_strdup("-j"));
+            g_ptr_array_add(keep, g_strdup(a + 2));
+        } else {
+            g_ptr_array_add(keep, g_strdup(a));
+        }
+    }
+    g_ptr_array_add(keep, NULL);
+    *argc = (int)keep->len - 1;
+    *argv = (char **)keep->pdata;
+}
 
 /* The first Ctrl-C stops cleanly (finished runs are kept); a second one
  * ends the process at once. */
 static void on_sigint(int sig)
 {
+    /* Said at once (write() is async-signal-safe; stdio is not): a run in
+     * flight can take seconds to reach its next check. */
+    static const char msg[] = "\ncnisim: stopping after the current runs... (finished runs are "
+                              "kept; Ctrl-C again quits at once)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
     cn_batch_request_stop();
     signal(sig, SIG_DFL);
 }
@@ -113,8 +213,7 @@ static gboolean parse_opts(const char *cmd, int *argc, char ***argv, cli_opts *o
     };
     if (strcmp(cmd, "validate") != 0) /* --allow-large is validate's, not plan's */
         plan_entries[G_N_ELEMENTS(plan_entries) - 2] = plan_entries[G_N_ELEMENTS(plan_entries) - 1];
-    g_autofree char *param = g_strdup_printf("%s SCENARIO.ini", cmd);
-    g_autoptr(GOptionContext) ctx = g_option_context_new(param);
+    g_autoptr(GOptionContext) ctx = command_context(cmd);
     g_option_context_add_main_entries(ctx, run_opts ? run_entries : plan_entries, NULL);
     return g_option_context_parse(ctx, argc, argv, error);
 }
@@ -210,7 +309,7 @@ out:
     return status;
 }
 
-static int cmd_run(int argc, char **argv, const char *command_line)
+static int cmd_run(int argc, char **argv)
 {
     cli_opts o = {0};
     g_autoptr(GError) err = NULL;
@@ -290,7 +389,7 @@ static int cmd_merge(int argc, char **argv)
          "Replace a directory holding another scenario's output", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("DIR... -o DIR");
+    g_autoptr(GOptionContext) ctx = command_context("merge");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) err = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &err))
@@ -312,9 +411,14 @@ static int cmd_merge(int argc, char **argv)
 
 static int cmd_report(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-')
-        return fail("report: expected one output directory (cnisim report DIR)");
+    GOptionEntry entries[] = {{NULL, 0, 0, 0, NULL, NULL, NULL}};
+    g_autoptr(GOptionContext) ctx = command_context("report");
+    g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err))
+        return fail("report: %s", err->message);
+    if (argc != 2)
+        return fail("report: expected one output directory (cnisim report DIR)");
     if (!cn_report(argv[1], stdout, &err))
         return fail("%s", err->message);
     return 0;
@@ -334,7 +438,7 @@ static int cmd_check_model(int argc, char **argv)
         {"markdown", 0, 0, G_OPTION_ARG_NONE, &markdown, "Print the table as markdown", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GOptionContext) ctx = command_context("check-model");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) err = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &err))
@@ -369,7 +473,7 @@ static int cmd_calibrate(int argc, char **argv)
         {"max-iterations", 0, 0, G_OPTION_ARG_INT, &iters, "Solver iterations (default 40)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GOptionContext) ctx = command_context("calibrate");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) err = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &err))
@@ -411,8 +515,38 @@ static void print_costs(void)
            "Override any entry in a scenario's [costs] group by name.\n");
 }
 
+/* "; did you mean 'x'?" among the commands (and, for help, the topics). */
+static char *command_suggestion(const char *word, gboolean with_topics)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (size_t i = 0; i < n_commands; i++)
+        g_ptr_array_add(names, (gpointer)commands[i].name);
+    for (size_t i = 0; with_topics && i < G_N_ELEMENTS(topics); i++)
+        g_ptr_array_add(names, (gpointer)topics[i]);
+    const char *s = cn_suggest(word, -1, (const char *const *)names->pdata, names->len);
+    return s ? g_strdup_printf("; did you mean '%s'?", s) : g_strdup("");
+}
+
+static char *topic_list(void)
+{
+    GString *g = g_string_new(NULL);
+    for (size_t i = 0; i < n_commands; i++)
+        g_string_append_printf(g, "%s%s", i ? ", " : "", commands[i].name);
+    for (size_t i = 0; i < G_N_ELEMENTS(topics); i++)
+        g_string_append_printf(g, ", %s", topics[i]);
+    return g_string_free(g, FALSE);
+}
+
 static int cmd_help(int argc, char **argv)
 {
+    GOptionEntry entries[] = {{NULL, 0, 0, 0, NULL, NULL, NULL}};
+    g_autoptr(GOptionContext) ctx = command_context("help");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) perr = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &perr))
+        return fail("help: %s", perr->message);
+    if (argc > 2)
+        return fail("help: expected one topic (cnisim help TOPIC)");
     if (argc == 2 && strcmp(argv[1], "costs") == 0) {
         print_costs();
         return 0;
@@ -426,17 +560,26 @@ static int cmd_help(int argc, char **argv)
         return cn_datadir_print_scenarios(stdout, &err) ? 0 : fail("%s", err->message);
     }
     if (argc == 1) {
-        fputs(usage_text, stdout);
+        print_usage(stdout);
         return 0;
     }
-    return fail("help: unknown topic '%s' (topics: costs, keys, scenarios)", argv[1]);
+    const command *c = find_command(argv[1]);
+    if (c) {
+        /* The command's own --help (GOption prints it and exits 0). */
+        char *hargv[] = {(char *)c->name, "--help", NULL};
+        return c->fn(2, hargv);
+    }
+    g_autofree char *dym = command_suggestion(argv[1], TRUE);
+    g_autofree char *all = topic_list();
+    return fail("help: unknown topic '%s'%s (topics: %s)", argv[1], dym, all);
 }
 
 int main(int argc, char **argv)
 {
-    g_autofree char *command_line = join_argv(argc, argv);
+    g_autofree char *whole = join_argv(argc, argv);
+    command_line = whole;
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        print_usage(stderr);
         return EXIT_BAD_INPUT;
     }
     const char *cmd = argv[1];
@@ -445,26 +588,17 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        fputs(usage_text, stdout);
+        print_usage(stdout);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc - 1, argv + 1, command_line);
-    if (strcmp(cmd, "plan") == 0)
-        return cmd_plan(argc - 1, argv + 1);
-    if (strcmp(cmd, "validate") == 0)
-        return cmd_validate(argc - 1, argv + 1);
-    if (strcmp(cmd, "merge") == 0)
-        return cmd_merge(argc - 1, argv + 1);
-    if (strcmp(cmd, "report") == 0)
-        return cmd_report(argc - 1, argv + 1);
-    if (strcmp(cmd, "help") == 0)
-        return cmd_help(argc - 1, argv + 1);
-    if (strcmp(cmd, "check-model") == 0)
-        return cmd_check_model(argc - 1, argv + 1);
-    if (strcmp(cmd, "calibrate") == 0)
-        return cmd_calibrate(argc - 1, argv + 1);
-    return fail("unknown command '%s' (commands: run, plan, validate, report, help; see "
-                "cnisim --help)",
-                cmd);
+    const command *c = find_command(cmd);
+    if (!c) {
+        g_autofree char *dym = command_suggestion(cmd, FALSE);
+        return fail("unknown command '%s'%s (see cnisim --help)", cmd, dym);
+    }
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+    split_attached_j(&sub_argc, &sub_argv, args);
+    return c->fn(sub_argc, sub_argv);
 }

@@ -1,4 +1,5 @@
 #include "plugin.h"
+#include "suggest.h"
 
 #include <string.h>
 
@@ -82,8 +83,10 @@ bool cn_variant_parse(const char *text, cn_variant *out, char **why)
     int p = lookup(preset_names, CN_PRESET_COUNT, s, len);
     if (p < 0) {
         g_autofree char *all = join_names(preset_names, CN_PRESET_COUNT);
-        *why = g_strdup_printf("unknown preset '%.*s' in variant '%s' (expected one of: %s)",
-                               (int)len, s, text, all);
+        const char *dym = cn_suggest(s, (gssize)len, preset_names, CN_PRESET_COUNT);
+        g_autofree char *hint = dym ? g_strdup_printf("; did you mean '%s'?", dym) : g_strdup("");
+        *why = g_strdup_printf("unknown preset '%.*s' in variant '%s'%s (expected one of: %s)",
+                               (int)len, s, text, hint, all);
         return false;
     }
     out->preset = (cn_preset)p;
@@ -98,9 +101,12 @@ bool cn_variant_parse(const char *text, cn_variant *out, char **why)
         int pol = lookup(policy_names, CN_POLICY_COUNT, s, len);
         if (pol < 0) {
             g_autofree char *all = join_names(policy_names, CN_POLICY_COUNT);
-            *why = g_strdup_printf("unknown policy engine '%.*s' in variant '%s' (expected "
+            const char *dym = cn_suggest(s, (gssize)len, policy_names, CN_POLICY_COUNT);
+            g_autofree char *hint =
+                dym ? g_strdup_printf("; did you mean '%s'?", dym) : g_strdup("");
+            *why = g_strdup_printf("unknown policy engine '%.*s' in variant '%s'%s (expected "
                                    "one of: %s)",
-                                   (int)len, s, text, all);
+                                   (int)len, s, text, hint, all);
             return false;
         }
         out->policy = (cn_policy)pol;
@@ -112,9 +118,12 @@ bool cn_variant_parse(const char *text, cn_variant *out, char **why)
         int m = lookup(svc_names, CN_SVC_COUNT, s, len);
         if (m < 0) {
             g_autofree char *all = join_names(svc_names, CN_SVC_COUNT);
-            *why = g_strdup_printf("unknown service mode '%s' in variant '%s' (expected one "
+            const char *dym = cn_suggest(s, -1, svc_names, CN_SVC_COUNT);
+            g_autofree char *hint =
+                dym ? g_strdup_printf("; did you mean '%s'?", dym) : g_strdup("");
+            *why = g_strdup_printf("unknown service mode '%s' in variant '%s'%s (expected one "
                                    "of: %s)",
-                                   s, text, all);
+                                   s, text, hint, all);
             return false;
         }
         out->svc = (cn_svc_mode)m;

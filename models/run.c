@@ -11,6 +11,13 @@ G_DEFINE_QUARK(cn - run - error - quark, cn_run_error)
 
 static const volatile gint *stop_flag;
 
+static _Thread_local volatile gint *progress_ms; /* per worker thread */
+
+void cn_run_set_progress(volatile gint *sim_ms)
+{
+    progress_ms = sim_ms;
+}
+
 void cn_run_set_stop_flag(const volatile gint *flag)
 {
     stop_flag = flag;
@@ -95,6 +102,8 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
     for (sim_time_ns t = 0; t < r->end && !r->obs.stopped_at;) {
         t = t + slice < r->end ? t + slice : r->end;
         sim_run_until(r->s, t);
+        if (progress_ms)
+            g_atomic_int_set(progress_ms, (gint)(t / SIM_NS_PER_MS));
         if (stop_flag && g_atomic_int_get(stop_flag)) {
             g_set_error(error, CN_RUN_ERROR, CN_RUN_ERROR_CANCELLED, "interrupted");
             ok = FALSE;

@@ -91,6 +91,11 @@ gboolean cn_run_check(const cn_config *c, const cn_variant *v, GError **error);
  * FALSE with CN_RUN_ERROR_CANCELLED (Ctrl-C in the command). */
 void cn_run_set_stop_flag(const volatile gint *flag);
 
+/* Where cn_run() on the calling thread publishes the simulated time it
+ * has reached, in ms, warm-up included, after each 50 ms slice (for a
+ * progress line; written with g_atomic_int_set).  NULL: nowhere. */
+void cn_run_set_progress(volatile gint *sim_ms);
+
 /* The seed of a replication's streams, as recorded in runs.csv. */
 uint64_t cn_run_seed(const cn_config *c, uint32_t replication);
 

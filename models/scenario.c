@@ -1,4 +1,5 @@
 #include "scenario.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -748,6 +749,30 @@ static bool known_group(const char *g)
     return false;
 }
 
+/* "; did you mean 'x'?" for a mistyped name among n candidates, or "". */
+static char *did_you_mean(const char *word, const char *const *cands, gsize n)
+{
+    const char *s = cn_suggest(word, -1, cands, n);
+    return s ? g_strdup_printf("; did you mean '%s'?", s) : g_strdup("");
+}
+
+static char *key_suggestion(const char *group, const char *key)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].group, group) == 0)
+            g_ptr_array_add(names, (gpointer)keys[i].key);
+    return did_you_mean(key, (const char *const *)names->pdata, names->len);
+}
+
+static char *cost_suggestion(const char *key)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (int i = 0; i < CAL_COUNT; i++)
+        g_ptr_array_add(names, (gpointer)cn_cal_table[i].name);
+    return did_you_mean(key, (const char *const *)names->pdata, names->len);
+}
+
 static char *keys_of_group(const char *group)
 {
     GString *s = g_string_new(NULL);
@@ -795,16 +820,18 @@ static bool load_key(cn_scenario *sc, GKeyFile *kf, const char *group, const cha
     if (strcmp(group, "costs") == 0) {
         cost = cn_cal_lookup(key);
         if (cost < 0) {
+            g_autofree char *dym = cost_suggestion(key);
             set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
-                    "unknown calibration entry (see 'cnisim help costs' for the names)");
+                    "unknown calibration entry%s (see 'cnisim help costs' for the names)", dym);
             return false;
         }
     } else {
         k = find_key(group, key);
         if (!k) {
             g_autofree char *all = keys_of_group(group);
-            set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where, "unknown key (keys of [%s]: %s)",
-                    group, all);
+            g_autofree char *dym = key_suggestion(group, key);
+            set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where, "unknown key%s (keys of [%s]: %s)",
+                    dym, group, all);
             return false;
         }
     }
@@ -1147,10 +1174,11 @@ static bool apply_sets(GKeyFile *kf, const char *const *sets, const char *file,
             return false;
         }
         if (!known_group(group)) {
+            g_autofree char *dym = did_you_mean(group, groups, G_N_ELEMENTS(groups));
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_UNKNOWN,
-                        "%s: --set [%s] %s: unknown group (groups: scenario, cluster, workload, "
-                        "plugins, costs)",
-                        file, group, key);
+                        "%s: --set [%s] %s: unknown group%s (groups: scenario, cluster, "
+                        "workload, plugins, costs, report)",
+                        file, group, key, dym);
             return false;
         }
         g_key_file_set_value(kf, group, key, eq + 1);
@@ -1229,10 +1257,11 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
     g_auto(GStrv) gl = g_key_file_get_groups(kf, &ngroups);
     for (gsize gi = 0; gi < ngroups; gi++) {
         if (!known_group(gl[gi])) {
+            g_autofree char *dym = did_you_mean(gl[gi], groups, G_N_ELEMENTS(groups));
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_UNKNOWN,
-                        "%s: [%s]: unknown group (groups: scenario, cluster, workload, plugins, "
-                        "costs)",
-                        display_name, gl[gi]);
+                        "%s: [%s]: unknown group%s (groups: scenario, cluster, workload, plugins, "
+                        "costs, report)",
+                        display_name, gl[gi], dym);
             return NULL;
         }
         g_auto(GStrv) kl = g_key_file_get_keys(kf, gl[gi], NULL, NULL);

@@ -410,9 +410,18 @@ static void test_set_bad_forms(void **state)
         {"cluster.no des]=3", "--set 'cluster.no des]=3': expected group.key=value"},
         {"cluster.]nodes=10", "--set 'cluster.]nodes=10': expected group.key=value"},
         {"cluster.nodes=1\n2", "expected group.key=value without control characters"},
-        {"clusters.nodes=3", "t.ini: --set [clusters] nodes: unknown group (groups: scenario, "
-                             "cluster, workload, plugins, costs)"},
-        {"cluster.nodez=3", "t.ini: --set [cluster] nodez: unknown key (keys of [cluster]: nodes"},
+        {"clusters.nodes=3", "t.ini: --set [clusters] nodes: unknown group; did you mean "
+                             "'cluster'? (groups: scenario, cluster, workload, plugins, costs, "
+                             "report)"},
+        {"cluster.nodez=3", "t.ini: --set [cluster] nodez: unknown key; did you mean 'nodes'? "
+                            "(keys of [cluster]: nodes"},
+        {"plugins.compare=kubnet",
+         "unknown preset 'kubnet' in variant 'kubnet'; did you mean 'kubenet'?"},
+        {"plugins.compare=cilium/ebfp",
+         "unknown service mode 'ebfp' in variant 'cilium/ebfp'; did you mean 'ebpf'?"},
+        {"costs.iptables_rule_nss=1",
+         "--set [costs] iptables_rule_nss: unknown calibration entry; did you mean "
+         "'iptables_rule_ns'?"},
         {"cluster.nodes=three",
          "t.ini: --set [cluster] nodes: expected a whole number from 1 to 50000, got 'three'"},
         {"cluster.nodes=", "t.ini: --set [cluster] nodes: expected a value, got nothing"},
@@ -437,9 +446,11 @@ typedef struct {
 
 static const bad_case bad_cases[] = {
     {"unknown-group", "[clusterr]\nnodes = 3\n" PLUGINS,
-     "t.ini: [clusterr]: unknown group (groups: scenario, cluster, workload, plugins, costs)"},
+     "t.ini: [clusterr]: unknown group; did you mean 'cluster'? (groups: scenario, cluster, "
+     "workload, plugins, costs, report)"},
     {"unknown-key", "[cluster]\nnode = 3\n" PLUGINS,
-     "t.ini: [cluster] node: unknown key (keys of [cluster]: nodes, vcpus_per_node"},
+     "t.ini: [cluster] node: unknown key; did you mean 'nodes'? (keys of [cluster]: nodes, "
+     "vcpus_per_node"},
     {"localized-key", "[cluster]\nnodes[2] = 5\n" PLUGINS,
      "t.ini: [cluster] nodes[2]: unknown key (keys of [cluster]: nodes"},
     {"key-given-twice", "[cluster]\nnodes = 3, 4\nnodes = 5, 6\n" PLUGINS,
