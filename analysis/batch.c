@@ -46,23 +46,48 @@ enum {
     M_NEW_P99,
     M_REUSED_P50,
     M_REUSED_P99,
+    M_T_CT_DROP, /* transients (run-wide, the same on every class row) */
+    M_T_SNAT_FAIL,
+    M_ADMITTED_BEFORE,
+    M_FAIL_RATE_AFTER,
+    M_DISRUPTION_S,
+    M_DISRUPTION_FAILED,
     M_COUNT
 };
 
 static const char *const metric_names[M_COUNT] = {
-    "transactions",           "failed",
-    "throughput_rps",         "latency_mean_us",
-    "latency_p50_us",         "latency_p90_us",
-    "latency_p99_us",         "latency_p999_us",
-    "cpu_util_mean",          "cpu_util_max",
-    "conntrack_peak",         "drops_conntrack",
-    "snat_failures",          "policy_drops",
-    "ct_evictions",           "lb_unprogrammed",
-    "stale_failures",         "rule_syncs",
-    "sync_ms_mean",           "cpu_us_per_txn",
-    "cpu_us_per_txn_busiest", "transactions_new",
-    "latency_new_p50_us",     "latency_new_p99_us",
-    "latency_reused_p50_us",  "latency_reused_p99_us",
+    "transactions",
+    "failed",
+    "throughput_rps",
+    "latency_mean_us",
+    "latency_p50_us",
+    "latency_p90_us",
+    "latency_p99_us",
+    "latency_p999_us",
+    "cpu_util_mean",
+    "cpu_util_max",
+    "conntrack_peak",
+    "drops_conntrack",
+    "snat_failures",
+    "policy_drops",
+    "ct_evictions",
+    "lb_unprogrammed",
+    "stale_failures",
+    "rule_syncs",
+    "sync_ms_mean",
+    "cpu_us_per_txn",
+    "cpu_us_per_txn_busiest",
+    "transactions_new",
+    "latency_new_p50_us",
+    "latency_new_p99_us",
+    "latency_reused_p50_us",
+    "latency_reused_p99_us",
+    "time_to_first_ct_drop_s",
+    "time_to_first_snat_failure_s",
+    "admitted_before_exhaustion",
+    "failure_rate_after_exhaustion",
+    "disruption_s",
+    "disruption_failed",
 };
 
 /* Latency histograms kept per (run, class) in the part files, pooled over
@@ -215,6 +240,12 @@ static void fill_result(job_result *jr, const cn_run_result *r, const cn_config 
         m[M_NEW_P99] = any_new ? sim_hist_quantile(hn, 0.99) / 1e3 : NAN;
         m[M_REUSED_P50] = any_reused ? sim_hist_quantile(hr, 0.5) / 1e3 : NAN;
         m[M_REUSED_P99] = any_reused ? sim_hist_quantile(hr, 0.99) / 1e3 : NAN;
+        m[M_T_CT_DROP] = r->time_to_first_ct_drop_s;
+        m[M_T_SNAT_FAIL] = r->time_to_first_snat_failure_s;
+        m[M_ADMITTED_BEFORE] = r->admitted_before_exhaustion;
+        m[M_FAIL_RATE_AFTER] = r->failure_rate_after_exhaustion;
+        m[M_DISRUPTION_S] = r->disruption_s;
+        m[M_DISRUPTION_FAILED] = r->disruption_failed;
         for (int i = 0; i < M_COUNT; i++)
             m[i] = is_count(i) ? m[i] : rounded(m[i]);
     }
@@ -632,6 +663,13 @@ static const struct {
     {"latency_new_p99_us", M_NEW_P99, S_POOLED_NEW, 0.99},
     {"latency_reused_p50_us", M_REUSED_P50, S_POOLED_REUSED, 0.5},
     {"latency_reused_p99_us", M_REUSED_P99, S_POOLED_REUSED, 0.99},
+    /* transients: means over the replications that had one */
+    {"time_to_first_ct_drop_s", M_T_CT_DROP, S_MEAN, 0},
+    {"time_to_first_snat_failure_s", M_T_SNAT_FAIL, S_MEAN, 0},
+    {"admitted_before_exhaustion", M_ADMITTED_BEFORE, S_MEAN, 0},
+    {"failure_rate_after_exhaustion", M_FAIL_RATE_AFTER, S_MEAN, 0},
+    {"disruption_s", M_DISRUPTION_S, S_MEAN, 0},
+    {"disruption_failed", M_DISRUPTION_FAILED, S_MEAN, 0},
 };
 
 static void load_group_hists(const batch *b, gsize j0, sim_hist *hs[CN_CLASS_COUNT][H_KINDS],

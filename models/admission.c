@@ -92,15 +92,18 @@ bool admission_admit(run *r, conn *cn)
         if (!cn_ct_open(t[i], now)) {
             for (int j = 0; j < i; j++)
                 cn_ct_abandon(t[j]);
+            observer_exhausted(r, CN_REFUSED_CONNTRACK);
             return false;
         }
     if (cn->snat && !cn_snat_open(cn->snat, now)) {
         r->obs.now.snat_failures++;
+        observer_exhausted(r, CN_REFUSED_SNAT);
         for (int i = 0; i < n; i++)
             cn_ct_abandon(t[i]);
         return false;
     }
     cn->open = true;
+    observer_admitted(r);
     return true;
 }
 

@@ -156,6 +156,7 @@ void observer_init(run *r)
         o->lat_new[k] = sim_hist_new();
         o->lat_reused[k] = sim_hist_new();
     }
+    o->first_ct_drop = o->first_snat_failure = -1;
     o->iv_ns = cn_observer_interval_ns(r->c);
     if (o->iv_ns > 0) {
         for (int k = 0; k <= CN_CLASS_COUNT; k++)
@@ -181,6 +182,23 @@ void observer_start(run *r)
         sim_time_ns first = r->warm_end % p;
         sim_set_sampler(r->s, first ? first : p, p, sample, r);
     }
+}
+
+void observer_admitted(run *r)
+{
+    r->obs.admitted++;
+}
+
+void observer_exhausted(run *r, cn_refusal why)
+{
+    cn_observer *o = &r->obs;
+    sim_time_ns now = sim_now(r->s);
+    if (o->first_ct_drop < 0 && o->first_snat_failure < 0)
+        o->admitted_at_exhaustion = o->admitted;
+    sim_time_ns *first = why == CN_REFUSED_SNAT ? &o->first_snat_failure : &o->first_ct_drop;
+    if (*first < 0)
+        *first = now;
+    o->exhaustion_refusals++;
 }
 
 void observer_txn_done(run *r, int cls, bool ok, bool new_conn, sim_time_ns latency_ns)
@@ -259,6 +277,16 @@ void observer_result(run *r, uint32_t replication, cn_run_result *out)
     out->sync_ms_mean =
         out->rule_syncs ? (o->now.sync_ns - o->at_warm.sync_ns) / 1e6 / (double)out->rule_syncs : 0;
     out->events = sim_executed(r->s);
+    out->time_to_first_ct_drop_s = o->first_ct_drop >= 0 ? (double)o->first_ct_drop / 1e9 : NAN;
+    out->time_to_first_snat_failure_s =
+        o->first_snat_failure >= 0 ? (double)o->first_snat_failure / 1e9 : NAN;
+    bool exhausted = o->first_ct_drop >= 0 || o->first_snat_failure >= 0;
+    uint64_t after = o->exhaustion_refusals + o->admitted - o->admitted_at_exhaustion;
+    out->admitted_before_exhaustion = exhausted ? (double)o->admitted_at_exhaustion : NAN;
+    out->failure_rate_after_exhaustion =
+        exhausted && after ? (double)o->exhaustion_refusals / (double)after : NAN;
+    out->disruption_s = NAN; /* no events yet */
+    out->disruption_failed = NAN;
 }
 
 void observer_free(run *r)

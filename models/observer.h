@@ -52,7 +52,12 @@ typedef struct {
     sim_hist *iv_lat[CN_CLASS_COUNT + 1];
     sim_hist *iv_prewarm[CN_CLASS_COUNT]; /* the part before warm-up's end */
     bool iv_prewarm_used;                 /* iv_prewarm holds it (until the interval closes) */
-    GArray *iv_rows;                      /* cn_interval, closed intervals */
+    /* Exhaustion: the first SYN a full conntrack table or SNAT pool refused. */
+    sim_time_ns first_ct_drop, first_snat_failure; /* -1: none yet */
+    uint64_t admitted;                             /* connections admitted so far */
+    uint64_t admitted_at_exhaustion;               /* admitted before the first refusal */
+    uint64_t exhaustion_refusals;                  /* SYNs refused by a full table or pool */
+    GArray *iv_rows;                               /* cn_interval, closed intervals */
 } cn_observer;
 
 /* The interval width a configuration asks for, ns: interval_s, or for
@@ -62,6 +67,10 @@ sim_time_ns cn_observer_interval_ns(const cn_config *c);
 void observer_init(run *r);
 /* Reset at r->warm_end (at once when there is no warm-up). */
 void observer_start(run *r);
+/* Admission's outcomes that the exhaustion figures count. */
+void observer_admitted(run *r);
+typedef enum { CN_REFUSED_CONNTRACK, CN_REFUSED_SNAT } cn_refusal;
+void observer_exhausted(run *r, cn_refusal why);
 /* A transaction of class cls finished, ok or given up, after latency_ns;
  * new_conn: it was its connection's first. */
 void observer_txn_done(run *r, int cls, bool ok, bool new_conn, sim_time_ns latency_ns);

@@ -72,6 +72,16 @@ typedef struct {
     double sync_ms_mean;      /* mean duration of those syncs */
     uint64_t events;          /* simulator events executed */
     bool backlog_stopped;     /* open loop stopped past saturation (CN_OPEN_BACKLOG_MAX) */
+    /* Transients, over the whole run from t = 0 (warm-up included); NaN
+     * when there was none. */
+    double time_to_first_ct_drop_s;       /* first new flow a full conntrack table dropped */
+    double time_to_first_snat_failure_s;  /* first connection refused for lack of SNAT ports */
+    double admitted_before_exhaustion;    /* connections admitted before the first of those */
+    double failure_rate_after_exhaustion; /* from then on: SYNs refused by a full table or pool
+                                           * over SYNs so refused or admitted (0..1) */
+    double disruption_s;      /* runs with events: from the first event until throughput and
+                               * p99 are back in band (NaN: no event) */
+    double disruption_failed; /* transactions failed during that window */
     cn_interval *intervals;   /* the run's intervals in time order (owned); NULL when off */
     size_t n_intervals;
 } cn_run_result;

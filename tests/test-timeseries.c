@@ -169,6 +169,14 @@ static void test_conntrack_first_drop_at_capacity_over_rate(void **state)
     /* The table holds C from then on. */
     assert_int_equal(r.intervals[r.n_intervals - 1].conntrack_max, 2000);
     assert_true(r.intervals[5].conntrack_max < 1000);
+    /* The summary's exhaustion figures: the same instant, exactly C flows
+     * admitted before it, and every SYN refused after it. */
+    assert_true(fabs(r.time_to_first_ct_drop_s - 2.0) <= 3 * sqrt(2000.0) / 1000);
+    assert_true(r.time_to_first_ct_drop_s >= t && r.time_to_first_ct_drop_s < t + 0.1);
+    assert_true(isnan(r.time_to_first_snat_failure_s));
+    assert_true(r.admitted_before_exhaustion == 2000);
+    assert_true(r.failure_rate_after_exhaustion == 1.0);
+    assert_true(isnan(r.disruption_s) && isnan(r.disruption_failed)); /* no events */
     cn_run_result_clear(&r);
 }
 
@@ -194,6 +202,11 @@ static void test_snat_runs_out_only_when_rate_times_hold_exceeds_ports(void **st
     double t = first_nonzero(&r, snat_fails);
     assert_true(fabs(t - 1024.0 / 10) <= 2 + 1e-9 + 3 * sqrt(1024.0) / 10); /* Poisson noise */
     assert_int_equal(r.intervals[r.n_intervals - 1].snat_ports_max, 1024);
+    assert_true(r.time_to_first_snat_failure_s >= t && r.time_to_first_snat_failure_s < t + 2);
+    assert_true(isnan(r.time_to_first_ct_drop_s));
+    assert_true(r.admitted_before_exhaustion == 1024);
+    /* Ports come back 240 s after their connections close: none yet. */
+    assert_true(r.failure_rate_after_exhaustion == 1.0);
     cn_run_result_clear(&r);
     const char *slow[] = {"scenario.interval_s=10",
                           "scenario.duration_s=400",
@@ -208,6 +221,8 @@ static void test_snat_runs_out_only_when_rate_times_hold_exceeds_ports(void **st
                           NULL};
     cn_run_result s = run(slow);
     assert_true(first_nonzero(&s, snat_fails) < 0);
+    assert_true(isnan(s.time_to_first_snat_failure_s) && isnan(s.admitted_before_exhaustion) &&
+                isnan(s.failure_rate_after_exhaustion));
     /* In use settles near R x H = 720. */
     int64_t last = s.intervals[s.n_intervals - 1].snat_ports_max;
     assert_true(last > 600 && last < 840);
@@ -259,6 +274,12 @@ static void test_csv_deterministic_and_off(void **state)
         lines += *p == '\n';
     assert_int_equal(lines, 1 + 2 * 2 * 2 * 120 * 3);
     assert_true(g_str_has_prefix(a, "scenario,point,variant,services,replication,t_s,class,"));
+    /* The transient columns are there, empty for runs without exhaustion. */
+    g_autofree char *sum = slurp(d1, "summary.csv");
+    assert_non_null(strstr(sum, ",time_to_first_ct_drop_s,time_to_first_snat_failure_s,"
+                                "admitted_before_exhaustion,failure_rate_after_exhaustion,"
+                                "disruption_s,disruption_failed"));
+    assert_non_null(strstr(sum, ",,,,,,\n"));
     const char *files[] = {"summary.csv", "runs.csv"};
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         g_autofree char *x = slurp(d1, files[i]);
