@@ -163,26 +163,27 @@ typedef struct {
     int lock_fd;          /* .parts/lock, locked; -1 before */
     gboolean made_lock;   /* the lock file was created by this process */
     gboolean same_owner;  /* the directory already held this configuration */
+    /* the run log (.parts/runs.log) */
+    char **text;       /* a finished run's record text, until the main thread logs it */
+    gint64 *log_off;   /* where each job's record text is in the log */
+    guint32 *log_len;  /* and its length */
+    int log_fd;        /* -1 before it is opened */
+    GString *log_buf;  /* records not yet written */
+    gint64 log_size;   /* bytes written */
+    gsize log_pending; /* records in log_buf */
+    gint64 log_flushed_us;
 } batch;
 
 /* Part files are small (metrics and a few histograms): anything larger is
  * not one. */
 #define PART_MAX_BYTES (16u << 20)
+#define LOG_NAME       "runs.log"
 
 static void job_coords(const batch *b, gsize j, gsize *point, int *variant, int *rep)
 {
     *rep = (int)(j % (gsize)b->n_reps);
     *variant = (int)((j / (gsize)b->n_reps) % (gsize)b->n_variants);
     *point = j / ((gsize)b->n_reps * (gsize)b->n_variants);
-}
-
-static char *part_path(const batch *b, gsize j)
-{
-    gsize p;
-    int v, r;
-    job_coords(b, j, &p, &v, &r);
-    return g_strdup_printf("%s/p%" G_GSIZE_FORMAT "-v%d-r%d.csv", b->parts_dir, p + 1, v + 1,
-                           r + 1);
 }
 
 /* Keep exactly what the CSV will show: the summary is computed from these
@@ -249,41 +250,6 @@ static void fill_result(job_result *jr, const cn_run_result *r, const cn_config 
         for (int i = 0; i < M_COUNT; i++)
             m[i] = is_count(i) ? m[i] : rounded(m[i]);
     }
-}
-
-/* A part file: "seed,<n>", then one line per class: "class,m0,m1,...",
- * then "hist,class,kind,<sim_hist text>" for each non-empty latency
- * histogram (the pooled quantiles of the summary are read back from these). */
-static gboolean write_part(const batch *b, gsize j, const cn_config *c, const cn_run_result *rr,
-                           GError **error)
-{
-    g_autofree char *path = part_path(b, j);
-    cn_outfile *f = cn_outfile_open(path, error);
-    if (!f)
-        return FALSE;
-    FILE *out = cn_outfile_stream(f);
-    const job_result *jr = &b->res[j];
-    fprintf(out, "seed,%" G_GUINT64_FORMAT "\n", jr->seed);
-    for (int k = 0; k < CN_CLASS_COUNT; k++) {
-        fputs(cn_class_name((cn_class)k), out);
-        for (int i = 0; i < M_COUNT; i++) {
-            fputc(',', out);
-            write_metric(out, i, jr->m[k][i]);
-        }
-        fputc('\n', out);
-    }
-    for (int k = 0; k < CN_CLASS_COUNT; k++) {
-        const sim_hist *hs[H_KINDS] = {rr->cls[k].latency, rr->cls[k].latency_new,
-                                       rr->cls[k].latency_reused};
-        for (int h = 0; h < H_KINDS; h++) {
-            if (!hs[h] || sim_hist_count(hs[h]) == 0)
-                continue;
-            g_autofree char *text = sim_hist_to_text(hs[h]);
-            fprintf(out, "hist,%s,%s,%s\n", cn_class_name((cn_class)k), hist_kinds[h], text);
-        }
-    }
-    cn_timeseries_write_part(out, c, rr); /* its intervals, as "ts," lines */
-    return cn_outfile_commit(f, error);
 }
 
 /* Read a regular file, never through a symbolic link, of at most cap bytes. */
@@ -364,14 +330,6 @@ static gboolean hists_from_text(const char *text, const char *path,
     return TRUE;
 }
 
-static gboolean read_part_hists(const char *path, sim_hist *hs[CN_CLASS_COUNT][H_KINDS],
-                                GError **error)
-{
-    g_autofree char *text = NULL;
-    return read_regular(path, PART_MAX_BYTES, &text, NULL, error) &&
-           hists_from_text(text, path, hs, error);
-}
-
 /* Metrics a part file may hold: finite and not negative (empty for an
  * undefined one), counts whole. */
 static gboolean metric_ok(int i, double v)
@@ -433,13 +391,7 @@ static gboolean parse_part(const char *text, job_result *jr, GError **error)
     return TRUE;
 }
 
-static gboolean read_part(const char *path, job_result *jr)
-{
-    g_autofree char *text = NULL;
-    if (!read_regular(path, PART_MAX_BYTES, &text, NULL, NULL))
-        return FALSE;
-    return parse_part(text, jr, NULL);
-}
+static char *format_part(const job_result *jr, const cn_config *c, const cn_run_result *rr);
 
 /* What a worker posts for a job that failed or was skipped after a stop:
  * GAsyncQueue refuses NULL, so it cannot be index 0. */
@@ -472,10 +424,9 @@ static void worker(gpointer data, gpointer user)
                     ", variant %s, replication %d: the open loop is past saturation (%d "
                     "transactions waiting); the run stopped after %.3g measured s\n",
                     p + 1, c.variants[v].name, r + 1, CN_OPEN_BACKLOG_MAX, rr.measured_s);
-        ok = write_part(b, j, &c, &rr, &err);
+        b->text[j] = format_part(&b->res[j], &c, &rr);
         cn_run_result_clear(&rr);
-        if (ok)
-            b->res[j].done = TRUE;
+        b->res[j].done = TRUE;
     }
     if (!ok) {
         g_mutex_lock(&b->err_lock);
@@ -672,12 +623,15 @@ static const struct {
     {"disruption_failed", M_DISRUPTION_FAILED, S_MEAN, 0},
 };
 
+static char *log_read_text(const batch *b, gsize j, GError **error);
+
 static void load_group_hists(const batch *b, gsize j0, sim_hist *hs[CN_CLASS_COUNT][H_KINDS],
                              GError **error)
 {
     for (int r = 0; r < b->n_reps && !*error; r++) {
-        g_autofree char *pp = part_path(b, j0 + (gsize)r);
-        read_part_hists(pp, hs, error);
+        g_autofree char *text = log_read_text(b, j0 + (gsize)r, error);
+        if (text)
+            hists_from_text(text, b->parts_dir, hs, error);
     }
 }
 
@@ -961,43 +915,20 @@ static char *owner_describe(const owner_rec *o)
     return r;
 }
 
-static gboolean is_part_name(const batch *b, const char *name, gsize *job)
-{
-    gsize p;
-    int v, r, end = 0;
-    if (sscanf(name, "p%" G_GSIZE_MODIFIER "u-v%d-r%d.csv%n", &p, &v, &r, &end) != 3 ||
-        name[end] != '\0' || p < 1 || p > b->n_points || v < 1 || v > b->n_variants || r < 1 ||
-        r > b->n_reps)
-        return FALSE;
-    *job = ((p - 1) * (gsize)b->n_variants + (gsize)(v - 1)) * (gsize)b->n_reps + (gsize)(r - 1);
-    g_autofree char *full = part_path(b, *job);
-    g_autofree char *canon = g_path_get_basename(full);
-    return strcmp(canon, name) == 0;
-}
-
-/* Delete the part files of the jobs keep() refuses (all of them if keep is
- * NULL); lstat so a link is removed, never followed. */
-static void remove_parts(const batch *b, gboolean (*keep)(const batch *, gsize))
+/* Delete the part files (one file per run) of cnisim versions before the
+ * run log; lstat so a link is removed, never followed. */
+static void remove_legacy_parts(const batch *b)
 {
     g_autoptr(GDir) d = g_dir_open(b->parts_dir, 0, NULL);
     const char *name;
     while (d && (name = g_dir_read_name(d))) {
-        gsize j;
-        gboolean legacy = name[0] == 'p' && g_str_has_suffix(name, ".csv");
-        if (!legacy)
-            continue;
-        if (keep && is_part_name(b, name, &j) && keep(b, j))
+        if (name[0] != 'p' || !g_str_has_suffix(name, ".csv"))
             continue;
         g_autofree char *pp = g_build_filename(b->parts_dir, name, NULL);
         struct stat st;
         if (lstat(pp, &st) == 0 && !S_ISDIR(st.st_mode))
             unlink(pp);
     }
-}
-
-static gboolean not_in_shard(const batch *b, gsize j)
-{
-    return !in_shard(b, j);
 }
 
 static const char *const outputs[] = {"runs.csv", "summary.csv", "ipam.csv", "meta.ini"};
@@ -1212,15 +1143,12 @@ static cn_batch_status prepare_dir(batch *b, GError **error)
             unlink(op);
             unlink(staged);
         }
-        remove_parts(b, NULL);
+        g_autofree char *log = g_build_filename(b->parts_dir, LOG_NAME, NULL);
+        unlink(log);
         unlink(legacy);
-    } else if (b->opt->shard_count > 0 && !b->opt->resume && !merging) {
-        /* A fresh start of one shard: forget only this shard's runs, the
-         * other shards may share the directory. */
-        remove_parts(b, not_in_shard);
-    } else if (!b->opt->resume && !merging) {
-        remove_parts(b, NULL); /* a fresh start */
     }
+    /* Which runs of the log are kept is decided by log_open. */
+    remove_legacy_parts(b);
 
     /* Keep the scenario itself, so that shards can be merged anywhere; the
      * owner record last, once the rest is in place. */
@@ -1293,39 +1221,6 @@ static cn_batch_status check_source(const char *dir, owner_rec *o, char **text, 
     return CN_BATCH_OK;
 }
 
-/* Copy the part files of other directories into this batch's: regular
- * files only, each checked to be a well-formed run before it is written. */
-static cn_batch_status gather_parts(batch *b, GError **error)
-{
-    for (const char *const *d = b->opt->merge_from; *d; d++) {
-        g_autofree char *from = g_build_filename(*d, ".parts", NULL);
-        g_autoptr(GDir) dir = g_dir_open(from, 0, NULL);
-        const char *name;
-        while (dir && (name = g_dir_read_name(dir))) {
-            gsize j;
-            if (!is_part_name(b, name, &j))
-                continue;
-            g_autofree char *src = g_build_filename(from, name, NULL);
-            g_autofree char *dst = g_build_filename(b->parts_dir, name, NULL);
-            g_autofree char *text = NULL;
-            gsize len;
-            job_result jr;
-            if (!read_regular(src, PART_MAX_BYTES, &text, &len, error))
-                return CN_BATCH_BAD_INPUT;
-            if (!parse_part(text, &jr, error)) {
-                g_prefix_error(error, "%s: ", src);
-                return CN_BATCH_BAD_INPUT;
-            }
-            GError *werr = NULL;
-            if (!write_small(dst, text, len, &werr)) {
-                g_propagate_error(error, werr);
-                return CN_BATCH_FAILED;
-            }
-        }
-    }
-    return CN_BATCH_OK;
-}
-
 /* A variant that completed no transaction anywhere is a result (e.g. every
  * SNAT port taken), not a failure of the simulation: the batch succeeds,
  * and says so, and the report marks the variant. */
@@ -1355,9 +1250,259 @@ static void warn_all_failing(const batch *b)
     }
 }
 
-static char *ts_part(gconstpointer ctx, gsize job)
+/* ---- the run log: .parts/runs.log ----
+ *
+ * Finished runs are appended to one file instead of one file each (a batch
+ * of 100,000 tiny runs spent most of its time creating part files).  A
+ * record is a header line "run JOB LENGTH CHECK" and LENGTH bytes of the
+ * run's text (format_part); CHECK is the FNV-1a hash of the text, so a
+ * record torn by a crash is recognised.  The main thread appends, and
+ * writes and fdatasyncs in batches (LOG_BATCH records, LOG_BATCH_US, or at
+ * the end and on an interrupt): a crash loses at most the last batch, whose
+ * runs are run again.  At each start the log is rebuilt into a new file
+ * holding the records kept (resume, the other shards, merged shards) and
+ * renamed into place, which also drops a torn tail. */
+
+#define LOG_BATCH    256
+#define LOG_BATCH_US G_USEC_PER_SEC
+
+static guint32 fnv1a(const char *s, gsize n)
 {
-    return part_path(ctx, job);
+    guint32 h = 2166136261u;
+    for (gsize i = 0; i < n; i++) {
+        h ^= (guint8)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* The text of a finished run: "seed,<n>", then one line per class:
+ * "class,m0,m1,...", then "hist,class,kind,<sim_hist text>" for each
+ * non-empty latency histogram (the pooled quantiles of the summary are read
+ * back from these), then the run's intervals as "ts," lines. */
+static char *format_part(const job_result *jr, const cn_config *c, const cn_run_result *rr)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    fprintf(out, "seed,%" G_GUINT64_FORMAT "\n", jr->seed);
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        fputs(cn_class_name((cn_class)k), out);
+        for (int i = 0; i < M_COUNT; i++) {
+            fputc(',', out);
+            write_metric(out, i, jr->m[k][i]);
+        }
+        fputc('\n', out);
+    }
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        const sim_hist *hs[H_KINDS] = {rr->cls[k].latency, rr->cls[k].latency_new,
+                                       rr->cls[k].latency_reused};
+        for (int h = 0; h < H_KINDS; h++) {
+            if (!hs[h] || sim_hist_count(hs[h]) == 0)
+                continue;
+            g_autofree char *text = sim_hist_to_text(hs[h]);
+            fprintf(out, "hist,%s,%s,%s\n", cn_class_name((cn_class)k), hist_kinds[h], text);
+        }
+    }
+    cn_timeseries_write_part(out, c, rr); /* its intervals, as "ts," lines */
+    fclose(out);
+    return buf; /* malloc'd by open_memstream: free() */
+}
+
+/* Queue a record for the log; its text will sit at log_off[j]. */
+static void log_append(batch *b, gsize j, const char *text, gsize len)
+{
+    g_string_append_printf(b->log_buf, "run %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT " %08x\n", j, len,
+                           fnv1a(text, len));
+    b->log_off[j] = b->log_size + (gint64)b->log_buf->len;
+    b->log_len[j] = (guint32)len;
+    g_string_append_len(b->log_buf, text, (gssize)len);
+    b->log_pending++;
+}
+
+/* Write the queued records and make them durable. */
+static gboolean log_flush(batch *b, GError **error)
+{
+    gsize done = 0;
+    while (done < b->log_buf->len) {
+        ssize_t w = write(b->log_fd, b->log_buf->str + done, b->log_buf->len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s/%s: cannot write: %s",
+                        b->parts_dir, LOG_NAME, g_strerror(e));
+            return FALSE;
+        }
+        done += (gsize)w;
+    }
+    b->log_size += (gint64)b->log_buf->len;
+    g_string_truncate(b->log_buf, 0);
+    if (b->log_pending > 0 && fdatasync(b->log_fd) != 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s/%s: cannot write: %s",
+                    b->parts_dir, LOG_NAME, g_strerror(e));
+        return FALSE;
+    }
+    b->log_pending = 0;
+    b->log_flushed_us = g_get_monotonic_time();
+    return TRUE;
+}
+
+static gboolean log_flush_due(const batch *b)
+{
+    return b->log_pending >= LOG_BATCH || b->log_buf->len >= (4u << 20) ||
+           (b->log_pending > 0 && g_get_monotonic_time() - b->log_flushed_us >= LOG_BATCH_US);
+}
+
+/* Read the records of the log at path, calling keep() on each valid one
+ * and appending those it accepts to this batch's new log.  strict: a bad
+ * record is an error (a shard merged); otherwise the log ends there (a torn
+ * tail: its runs are run again). */
+static cn_batch_status log_scan(batch *b, const char *path, gboolean strict,
+                                gboolean (*keep)(const batch *, gsize), GError **error)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT)
+        return CN_BATCH_OK; /* no runs yet */
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = fd < 0 ? errno : EINVAL;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: cannot read: %s", path,
+                    e == ELOOP ? "a symbolic link (cnisim reads none)" : "not a regular file");
+        return CN_BATCH_BAD_INPUT;
+    }
+    FILE *in = fdopen(fd, "r");
+    char *line = NULL, *text = NULL;
+    size_t cap = 0;
+    gsize text_cap = 0, rec = 0;
+    cn_batch_status status = CN_BATCH_OK;
+    const char *why = NULL;
+    for (;;) {
+        ssize_t n = getline(&line, &cap, in);
+        if (n < 0)
+            break;
+        rec++;
+        gsize j = 0, len = 0;
+        unsigned check = 0;
+        int end = 0;
+        if (sscanf(line, "run %" G_GSIZE_MODIFIER "u %" G_GSIZE_MODIFIER "u %8x%n", &j, &len,
+                   &check, &end) != 3 ||
+            line[end] != '\n' || j >= b->n_jobs || len > PART_MAX_BYTES) {
+            why = "not a run record header";
+            break;
+        }
+        if (len + 1 > text_cap) {
+            text_cap = len + 1;
+            text = g_realloc(text, text_cap);
+        }
+        if (fread(text, 1, len, in) != len) {
+            why = "a record cut short";
+            break;
+        }
+        text[len] = '\0';
+        job_result jr = {0};
+        GError *perr = NULL;
+        if (fnv1a(text, len) != check) {
+            why = "a record whose check does not match (damaged or edited)";
+            break;
+        }
+        if (!parse_part(text, &jr, &perr)) {
+            why = "a record that is not a cnisim run (damaged or edited)";
+            g_clear_error(&perr);
+            break;
+        }
+        if (b->res[j].done || (keep && !keep(b, j)))
+            continue;
+        b->res[j] = jr;
+        log_append(b, j, text, len);
+        if (log_flush_due(b) && !log_flush(b, error)) {
+            status = CN_BATCH_FAILED;
+            break;
+        }
+    }
+    if (why && strict) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: record %" G_GSIZE_FORMAT ": %s",
+                    path, rec, why);
+        status = CN_BATCH_BAD_INPUT;
+    }
+    free(line);
+    g_free(text);
+    fclose(in);
+    return status;
+}
+
+static gboolean keep_other_shards(const batch *b, gsize j)
+{
+    return !in_shard(b, j);
+}
+
+/* Start this batch's log: a new file with the records kept from the old
+ * one (all on --resume or merge, the other shards' on a fresh shard, none
+ * on a fresh start) and from merged shards, renamed into place. */
+static cn_batch_status log_open(batch *b, GError **error)
+{
+    g_autofree char *path = g_build_filename(b->parts_dir, LOG_NAME, NULL);
+    g_autofree char *tmp = g_strdup_printf("%s.tmp-XXXXXX", path);
+    b->log_fd = g_mkstemp_full(tmp, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (b->log_fd < 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot write: %s", path,
+                    g_strerror(e));
+        return errno_status(e);
+    }
+    b->log_buf = g_string_new(NULL);
+    b->log_flushed_us = g_get_monotonic_time();
+    const gboolean merging = b->opt->merge_from != NULL;
+    cn_batch_status st = CN_BATCH_OK;
+    if (b->same_owner && (b->opt->resume || merging))
+        st = log_scan(b, path, FALSE, NULL, error);
+    else if (b->same_owner && b->opt->shard_count > 0)
+        st = log_scan(b, path, FALSE, keep_other_shards, error);
+    for (const char *const *d = b->opt->merge_from; st == CN_BATCH_OK && d && *d; d++) {
+        g_autofree char *src = g_build_filename(*d, ".parts", LOG_NAME, NULL);
+        st = log_scan(b, src, TRUE, NULL, error);
+    }
+    if (st == CN_BATCH_OK && !log_flush(b, error))
+        st = CN_BATCH_FAILED;
+    if (st == CN_BATCH_OK && rename(tmp, path) != 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: cannot write: %s", path,
+                    g_strerror(e));
+        st = CN_BATCH_FAILED;
+    }
+    if (st != CN_BATCH_OK)
+        unlink(tmp);
+    return st;
+}
+
+/* The text of job j's record, read back from the log. */
+static char *log_read_text(const batch *b, gsize j, GError **error)
+{
+    gsize len = b->log_len[j];
+    char *text = g_malloc(len + 1);
+    gsize got = 0;
+    while (got < len) {
+        ssize_t r = pread(b->log_fd, text + got, len - got, (off_t)(b->log_off[j] + (gint64)got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_IO, "%s/%s: cannot read: %s",
+                        b->parts_dir, LOG_NAME, r < 0 ? g_strerror(errno) : "cut short");
+            g_free(text);
+            return NULL;
+        }
+        got += (gsize)r;
+    }
+    text[len] = '\0';
+    return text;
+}
+
+static char *ts_text(gconstpointer ctx, gsize job, GError **error)
+{
+    return log_read_text(ctx, job, error);
 }
 
 /* The four outputs are written in .parts first, then renamed into place,
@@ -1375,7 +1520,7 @@ static gboolean finalize(batch *b, GError **error)
     if (!cn_timeseries_enabled(b->sc))
         unlink(ts); /* not one left by an earlier configuration */
     gboolean ok =
-        (!cn_timeseries_enabled(b->sc) || cn_timeseries_write_csv(b->sc, ts_part, b, ts, error)) &&
+        (!cn_timeseries_enabled(b->sc) || cn_timeseries_write_csv(b->sc, ts_text, b, ts, error)) &&
         write_runs_csv(b, staged[0], error) && write_summary_csv(b, staged[1], error) &&
         cn_plan_write_ipam_csv(b->sc, staged[2], error) && write_meta(b, staged[3], error);
     if (ok && unlink(final[3]) != 0 && errno != ENOENT) {
@@ -1415,6 +1560,10 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
     b.res = g_new0(job_result, b.n_jobs);
     b.made_dirs = g_ptr_array_new_with_free_func(g_free);
     b.lock_fd = -1;
+    b.log_fd = -1;
+    b.text = g_new0(char *, b.n_jobs);
+    b.log_off = g_new0(gint64, b.n_jobs);
+    b.log_len = g_new0(guint32, b.n_jobs);
     g_mutex_init(&b.err_lock);
     cn_batch_status status = CN_BATCH_OK;
     cn_run_set_stop_flag(&stop_flag);
@@ -1448,8 +1597,8 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
         cn_budget_clear(&bud);
     }
     status = prepare_dir(&b, error);
-    if (status == CN_BATCH_OK && opt->merge_from)
-        status = gather_parts(&b, error);
+    if (status == CN_BATCH_OK)
+        status = log_open(&b, error);
     if (status != CN_BATCH_OK)
         goto out;
     gsize todo = 0, total = 0, done = 0;
@@ -1457,14 +1606,10 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
         if (!in_shard(&b, j))
             continue;
         total++;
-        if (opt->resume) {
-            g_autofree char *pp = part_path(&b, j);
-            if (read_part(pp, &b.res[j])) {
-                done++;
-                continue;
-            }
-        }
-        todo++;
+        if (b.res[j].done) /* kept in the log */
+            done++;
+        else
+            todo++;
     }
     if (opt->merge_from && todo > 0) {
         /* A hint that works as typed: the scenario file and --set values
@@ -1498,24 +1643,37 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
         if (in_shard(&b, j) && !b.res[j].done)
             g_thread_pool_push(pool, GSIZE_TO_POINTER(j + 1), NULL);
     progress(&b, done, total, &ps);
+    GError *log_err = NULL;
     for (gsize i = 0; i < todo;) {
-        /* Woken a few times a second to move the line within long runs. */
+        /* Woken a few times a second to move the line within long runs and
+         * so that finished runs reach the disk (log_flush_due). */
         gpointer got = g_async_queue_timeout_pop(b.done_q, 250000);
+        if (got && got != (gpointer)&job_not_done) {
+            gsize j = GPOINTER_TO_SIZE(got) - 1;
+            log_append(&b, j, b.text[j], strlen(b.text[j]));
+            free(b.text[j]);
+            b.text[j] = NULL;
+            ps.done_sim_s += job_sim_s(&b, j);
+            progress(&b, ++done, total, &ps);
+        }
+        if (!log_err && log_flush_due(&b) && !log_flush(&b, &log_err))
+            cn_batch_request_stop(); /* the disk is full: keep what is written */
         if (!got) {
             progress(&b, done, total, &ps);
             continue;
         }
         i++;
-        gboolean r = got != (gpointer)&job_not_done;
-        if (r) {
-            ps.done_sim_s += job_sim_s(&b, GPOINTER_TO_SIZE(got) - 1);
-            progress(&b, ++done, total, &ps);
-        }
-        if (!r && !cn_batch_stop_requested() && b.first_error)
+        if (got == (gpointer)&job_not_done && !cn_batch_stop_requested() && b.first_error)
             cn_batch_request_stop(); /* a failed run ends the batch */
     }
     g_thread_pool_free(pool, FALSE, TRUE);
     g_async_queue_unref(b.done_q);
+    if (!log_err)
+        log_flush(&b, &log_err);
+    if (log_err && !b.first_error)
+        b.first_error = log_err;
+    else if (log_err)
+        g_error_free(log_err);
 
     if (b.first_error) {
         g_propagate_error(error, b.first_error);
@@ -1543,6 +1701,15 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
     else if (!opt->quiet)
         warn_all_failing(&b);
 out:
+    if (b.log_fd >= 0)
+        close(b.log_fd);
+    if (b.log_buf)
+        g_string_free(b.log_buf, TRUE);
+    for (gsize j = 0; j < b.n_jobs; j++)
+        free(b.text[j]);
+    g_free(b.text);
+    g_free(b.log_off);
+    g_free(b.log_len);
     if (b.lock_fd >= 0)
         close(b.lock_fd); /* releases the lock */
     g_ptr_array_free(b.made_dirs, TRUE);

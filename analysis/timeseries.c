@@ -81,7 +81,7 @@ static void write_prefix(FILE *out, const cn_scenario *sc, const cn_config *c, g
 }
 
 gboolean cn_timeseries_write_csv(const cn_scenario *sc,
-                                 char *(*part_path)(gconstpointer ctx, gsize job),
+                                 char *(*part_text)(gconstpointer ctx, gsize job, GError **error),
                                  gconstpointer ctx, const char *path, GError **error)
 {
     cn_outfile *f = cn_outfile_open(path, error);
@@ -101,9 +101,8 @@ gboolean cn_timeseries_write_csv(const cn_scenario *sc,
         cn_scenario_config(sc, p, &c);
         for (int v = 0; v < c.n_variants; v++)
             for (int rep = 0; rep < (int)c.replications; rep++, job++) {
-                g_autofree char *pp = part_path(ctx, job);
-                g_autofree char *text = NULL;
-                if (!g_file_get_contents(pp, &text, NULL, error)) {
+                g_autofree char *text = part_text(ctx, job, error);
+                if (!text) {
                     cn_outfile_abort(f);
                     return FALSE;
                 }

@@ -56,7 +56,8 @@ same_outputs() { # DIR1 DIR2 FILE...: byte-identical, else names the first diffe
     done
 }
 
-count_parts() { find "$1/.parts" -name 'p*.csv' 2>/dev/null | wc -l; }
+# Finished runs kept: the records of the run log.
+count_parts() { grep -ac '^run [0-9]* [0-9]* [0-9a-f]*$' "$1/.parts/runs.log" 2>/dev/null || echo 0; }
 
 # ---- a. temporary files and SIGINT ----
 
@@ -213,10 +214,8 @@ if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [ "$n2" -eq "$njobs" ] && [ "$n1" -lt "$n
 else
     bad "e: shards: exit $rc1 and $rc2, $n1 then $n2 part files (want all $njobs after both)"
 fi
-touch "$tmp/e/.parts/marker"
-sleep 0.01
 cn run "$small" -o "$tmp/e" -j 2 --quiet --resume
-rerun=$(find "$tmp/e/.parts" -name 'p*.csv' -newer "$tmp/e/.parts/marker" | wc -l)
+rerun=$(($(count_parts "$tmp/e") - njobs))
 if [ $rc -eq 0 ] && [ "$rerun" -eq 0 ] &&
     same_outputs "$tmp/d1" "$tmp/e" summary.csv runs.csv ipam.csv; then
     ok "e: --resume after both shards runs nothing and writes the bytes of a single run"
@@ -381,7 +380,7 @@ cn run "$small" -o "$tmp/l1" -j 2 --quiet --shard 1/2
 cn run "$small" -o "$tmp/l2" -j 2 --quiet --shard 2/2
 echo secret-bytes >"$tmp/secret"
 chmod 600 "$tmp/secret"
-part=$(ls "$tmp/l2/.parts" | grep '^p.*\.csv$' | head -n 1)
+part=runs.log
 mv "$tmp/l2/.parts/$part" "$tmp/l2/.parts/$part.saved"
 ln -s "$tmp/secret" "$tmp/l2/.parts/$part"
 cn merge "$tmp/l1" "$tmp/l2" -o "$tmp/lm"
@@ -392,12 +391,41 @@ else
     bad "l: symlinked part: exit $rc, copied into: $leak"
 fi
 rm "$tmp/l2/.parts/$part"
-sed 's/^seed,.*/seed,1/; 2s/,[0-9][0-9.e+]*,/,-5,/' "$tmp/l2/.parts/$part.saved" >"$tmp/l2/.parts/$part"
+# A negative count in the first record, first with the record's check left
+# as it was, then with the check recomputed (FNV-1a, as cnisim writes it).
+tamper() { # SAVED OUT RECOMPUTE
+    python3 - "$@" <<'PY'
+import sys, re
+data = open(sys.argv[1], 'rb').read()
+out, i, first = b'', 0, True
+while i < len(data):
+    nl = data.index(b'\n', i)
+    head = data[i:nl].split()
+    n = int(head[2]); text = data[nl + 1:nl + 1 + n]; check = head[3]
+    if first:
+        text = re.sub(rb'^(pod-to-pod-same-node),[0-9]+,', rb'\1,-5,', text, count=1, flags=re.M)
+        if sys.argv[3] == '1':
+            h = 2166136261
+            for c in text:
+                h = ((h ^ c) * 16777619) & 0xffffffff
+            check = b'%08x' % h
+        first = False
+    out += b'run %s %d %s\n' % (head[1], len(text), check) + text
+    i = nl + 1 + n
+open(sys.argv[2], 'wb').write(out)
+PY
+}
+tamper "$tmp/l2/.parts/$part.saved" "$tmp/l2/.parts/$part" 0
 cn merge "$tmp/l1" "$tmp/l2" -o "$tmp/lm2"
-if [ $rc -eq 2 ] && grep -q "not a cnisim run record" "$tmp/err" && [ ! -e "$tmp/lm2/summary.csv" ]; then
-    ok "l: a tampered part (a negative count) is refused, not written through"
+rc1=$rc
+grep -q "damaged or edited" "$tmp/err" && named1=yes || named1=no
+tamper "$tmp/l2/.parts/$part.saved" "$tmp/l2/.parts/$part" 1
+cn merge "$tmp/l1" "$tmp/l2" -o "$tmp/lm2b"
+if [ $rc1 -eq 2 ] && [ $named1 = yes ] && [ $rc -eq 2 ] && grep -q "not a cnisim run" "$tmp/err" &&
+    [ ! -e "$tmp/lm2/summary.csv" ] && [ ! -e "$tmp/lm2b/summary.csv" ]; then
+    ok "l: a tampered run record (a negative count, check stale or recomputed) is refused"
 else
-    bad "l: tampered part: exit $rc"
+    bad "l: tampered record: exit $rc1 then $rc (want 2 and 2)"
 fi
 mv "$tmp/l2/.parts/$part.saved" "$tmp/l2/.parts/$part"
 sed -i 's/^name = .*/name = relabelled/' "$tmp/l2/.parts/scenario.ini"
@@ -422,7 +450,7 @@ fi
 cn run "$small" -o "$tmp/m" -j 2 --quiet
 echo half >"$tmp/m/summary.csv.tmp-AbC123"
 echo half >"$tmp/m/runs.csv.tmp.4242"
-echo half >"$tmp/m/.parts/p1-v1-r1.csv.tmp-XyZ789"
+echo half >"$tmp/m/.parts/runs.log.tmp-XyZ789"
 cn run "$small" -o "$tmp/m" -j 2 --quiet --resume
 left=$(find "$tmp/m" -name '*.tmp*' | wc -l)
 if [ $rc -eq 0 ] && [ "$left" -eq 0 ]; then
