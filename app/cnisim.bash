@@ -78,7 +78,7 @@ _cnisim()
         COMPREPLY=($(compgen -d -- "$cur"))
         ;;
     help)
-        [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W "costs keys scenarios" -- "$cur"))
+        [[ $COMP_CWORD -eq 2 ]] && COMPREPLY=($(compgen -W "costs keys scenarios system-pods" -- "$cur"))
         ;;
     esac
 }

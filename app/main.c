@@ -21,6 +21,7 @@
 #include "run.h"
 #include "scenario.h"
 #include "suggest.h"
+#include "syspods.h"
 #include "validation.h"
 
 #define EXIT_BAD_INPUT   2
@@ -65,14 +66,16 @@ static const command commands[] = {
      cmd_check_model},
     {"calibrate", "[--cases DIR] [--free FILE] [-o FILE]", "",
      "Fit the assumed costs to the corpus's fit figures; -o writes a [costs] file.", cmd_calibrate},
-    {"help", "[COMMAND|costs|keys|scenarios]", "[TOPIC]",
-     "This text, a command's options, or the calibration entries, keys or scenarios.", cmd_help},
+    {"help", "[COMMAND|costs|keys|scenarios|system-pods]", "[TOPIC]",
+     "This text, a command's options, or the calibration entries, keys, scenarios or AKS's own "
+     "pods.",
+     cmd_help},
 };
 static const size_t n_commands = G_N_ELEMENTS(commands);
 static const char *command_line; /* the whole command, for meta.ini */
 
 /* The other help topics (besides every command). */
-static const char *const topics[] = {"costs", "keys", "scenarios"};
+static const char *const topics[] = {"costs", "keys", "scenarios", "system-pods"};
 
 static void print_usage(FILE *out)
 {
@@ -87,8 +90,8 @@ static void print_usage(FILE *out)
     for (size_t i = 0; i < n_commands; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fputs("\n'cnisim COMMAND --help' or 'cnisim help COMMAND' shows a command's options;\n"
-          "'cnisim help costs|keys|scenarios' lists calibration entries, scenario keys and the\n"
-          "shipped scenarios.\n"
+          "'cnisim help costs|keys|scenarios|system-pods' lists calibration entries, scenario\n"
+          "keys, the shipped scenarios and the pods AKS runs itself.\n"
           "Exit status: 0 ok, 1 simulation failure, 2 bad usage or input, 130 interrupted.\n",
           out);
 }
@@ -549,6 +552,10 @@ static int cmd_help(int argc, char **argv)
         return fail("help: expected one topic (cnisim help TOPIC)");
     if (argc == 2 && strcmp(argv[1], "costs") == 0) {
         print_costs();
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[1], "system-pods") == 0) {
+        cn_syspods_print_table(stdout);
         return 0;
     }
     if (argc == 2 && strcmp(argv[1], "keys") == 0) {

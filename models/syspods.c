@@ -259,6 +259,38 @@ void cn_syspods_on_node(const cn_syspods *s, int64_t k, int64_t *host, int64_t *
     *host = s->ds_host + dealt(s->dep_pod, s->dep_host, s->pool_nodes, k);
 }
 
+void cn_syspods_print_table(FILE *out)
+{
+    static const char *const when[] = {
+        "always",  "kube-proxy dataplanes", "overlay, pod subnet", "Cilium dataplane", "+azure-npm",
+        "+calico", "addon monitoring",      "addon azure-policy",  "addon istio",
+    };
+    fprintf(out, "%-24s %-18s %-4s %-10s %-5s %-22s %s  %s\n", "name", "namespace", "kind",
+            "replicas", "net", "runs with", "st", "source");
+    for (int i = 0; i < CN_SYSPOD_COUNT; i++) {
+        const cn_syspod_row *r = &cn_syspod_table[i];
+        g_autofree char *name = g_strdelimit(g_strdup(r->name), "_", '-');
+        char reps[16];
+        if (r->kind == CN_SP_DS)
+            g_strlcpy(reps, "per node", sizeof reps);
+        else if (r->scale == CN_SP_LADDER)
+            g_strlcpy(reps, "2-5 ladder", sizeof reps);
+        else if (r->scale == CN_SP_TYPHA)
+            g_strlcpy(reps, "1-3+/200", sizeof reps);
+        else
+            g_snprintf(reps, sizeof reps, "%d", r->replicas);
+        fprintf(out, "%-24s %-18s %-4s %-10s %-5s %-22s %c   %s\n", name, r->ns,
+                r->kind == CN_SP_DS ? "DS" : "DEP", reps, r->net == CN_SP_HOST ? "host" : "pod",
+                when[r->when], r->status, r->source);
+    }
+    fprintf(out,
+            "\nDS: a DaemonSet, one pod on every node; DEP: a Deployment on the system pool (the "
+            "first node pool). net: host network takes a max-pods slot and no pod address, "
+            "pod network a slot and an address of the variant's pod range.\n"
+            "st: R read in the source, A assumed. [cluster] system_pods = default | none | "
+            "N, addons = monitoring, azure-policy, istio.\n");
+}
+
 void cn_syspods_describe(const cn_config *c, const cn_variant *v, int64_t nodes, GString *out)
 {
     cn_syspods s;

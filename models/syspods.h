@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <glib.h>
 
 #include "config.h"
@@ -76,6 +77,9 @@ void cn_syspods_on_node(const cn_syspods *s, int64_t k, int64_t *host, int64_t *
  * cn_ipam_check_config); at is appended to messages. */
 gboolean cn_syspods_check_config(const cn_config *c, const char *file, const char *at,
                                  GError **error);
+/* The whole table, one row per workload with its kind, replicas, network,
+ * when it runs, status and source (cnisim help system-pods). */
+void cn_syspods_print_table(FILE *out);
 /* One line per system pod the variant runs, for the plan: "  name (kind,
  * network, N per node|N replicas)". */
 void cn_syspods_describe(const cn_config *c, const cn_variant *v, int64_t nodes, GString *out);

@@ -14,6 +14,7 @@
 #include "ipam.h"
 #include "outbound.h"
 #include "scenario.h"
+#include "syspods.h"
 
 static cn_scenario *load(const char *ini)
 {
@@ -686,6 +687,27 @@ static void test_system_pods_modes(void **state)
     }
 }
 
+/* Every row of the system-pod table has a source and a status, and the
+ * printed table (cnisim help system-pods) shows each. */
+static void test_syspods_table(void **state)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cn_syspods_print_table(f);
+    fclose(f);
+    for (int i = 0; i < CN_SYSPOD_COUNT; i++) {
+        const cn_syspod_row *r = &cn_syspod_table[i];
+        assert_true(r->status == 'R' || r->status == 'A');
+        assert_true(strlen(r->source) > 20);
+        assert_true(r->kind == CN_SP_DS ? r->replicas == 0 : r->replicas >= 1);
+        g_autofree char *name = g_strdelimit(g_strdup(r->name), "_", '-');
+        assert_non_null(strstr(buf, name));
+        assert_non_null(strstr(buf, r->source));
+    }
+    free(buf);
+}
+
 /* A pod subnet's system pods take pod-subnet addresses: 3 nodes of 8 user
  * pods hold 16 addresses each without system pods; with CoreDNS x 2, its
  * autoscaler and metrics-server x 2 dealt over them (2, 2, 1) every node
@@ -1017,6 +1039,7 @@ int main(void)
         cmocka_unit_test(test_blog_slash_24),
         cmocka_unit_test(test_system_pods_modes),
         cmocka_unit_test(test_pod_subnet_system_pods),
+        cmocka_unit_test(test_syspods_table),
         cmocka_unit_test(test_hostile_costs),
         cmocka_unit_test(test_layout_checks),
         cmocka_unit_test(test_property_random),

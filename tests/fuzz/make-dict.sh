@@ -12,6 +12,7 @@ echo "# [costs] name and word of cnisim.  Regenerate: tests/fuzz/make-dict.sh bu
 for w in closed open pod-to-service pod-to-external pod-to-pod-same-node pod-to-pod-cross-node \
     external-to-service kubenet azure-cni azure-cni-overlay azure-cni-dynamic cilium \
     cilium-podsubnet +azure-npm +calico /ebpf /iptables /ipvs /nftables full partial \
+    default none monitoring azure-policy istio \
     10.0.0.0/16 10.224.0.0/12 /24 1e9 1e-12 0.5 ", " ":" "%" "#"; do
     echo "\"$w\""
 done

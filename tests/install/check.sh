@@ -65,7 +65,7 @@ for c in $cmds; do
         grep -qE -- "$pat" "$tmp/man.txt" || fail "man page: option $o of $c has no entry"
     done
 done
-for t in costs keys scenarios; do
+for t in costs keys scenarios system-pods; do
     grep -q "help $t" "$tmp/man.txt" || fail "man page: help $t not documented"
 done
 "$bin" help keys | awk '/^\[[a-z_]+\]$/ { print } /^  [a-z]/ && $2 != "calibration" { print $1 }' \
