@@ -637,12 +637,24 @@ static void fmt_ci(GString *out, double v, double ci)
 }
 
 /* A count: exact below 10 000, else as fmt_sig. */
+/* A count: exact, with thousands separators from 10,000 (a count is read,
+ * not estimated: "312,045 drops"), 3 significant digits past 10^12. */
 static void fmt_count(GString *out, double v)
 {
-    if (isfinite(v) && v == floor(v) && fabs(v) < 1e4)
-        g_string_append_printf(out, "%.0f", v);
-    else
+    if (!isfinite(v) || v != floor(v) || fabs(v) >= 1e12) {
         fmt_sig(out, v);
+        return;
+    }
+    char buf[32];
+    g_snprintf(buf, sizeof buf, "%.0f", fabs(v));
+    if (v < 0)
+        g_string_append_c(out, '-');
+    gsize n = strlen(buf);
+    for (gsize i = 0; i < n; i++) {
+        if (i && n >= 5 && (n - i) % 3 == 0)
+            g_string_append_c(out, ',');
+        g_string_append_c(out, buf[i]);
+    }
 }
 
 static void fmt_pct(GString *out, double util)
@@ -1000,11 +1012,6 @@ static double column_stat(const summary *s, const char *cls, int c, double which
     return g_array_index(v, double, (guint)(which * (v->len - 1)));
 }
 
-static double column_max(const summary *s, const char *cls, int c)
-{
-    return column_stat(s, cls, c, 1);
-}
-
 static void fmt_scaled(GString *md, double v, double ci, double scale)
 {
     if (isnan(v)) {
@@ -1090,7 +1097,13 @@ static void class_table(GString *md, const summary *s, const char *cls)
     double lscale = ms ? 1e-3 : 1;
     const char *lu = ms ? "ms" : "µs";
     /* Gbit/s where messages are large enough for it to matter. */
-    gboolean gbps = column_max(s, cls, C_GBPS) >= 1;
+    gboolean gbps = FALSE;
+    for (guint i = 0; i < s->rows->len && !gbps; i++) {
+        const row *r = g_ptr_array_index(s->rows, i);
+        /* bytes per transaction = Gbit/s x 1e9 / 8 / rate: 16 KiB or more */
+        gbps = strcmp(r->cls, cls) == 0 && r->m[C_TPUT] > 0 && r->m[C_GBPS] >= 0.1 &&
+               r->m[C_GBPS] * 1e9 / 8 / r->m[C_TPUT] >= 16384;
+    }
     gboolean failed = column_any(s, cls, C_FAILED);
     gboolean split =
         s->has[C_NEW_P99] && column_any(s, cls, C_NEW_P99) && column_any(s, cls, C_REUSED_P99);
@@ -1282,6 +1295,12 @@ static void compare_sentence(GString *md, const summary *s, guint point, const c
     }
     const entry *best = &g_array_index(e, entry, 0), *worst = &g_array_index(e, entry, e->len - 1);
     significance sw = compare_ci(best->v, best->ci, worst->v, worst->ci);
+    if (best->v == worst->v) {
+        g_string_append(md, "the same for every variant (");
+        fmt_value(md, mt->unit, best->v, NAN);
+        g_string_append_c(md, ')');
+        return;
+    }
     if (sw == SIG_NONE) {
         g_string_append(md, "no significant difference between the variants (");
         fmt_value(md, mt->unit, mt->low_good ? best->v : worst->v, NAN);
@@ -1340,13 +1359,13 @@ static void baseline_sentence(GString *md, const summary *s, guint point, const 
         first = FALSE;
         md_code(md, variant);
         significance sg = compare_ci(b, bci, x, ci);
+        g_string_append_c(md, ' ');
+        fmt_value(md, mt->unit, x, NAN);
         if (sg == SIG_NONE)
-            g_string_append(md, " no significant difference");
+            g_string_append(md, " (no significant difference)");
         else if (b > 0)
-            g_string_append_printf(md, " %s×%s", sig(t, x / b),
-                                   sg == SIG_UNKNOWN ? " (not tested)" : "");
-        else
-            fmt_value(md, mt->unit, x, ci);
+            g_string_append_printf(md, " (%s×%s)", sig(t, x / b),
+                                   sg == SIG_UNKNOWN ? ", not tested" : "");
     }
 }
 
@@ -1389,6 +1408,17 @@ static const point_info *point_by_number(const summary *s, guint point)
     return NULL;
 }
 
+/* Whether two lines share the values of the swept keys other than x: only
+ * those are compared point by point. */
+static gboolean same_other_keys(const summary *s, const sweep_line *a, const sweep_line *b)
+{
+    const row *ra = g_ptr_array_index(a->rows, 0), *rb = g_ptr_array_index(b->rows, 0);
+    for (guint k = 0; k < s->keys->len; k++)
+        if ((int)k != s->x_key && strcmp(ra->swept[k], rb->swept[k]) != 0)
+            return FALSE;
+    return TRUE;
+}
+
 /* Crossovers along the sweep: where one line, significantly ahead of
  * another, falls significantly behind it.  At most max_out are told. */
 static guint crossovers(GString *md, const summary *s, const GPtrArray *lines, const char *cls,
@@ -1400,7 +1430,7 @@ static guint crossovers(GString *md, const summary *s, const GPtrArray *lines, c
     for (guint i = 0; i < lines->len; i++)
         for (guint j = i + 1; j < lines->len; j++) {
             const sweep_line *a = g_ptr_array_index(lines, i), *b = g_ptr_array_index(lines, j);
-            if (a->rows->len != b->rows->len)
+            if (a->rows->len != b->rows->len || !same_other_keys(s, a, b))
                 continue;
             int last_sign = 0;
             const row *last_at = NULL;
@@ -1901,6 +1931,18 @@ static void point_prefix(GString *md, const summary *s, guint point)
     }
 }
 
+/* Whether every variant has the same value of mt at each point. */
+static gboolean all_equal(const summary *s, const char *cls, const metric *mt)
+{
+    for (guint p = 0; p < s->points->len; p++) {
+        g_autoptr(GArray) e = entries_at(s, g_array_index(s->points, point_info, p).point, cls, mt);
+        for (guint i = 1; i < e->len; i++)
+            if (g_array_index(e, entry, i).v != g_array_index(e, entry, 0).v)
+                return FALSE;
+    }
+    return TRUE;
+}
+
 static void headline_metric(GString *md, const summary *s, const metric *mt)
 {
     guint n_cls = mt->per_run ? 1 : s->classes->len;
@@ -1940,7 +1982,22 @@ static void headline_metric(GString *md, const summary *s, const metric *mt)
         g_string_append(md, line->str);
         double ratio;
         guint point = divergence_point(s, cls, mt, &ratio);
-        if (!point) {
+        if (!point && all_equal(s, cls, mt)) {
+            g_string_append(md, ": the same for every variant at every point");
+            for (guint p = 0; p < s->points->len && s->points->len <= 6; p++) {
+                const point_info *pi = &g_array_index(s->points, point_info, p);
+                g_autoptr(GArray) e = entries_at(s, pi->point, cls, mt);
+                if (!e->len)
+                    continue;
+                g_string_append(md, p ? "; " : " (");
+                fmt_value(md, mt->unit, g_array_index(e, entry, 0).v, NAN);
+                g_string_append(md, " at ");
+                point_label(md, s, pi->at, -1);
+                if (p + 1 == s->points->len)
+                    g_string_append_c(md, ')');
+            }
+            g_string_append(md, ".\n");
+        } else if (!point) {
             g_string_append(md, ": no significant difference between the variants at any point "
                                 "(95% intervals overlap).\n");
         } else {
@@ -2099,6 +2156,10 @@ typedef struct {
     gboolean svg;         /* gnuplot has the svg terminal */
 } gp_term;
 
+/* Width of the images: the plot area stays about 800 pixels wide, the key
+ * beside it gets what its longest label needs. */
+static int image_width = 1100;
+
 static void gp_preamble(GString *gp, const summary *s, const gp_term *term, const plot *pl,
                         const char *what)
 {
@@ -2111,7 +2172,8 @@ static void gp_preamble(GString *gp, const summary *s, const gp_term *term, cons
                            what, name, pl->name);
     if (strcmp(term->terminal, "pngcairo") == 0)
         g_string_append(gp, "set encoding utf8\n");
-    g_string_append_printf(gp, "set terminal %s size 1100,600 noenhanced\n", term->terminal);
+    g_string_append_printf(gp, "set terminal %s size %d,600 noenhanced\n", term->terminal,
+                           image_width);
     g_string_append_printf(gp, "set output '%s.png'\n", pl->name);
     /* The key sits right of the plot, outside the data. */
     g_string_append(gp, "set datafile missing 'NaN'\nset grid xtics ytics\n"
@@ -2128,9 +2190,9 @@ static void gp_svg(GString *gp, const gp_term *term, const plot *pl)
     if (!term->svg)
         return;
     g_string_append_printf(gp,
-                           "set terminal svg size 1100,600 noenhanced dynamic\n"
+                           "set terminal svg size %d,600 noenhanced dynamic\n"
                            "set output '%s.svg'\nreplot\n",
-                           pl->name);
+                           image_width, pl->name);
 }
 
 /* Categories on the x axis of the bar charts: a row's variant, plus the
@@ -2305,7 +2367,14 @@ static gboolean x_is_log(const summary *s)
 static gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, const plot *pl)
 {
     const char *key = g_ptr_array_index(s->keys, (guint)s->x_key);
+    g_autoptr(GPtrArray) lines =
+        sweep_lines(s, pl->kind == P_RUN ? g_ptr_array_index(s->classes, 0) : pl->cls);
+    gsize longest = 0;
+    for (guint i = 0; i < lines->len; i++)
+        longest = MAX(longest, strlen(((const sweep_line *)g_ptr_array_index(lines, i))->label));
+    image_width = 900 + 8 * (int)MIN(longest, 80);
     gp_preamble(gp, s, term, pl, pl->title);
+    image_width = 1100;
     g_autofree char *owned = NULL;
     const char *ylabel = plot_ylabel(pl, term, &owned);
     if (pl->kind == P_LATENCY)
@@ -2324,8 +2393,6 @@ static gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, con
     }
     gboolean xlog = x_is_log(s);
     gboolean errs = s->reps_max > 1;
-    g_autoptr(GPtrArray) lines =
-        sweep_lines(s, pl->kind == P_RUN ? g_ptr_array_index(s->classes, 0) : pl->cls);
     g_autoptr(GString) data = g_string_new(NULL);
     g_autoptr(GString) cmd = g_string_new("plot ");
     guint drawn = 0;
@@ -2383,7 +2450,9 @@ static gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, con
         g_string_append(gp, "# error bars: 95% interval over the replications\n");
     g_string_append(gp, cmd->str);
     g_string_append_c(gp, '\n');
+    image_width = 900 + 8 * (int)MIN(longest, 80);
     gp_svg(gp, term, pl);
+    image_width = 1100;
     return TRUE;
 }
 
