@@ -727,6 +727,22 @@ gboolean cn_ipam_check_config(const cn_config *c, const char *file, const char *
     if (!check_plan_costs(c, file, at, error) || !check_layout(c, file, at, error) ||
         !cn_syspods_check_config(c, file, at, error))
         return FALSE;
+    /* AKS's own pods must fit the nodes they run on: node 0 of the system
+     * pool holds the most (the Deployments are dealt from it). */
+    for (int i = 0; i < c->n_variants; i++) {
+        const cn_variant *v = &c->variants[i];
+        cn_syspods sp;
+        cn_syspods_count(c, v, c->nodes, &sp);
+        int64_t host, pod, mp = cn_ipam_max_pods(c, v->ipam);
+        cn_syspods_on_node(&sp, 0, &host, &pod);
+        if (host + pod > mp)
+            return fail(error, file, "[cluster] system_pods", at,
+                        "AKS's own pods need %" PRId64 " slots on the first node of the system "
+                        "pool (%" PRId64 " on every node, the system Deployments over %" PRId64
+                        " nodes) but max pods per node is %" PRId64
+                        " (variant '%s'): raise max_pods_per_node or the first pool's nodes",
+                        host + pod, cn_syspods_per_node(&sp), sp.pool_nodes, mp, v->name);
+    }
     int64_t multiple = max64(1, cost_int(c, CAL_lb_ports_multiple));
     if (c->allocated_outbound_ports % multiple != 0)
         return fail(error, file, "[cluster] allocated_outbound_ports", at,

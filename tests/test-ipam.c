@@ -679,6 +679,16 @@ static void test_system_pods_modes(void **state)
          "bad.ini: [cluster] addons: expected none or a comma list of monitoring, azure-policy, "
          "istio (each once), got 'mesh'"},
         {"[cluster]\naddons = istio, istio\n[plugins]\ncompare = kubenet\n", "got 'istio'"},
+        {"[cluster]\nsystem_pods = 31\n[plugins]\ncompare = azure-cni\n",
+         "bad.ini: [cluster] system_pods: AKS's own pods need 31 slots on the first node of the "
+         "system pool (31 on every node, the system Deployments over 3 nodes) but max pods per "
+         "node is 30 (variant 'azure-cni')"},
+        /* 8 DaemonSets and 23 Deployment pods on a one-node system pool
+         * (32 nodes: CoreDNS x 5, typha x 3). */
+        {"[cluster]\nnodes = 32\nnode_pools = 1, 31\nmax_pods_per_node = 30\naddons = "
+         "monitoring, azure-policy, istio\n[plugins]\ncompare = azure-cni-overlay+calico\n",
+         "need 31 slots on the first node of the system pool (8 on every node, the system "
+         "Deployments over 1 nodes)"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         char *e = load_error(bad[i].ini);
