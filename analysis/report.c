@@ -197,13 +197,14 @@ static char *index_key(guint point, const char *variant, const char *cls)
 }
 
 /* The rows of a point are few (variants x classes): a scan of them is
- * cheaper than building a key per lookup. */
+ * cheaper than building a key per lookup.  cls NULL: the variant's first
+ * row at the point, whatever its class. */
 static const row *find_row(const summary *s, guint point, const char *variant, const char *cls)
 {
     const GPtrArray *rows = g_hash_table_lookup(s->by_point, GUINT_TO_POINTER(point));
     for (guint i = 0; rows && i < rows->len; i++) {
         const row *r = g_ptr_array_index(rows, i);
-        if (strcmp(r->variant, variant) == 0 && strcmp(r->cls, cls) == 0)
+        if (strcmp(r->variant, variant) == 0 && (!cls || strcmp(r->cls, cls) == 0))
             return r;
     }
     return NULL;
@@ -2403,7 +2404,7 @@ static gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, con
         for (guint j = 0; j < l->rows->len; j++) {
             const row *r0 = g_ptr_array_index(l->rows, j);
             const row *r = pl->kind == P_RUN ? plot_row(s, pl, r0->point, r0->variant) : r0;
-            double ci, y = r ? plot_value(pl, r, 0, &ci) : NAN;
+            double ci = NAN, y = r ? plot_value(pl, r, 0, &ci) : NAN;
             gp_num(data, row_x(s, r0));
             gp_num(data, y * scale);
             gp_num(data, isfinite(ci) ? ci * scale : 0);
