@@ -44,9 +44,13 @@ cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t 
                                              : (int64_t)c->cost[CAL_nf_conntrack_kernel_max];
     sim_time_ns nf_hold = (sim_time_ns)llround(c->cost[CAL_nf_time_wait_s] * SIM_NS_PER_S);
     cn_node *nodes = g_new0(cn_node, n);
+    /* One contiguous array per resource kind: the datapath indexes them by
+     * node (a cache line or two per node, not a scattered allocation). */
+    sim_resource *cpu = sim_resources_new(s, n, (unsigned)c->vcpus_per_node);
+    sim_resource *nic = sim_resources_new(s, n, 1);
     for (uint32_t i = 0; i < n; i++) {
-        nodes[i].cpu = sim_resource_new(s, (unsigned)c->vcpus_per_node);
-        nodes[i].nic = sim_resource_new(s, 1);
+        nodes[i].cpu = sim_resource_at(cpu, i);
+        nodes[i].nic = sim_resource_at(nic, i);
         cn_ct_init(&nodes[i].ct, cap, v->ebpf_dataplane, hold);
         nodes[i].has_nf = nf;
         if (nf)
@@ -57,9 +61,11 @@ cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t 
 
 void cn_nodes_free(cn_node *nodes, uint32_t n)
 {
+    if (n > 0) {
+        sim_resources_free(nodes[0].cpu);
+        sim_resources_free(nodes[0].nic);
+    }
     for (uint32_t i = 0; i < n; i++) {
-        sim_resource_free(nodes[i].cpu);
-        sim_resource_free(nodes[i].nic);
         cn_ct_clear(&nodes[i].ct);
         if (nodes[i].has_nf)
             cn_ct_clear(&nodes[i].nf);

@@ -11,8 +11,8 @@
 #include "sim.h"
 
 typedef struct {
-    sim_resource *cpu; /* vcpus_per_node servers */
-    sim_resource *nic; /* transmit queue */
+    sim_resource *cpu; /* vcpus_per_node servers; node i's is sim_resource_at(nodes[0].cpu, i) */
+    sim_resource *nic; /* transmit queue; likewise */
     cn_ct_table ct;    /* netfilter conntrack or Cilium's BPF CT map */
     bool has_nf;       /* Cilium on legacy host routing: netfilter conntrack as well */
     cn_ct_table nf;    /* that netfilter table (kernel defaults: no kube-proxy sizes it) */
@@ -33,7 +33,7 @@ bool cn_node_has_nf_table(const cn_config *c, const cn_variant *v);
 uint64_t cn_node_ct_drops(const cn_node *n);
 int64_t cn_node_ct_peak(const cn_node *n);
 
-/* n nodes with their resources on s and empty tables. */
+/* n nodes (n >= 1) with their resources on s and empty tables. */
 cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t n);
 void cn_nodes_free(cn_node *nodes, uint32_t n);
 

@@ -24,6 +24,8 @@ struct run {
     cn_cluster *cl;
     cn_dp_costs k;
     cn_node *nodes;
+    sim_resource *cpu,
+        *nic; /* the nodes' resources, contiguous: node i's is sim_resource_at(cpu, i) */
     uint32_t n_nodes;
     int64_t n_services;
     sim_time_ns warm_end, end;

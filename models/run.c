@@ -91,6 +91,8 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
     admission_init(r);
     workload_init(r, replication);
     r->nodes = cn_nodes_new(r->s, c, v, r->n_nodes);
+    r->cpu = r->nodes[0].cpu;
+    r->nic = r->nodes[0].nic;
     observer_init(r);
     /* The order of the first events matters to ties: keep it. */
     ctrlplane_init(r, replication);

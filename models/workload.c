@@ -199,11 +199,12 @@ static void advance(txn *t)
     const cn_step *st = &t->path.step[t->cur];
     switch (st->kind) {
     case CN_STEP_CPU:
-        sim_resource_request(r->nodes[st->node].cpu, jitter(r, st->ns, r->wl.cpu_cv), step_done, t);
+        sim_resource_submit(sim_resource_at(r->cpu, st->node), &t->job,
+                            jitter(r, st->ns, r->wl.cpu_cv), step_done, t);
         break;
     case CN_STEP_NIC:
         /* Serialisation at the NIC's rate: no variability of its own. */
-        sim_resource_request(r->nodes[st->node].nic, st->ns, step_done, t);
+        sim_resource_submit(sim_resource_at(r->nic, st->node), &t->job, st->ns, step_done, t);
         break;
     default:
         sim_schedule(r->s, jitter(r, st->ns, r->wl.net_cv), step_done, t);

@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "datapath.h"
+#include "resource.h"
 #include "rng.h"
 #include "sim.h"
 #include "snat.h"
@@ -33,6 +34,7 @@ struct conn {
 
 typedef struct txn txn;
 struct txn {
+    sim_job job; /* its request at a CPU or NIC (one at a time) */
     run *r;
     conn *cn;
     bool new_conn;

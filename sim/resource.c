@@ -1,51 +1,78 @@
 /* FIFO resource with c servers.
  *
- * Jobs come from a pool of fixed-size chunks (pointers stay valid while the
- * pool grows, because a job in service is the context of its completion
- * event) recycled through an intrusive free list.  The waiting line is an
- * intrusive singly linked FIFO.  Time averages are kept as integrals
- * (server-ns busy, job-ns waiting) advanced at every change of state. */
+ * Jobs come either from the caller (sim_resource_submit) or from a pool of
+ * fixed-size chunks (pointers stay valid while the pool grows, because a job
+ * in service is the context of its completion event) recycled through an
+ * intrusive free list; resources made together by sim_resources_new() share
+ * one pool.  The waiting line is an intrusive singly linked FIFO.  Time
+ * averages are kept as integrals (server-ns busy, job-ns waiting) advanced
+ * at every change of state.
+ *
+ * Layout: what every request and completion touches is in the first cache
+ * line of the struct; the pool and the waiting-time statistics in the
+ * second. */
 #include "resource.h"
 
 #include <glib.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define SIM__JOBS_PER_CHUNK 256 /* jobs per pool allocation */
+#define SIM__LINE           64  /* bytes */
 
-typedef struct sim__job sim__job;
-struct sim__job {
-    sim_resource *res;      /* owner, for the completion handler */
-    sim_handler done;       /* called at completion, may be NULL */
-    void *ctx;              /* done's argument */
-    sim_time_ns service_ns; /* service demand, ns */
-    sim_time_ns arrival_ns; /* time of the request, ns */
-    sim__job *next;         /* next in the waiting line or the free list */
-};
+typedef struct {
+    sim_job *free_jobs; /* free list */
+    GPtrArray *chunks;  /* allocations, freed with the pool */
+} sim__pool;
 
 struct sim_resource {
+    /* hot: every request and completion */
     sim *sim;            /* the simulation whose clock and events we use */
+    sim_job *head;       /* oldest waiting job, next to start */
+    sim_job *tail;       /* newest waiting job */
     unsigned servers;    /* c, parallel servers */
     unsigned busy;       /* servers serving a job now */
     size_t queued;       /* jobs waiting now */
-    sim__job *head;      /* oldest waiting job, next to start */
-    sim__job *tail;      /* newest waiting job */
-    sim__job *free_jobs; /* pool free list */
-    GPtrArray *chunks;   /* pool allocations, freed with the resource */
-    /* statistics since the last reset */
-    sim_time_ns stats_start_ns; /* time of the reset, ns */
-    sim_time_ns last_ns;        /* time the integrals were last advanced, ns */
-    double busy_area;           /* integral of busy servers over time, server-ns */
-    double queue_area;          /* integral of waiting jobs over time, job-ns */
+    sim_time_ns last_ns; /* time the integrals were last advanced, ns */
+    double busy_area;    /* integral of busy servers over time, server-ns */
+    double queue_area;   /* integral of waiting jobs over time, job-ns */
+    /* per start (waiting time), per pooled request, per reset */
+    sim__pool *pool;            /* shared by the resources of one sim_resources_new() */
     sim_welford wait;           /* waiting times of jobs started, ns */
-};
+    sim_time_ns stats_start_ns; /* time of the reset, ns */
+    bool owns_pool;             /* made by sim_resource_new(): frees the pool */
+} __attribute__((aligned(SIM__LINE)));
+
+static sim__pool *pool_new(void)
+{
+    sim__pool *p = g_new0(sim__pool, 1);
+    p->chunks = g_ptr_array_new_with_free_func(g_free);
+    return p;
+}
+
+static void pool_free(sim__pool *p)
+{
+    g_ptr_array_unref(p->chunks);
+    g_free(p);
+}
+
+static void resource_init(sim_resource *r, sim *s, unsigned servers, sim__pool *pool)
+{
+    memset(r, 0, sizeof(*r));
+    r->sim = s;
+    r->servers = servers;
+    r->pool = pool;
+    sim_resource_reset_stats(r);
+}
 
 sim_resource *sim_resource_new(sim *s, unsigned servers)
 {
     g_return_val_if_fail(s != NULL && servers >= 1, NULL);
-    sim_resource *r = g_new0(sim_resource, 1);
-    r->sim = s;
-    r->servers = servers;
-    r->chunks = g_ptr_array_new_with_free_func(g_free);
-    sim_resource_reset_stats(r);
+    sim_resource *r = aligned_alloc(SIM__LINE, sizeof(sim_resource));
+    if (r == NULL)
+        g_error("sim: out of memory for a resource");
+    resource_init(r, s, servers, pool_new());
+    r->owns_pool = true;
     return r;
 }
 
@@ -55,17 +82,44 @@ void sim_resource_free(sim_resource *r)
         return;
     /* Completion events of jobs still in service point into the pool: the
      * caller frees the resource only when its simulation is done with it. */
-    g_ptr_array_unref(r->chunks);
-    g_free(r);
+    if (r->owns_pool)
+        pool_free(r->pool);
+    free(r);
 }
 
-static G_GNUC_NO_INLINE void pool_grow(sim_resource *r)
+sim_resource *sim_resources_new(sim *s, size_t n, unsigned servers)
 {
-    sim__job *chunk = g_new(sim__job, SIM__JOBS_PER_CHUNK);
-    g_ptr_array_add(r->chunks, chunk);
+    g_return_val_if_fail(s != NULL && servers >= 1 && n >= 1, NULL);
+    sim_resource *a = aligned_alloc(SIM__LINE, n * sizeof(sim_resource));
+    if (a == NULL)
+        g_error("sim: out of memory for %zu resources", n);
+    sim__pool *pool = pool_new();
+    for (size_t i = 0; i < n; i++)
+        resource_init(&a[i], s, servers, pool);
+    return a;
+}
+
+sim_resource *sim_resource_at(sim_resource *first, size_t i)
+{
+    return &first[i];
+}
+
+void sim_resources_free(sim_resource *first)
+{
+    if (first == NULL)
+        return;
+    pool_free(first->pool);
+    free(first);
+}
+
+static G_GNUC_NO_INLINE void pool_grow(sim__pool *p)
+{
+    sim_job *chunk = g_new(sim_job, SIM__JOBS_PER_CHUNK);
+    g_ptr_array_add(p->chunks, chunk);
     for (size_t i = SIM__JOBS_PER_CHUNK; i-- > 0;) {
-        chunk[i].next = r->free_jobs;
-        r->free_jobs = &chunk[i];
+        chunk[i].next = p->free_jobs;
+        chunk[i].pooled = true;
+        p->free_jobs = &chunk[i];
     }
 }
 
@@ -80,7 +134,7 @@ static inline void advance(sim_resource *r, sim_time_ns now)
 
 static void job_done(sim *s, void *ctx);
 
-static inline void start(sim_resource *r, sim__job *j, sim_time_ns now)
+static inline void start(sim_resource *r, sim_job *j, sim_time_ns now)
 {
     sim_welford_add(&r->wait, (double)(now - j->arrival_ns));
     sim_schedule(r->sim, j->service_ns, job_done, j);
@@ -88,17 +142,19 @@ static inline void start(sim_resource *r, sim__job *j, sim_time_ns now)
 
 static void job_done(sim *s, void *ctx)
 {
-    sim__job *j = ctx;
+    sim_job *j = ctx;
     sim_resource *r = j->res;
     sim_time_ns now = sim_now(s);
     advance(r, now);
     sim_handler done = j->done;
     void *done_ctx = j->ctx;
-    j->next = r->free_jobs;
-    r->free_jobs = j;
+    if (j->pooled) {
+        j->next = r->pool->free_jobs;
+        r->pool->free_jobs = j;
+    }
     /* The freed server takes the oldest waiting job at once, before done
      * runs: work that done submits queues behind the jobs already waiting. */
-    sim__job *next = r->head;
+    sim_job *next = r->head;
     if (next != NULL) {
         r->head = next->next;
         if (r->head == NULL)
@@ -112,15 +168,9 @@ static void job_done(sim *s, void *ctx)
         done(s, done_ctx);
 }
 
-void sim_resource_request(sim_resource *r, sim_time_ns service_ns, sim_handler done, void *ctx)
+static inline void enqueue(sim_resource *r, sim_job *j, sim_time_ns service_ns, sim_handler done,
+                           void *ctx, sim_time_ns now)
 {
-    g_return_if_fail(service_ns >= 0);
-    sim_time_ns now = sim_now(r->sim);
-    advance(r, now);
-    if (G_UNLIKELY(r->free_jobs == NULL))
-        pool_grow(r);
-    sim__job *j = r->free_jobs;
-    r->free_jobs = j->next;
     j->res = r;
     j->done = done;
     j->ctx = ctx;
@@ -138,6 +188,29 @@ void sim_resource_request(sim_resource *r, sim_time_ns service_ns, sim_handler d
         r->tail = j;
         r->queued++;
     }
+}
+
+void sim_resource_request(sim_resource *r, sim_time_ns service_ns, sim_handler done, void *ctx)
+{
+    g_return_if_fail(service_ns >= 0);
+    sim_time_ns now = sim_now(r->sim);
+    advance(r, now);
+    sim__pool *p = r->pool;
+    if (G_UNLIKELY(p->free_jobs == NULL))
+        pool_grow(p);
+    sim_job *j = p->free_jobs;
+    p->free_jobs = j->next;
+    enqueue(r, j, service_ns, done, ctx, now);
+}
+
+void sim_resource_submit(sim_resource *r, sim_job *j, sim_time_ns service_ns, sim_handler done,
+                         void *ctx)
+{
+    g_return_if_fail(service_ns >= 0 && j != NULL);
+    sim_time_ns now = sim_now(r->sim);
+    advance(r, now);
+    j->pooled = false;
+    enqueue(r, j, service_ns, done, ctx, now);
 }
 
 unsigned sim_resource_servers(const sim_resource *r)

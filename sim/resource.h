@@ -5,20 +5,51 @@
 #ifndef SIM_RESOURCE_H
 #define SIM_RESOURCE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "sim.h"
 #include "stats.h"
 
 typedef struct sim_resource sim_resource;
+
+/* One request's bookkeeping.  sim_resource_request() takes one from the
+ * resource's pool; sim_resource_submit() uses storage the caller owns (a
+ * field of the customer's own state, already in cache when the request is
+ * made and when it completes).  The fields are the resource's. */
+typedef struct sim_job sim_job;
+struct sim_job {
+    sim_resource *res;      /* owner, for the completion handler */
+    sim_handler done;       /* called at completion, may be NULL */
+    void *ctx;              /* done's argument */
+    sim_time_ns service_ns; /* service demand, ns */
+    sim_time_ns arrival_ns; /* time of the request, ns */
+    sim_job *next;          /* next in the waiting line or the free list */
+    bool pooled;            /* from the pool: returned to it at completion */
+};
 
 sim_resource *sim_resource_new(sim *s, unsigned servers);
 /* Jobs in service have completion events pointing into the resource: free
  * it only once its sim will not run them (after sim_free(), or when idle). */
 void sim_resource_free(sim_resource *r);
 
+/* n resources of `servers` servers each, contiguous in memory and sharing
+ * one job pool: many small resources (one per node) then take a few cache
+ * lines each instead of scattered allocations.  sim_resource_at() names the
+ * i-th; sim_resources_free() frees them all (same rule as above). */
+sim_resource *sim_resources_new(sim *s, size_t n, unsigned servers);
+sim_resource *sim_resource_at(sim_resource *first, size_t i);
+void sim_resources_free(sim_resource *first);
+
 /* Queue work of service_ns; done(s, ctx) runs when it completes.  done may
  * be NULL (work that only occupies the server).  Allocates nothing per call
  * once the internal pools have grown to the peak population. */
 void sim_resource_request(sim_resource *r, sim_time_ns service_ns, sim_handler done, void *ctx);
+/* The same with a job the caller owns: j must stay untouched until done
+ * runs (or, with done NULL, until the service ends).  Same order and
+ * statistics as sim_resource_request(): the two can be mixed. */
+void sim_resource_submit(sim_resource *r, sim_job *j, sim_time_ns service_ns, sim_handler done,
+                         void *ctx);
 
 unsigned sim_resource_servers(const sim_resource *r);
 unsigned sim_resource_busy(const sim_resource *r); /* servers busy now */

@@ -153,12 +153,58 @@ static void test_many_jobs(void **state)
     sim_free(s);
 }
 
+/* Caller-owned jobs (sim_resource_submit) mixed with pooled ones on a
+ * resource of an array: the same order, times and statistics as the
+ * two-server case above, and the array's resources do not share state. */
+static void test_submit_and_arrays(void **state)
+{
+    sim *s = sim_new();
+    sim_resource *a = sim_resources_new(s, 3, 2);
+    sim_resource *r = sim_resource_at(a, 1);
+    assert_ptr_not_equal(r, a);
+    assert_ptr_not_equal(r, sim_resource_at(a, 2));
+    done_log log = {0};
+    job_tag t[4];
+    sim_job own[2];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (job_tag){&log, i};
+        if (i % 2 == 0)
+            sim_resource_submit(r, &own[i / 2], 100, job_finished, &t[i]);
+        else
+            sim_resource_request(r, 100, job_finished, &t[i]);
+    }
+    assert_int_equal(sim_resource_busy(r), 2);
+    assert_int_equal(sim_resource_queued(r), 2);
+    assert_int_equal(sim_resource_busy(a), 0);
+    assert_int_equal(sim_resource_busy(sim_resource_at(a, 2)), 0);
+    /* a job on another resource of the array runs alongside */
+    sim_job other;
+    job_tag t_other = {&log, 7};
+    sim_resource_submit(sim_resource_at(a, 2), &other, 150, job_finished, &t_other);
+    sim_run_until(s, 400);
+    assert_int_equal(log.n, 5);
+    const int want[5] = {0, 1, 7, 2, 3};
+    const sim_time_ns at[5] = {100, 100, 150, 200, 200};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(log.order[i], want[i]);
+        assert_int_equal(log.when[i], at[i]);
+    }
+    assert_true(NEAR(sim_resource_utilisation(r), 0.5));
+    assert_true(NEAR(sim_resource_mean_queue(r), 0.5));
+    assert_true(NEAR(sim_resource_wait(r)->mean, 50));
+    assert_true(NEAR(sim_resource_busy_ns(sim_resource_at(a, 2)), 150));
+    assert_true(sim_resource_busy_ns(a) == 0);
+    sim_resources_free(a);
+    sim_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_servers_by_hand),
         cmocka_unit_test(test_fifo_single_server),
         cmocka_unit_test(test_many_jobs),
+        cmocka_unit_test(test_submit_and_arrays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
