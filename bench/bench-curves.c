@@ -4,7 +4,7 @@
  * value.
  *
  *   bench-curves [nodes|services|concurrency|replications|all]
- *                [--transactions N] [--variant NAME]
+ *                [--transactions N] [--variant NAME] [--at VALUE]
  *
  * Base point: 100 nodes, 1,000 Services x 4 endpoints, closed loop with
  * 1,000 clients, large-cluster's mix (pod-to-service 0.7, cross-node 0.2,
@@ -131,7 +131,8 @@ static int measure(const char *curve, const point *p, int64_t transactions, cons
     return 0;
 }
 
-static int curve(const char *name, int64_t transactions, const char *variant)
+/* at > 0: only that value of the curve (for profiling one point). */
+static int curve(const char *name, int64_t transactions, const char *variant, int64_t at)
 {
     static const int64_t nodes[] = {10, 100, 1000, 5000};
     static const int64_t services[] = {1, 100, 10000, 100000};
@@ -156,6 +157,10 @@ static int curve(const char *name, int64_t transactions, const char *variant)
                 name);
         return 2;
     }
+    if (at > 0) {
+        v = &at;
+        n = 1;
+    }
     for (size_t i = 0; i < n; i++) {
         *field = v[i];
         int rc = measure(name, &p, transactions, variant);
@@ -169,10 +174,13 @@ int main(int argc, char **argv)
 {
     gint64 transactions = 300000;
     gchar *variant = NULL;
+    gint64 at = 0;
     GOptionEntry entries[] = {
         {"transactions", 'n', 0, G_OPTION_ARG_INT64, &transactions,
          "Measured transactions per replication (default 300000)", "N"},
         {"variant", 'v', 0, G_OPTION_ARG_STRING, &variant, "Variant (default azure-cni)", "NAME"},
+        {"at", 'a', 0, G_OPTION_ARG_INT64, &at, "Only this value of the curve (not with all)",
+         "VALUE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) oc =
@@ -195,9 +203,9 @@ int main(int argc, char **argv)
     if (strcmp(which, "all") == 0) {
         const char *all[] = {"nodes", "services", "concurrency", "replications"};
         for (size_t i = 0; i < G_N_ELEMENTS(all) && rc == 0; i++)
-            rc = curve(all[i], transactions, v);
+            rc = curve(all[i], transactions, v, 0);
     } else {
-        rc = curve(which, transactions, v);
+        rc = curve(which, transactions, v, at);
     }
     g_free(variant);
     return rc;
