@@ -39,9 +39,12 @@ static void write_row(FILE *out, const char *t_s, const cn_interval *iv, int k)
     cn_csv_double(out, iv->cpu_util_max);
     fprintf(out,
             ",%" G_GINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GINT64_FORMAT
-            ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GINT64_FORMAT ",\n",
+            ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GINT64_FORMAT ",",
             iv->conntrack_max, iv->drops_conntrack, iv->ct_evictions, iv->snat_ports_max,
             iv->snat_failures, iv->stale_failures, iv->nodes_ready);
+    if (iv->events)
+        cn_csv_string(out, iv->events);
+    fputc('\n', out);
 }
 
 void cn_timeseries_write_part(FILE *out, const cn_config *c, const cn_run_result *r)

@@ -62,6 +62,26 @@ typedef enum {
  * (SO_LINGER 0, some load testers).  Azure's SNAT port release depends on it. */
 typedef enum { CN_CLOSE_FIN, CN_CLOSE_RST } cn_close;
 
+/* A scheduled event ([event NAME]): at at_s simulated seconds from the
+ * start of the run, one key of the workload or cluster takes a new value. */
+typedef enum {
+    CN_SET_RATE_RPS,    /* workload.rate_rps */
+    CN_SET_CONCURRENCY, /* workload.concurrency */
+    CN_SET_CHURN,       /* workload.endpoint_churn_per_s */
+    CN_SET_TRAFFIC,     /* workload.traffic */
+    CN_SET_SERVICES,    /* cluster.services */
+    CN_SET_POLICIES,    /* cluster.network_policies */
+} cn_set_key;
+
+typedef struct {
+    const char *name;                      /* NAME of [event NAME] */
+    double at_s;                           /* from the start of the run, warm-up included */
+    cn_set_key key;                        /* what changes */
+    double value;                          /* its new value (not CN_SET_TRAFFIC) */
+    double traffic_weight[CN_CLASS_COUNT]; /* CN_SET_TRAFFIC: the new mix, summing to 1 */
+    const char *text;                      /* "group.key=value" as written */
+} cn_event;
+
 typedef struct {
     /* [scenario] */
     const char *name;
@@ -76,6 +96,8 @@ typedef struct {
     const char *report_baseline; /* variant the others are compared with; NULL: none */
     const char *report_headline; /* summary.csv columns, comma-separated; NULL: the default */
     double interval_s;           /* timeseries.csv interval width; 0: off; < 0: about 100 per run */
+    const cn_event *events;      /* [event NAME] groups, by at_s (file order at equal times) */
+    int n_events;
 
     /* [cluster] */
     int64_t nodes;

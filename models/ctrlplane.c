@@ -114,10 +114,12 @@ static void churn(sim *s, void *ctx)
 {
     run *r = ctx;
     cn_ctrlplane *p = &r->cp;
-    sim_schedule(
-        s,
-        (sim_time_ns)llround(sim_rng_exponential(p->rng_churn, 1e9 / r->c->endpoint_churn_per_s)),
-        churn, r);
+    p->churning = r->c->endpoint_churn_per_s > 0; /* an event may have stopped it */
+    if (p->churning)
+        sim_schedule(s,
+                     (sim_time_ns)llround(
+                         sim_rng_exponential(p->rng_churn, 1e9 / r->c->endpoint_churn_per_s)),
+                     churn, r);
     uint32_t ep = (uint32_t)sim_rng_uniform_int(p->rng_churn, p->n_target_eps);
     if (!p->ep_stale[ep]) {
         p->ep_stale[ep] = 1;
@@ -144,16 +146,32 @@ void ctrlplane_init(run *r, uint32_t replication)
         sim_schedule(r->s, (sim_time_ns)sim_rng_uniform_int(p->rng_sync, (uint64_t)p->resync_ns),
                      resync_due, r);
     }
-    if (c->endpoint_churn_per_s > 0 && uses_services(c)) {
+    /* With events, churn may start mid-run. */
+    if ((c->endpoint_churn_per_s > 0 || c->n_events > 0) && uses_services(c)) {
         p->n_target_eps = r->cl->svc_ep_start[c->target_services];
         p->ep_stale = g_new0(uint8_t, p->n_target_eps ? p->n_target_eps : 1);
         p->rng_churn = sim_rng_new(c->seed, replication, sim_rng_stream_id("churn"));
-        if (p->n_target_eps)
+        p->churning = p->n_target_eps && c->endpoint_churn_per_s > 0;
+        if (p->churning)
             sim_schedule(r->s,
                          (sim_time_ns)llround(
                              sim_rng_exponential(p->rng_churn, 1e9 / c->endpoint_churn_per_s)),
                          churn, r);
     }
+}
+
+void ctrlplane_churn_changed(run *r)
+{
+    /* A running churn picks the new rate up at its next change; a stopped
+     * one starts now. */
+    cn_ctrlplane *p = &r->cp;
+    if (p->churning || !p->rng_churn || !p->n_target_eps || r->c->endpoint_churn_per_s <= 0)
+        return;
+    p->churning = true;
+    sim_schedule(
+        r->s,
+        (sim_time_ns)llround(sim_rng_exponential(p->rng_churn, 1e9 / r->c->endpoint_churn_per_s)),
+        churn, r);
 }
 
 void ctrlplane_free(run *r)

@@ -36,11 +36,14 @@ typedef struct {
     bool syncing_full;     /* the running sync is a full one */
     sim_time_ns resync_ns; /* --iptables-sync-period (0: none) */
     sim_rng *rng_churn;
+    bool churning;     /* a churn event is pending */
     sim_rng *rng_sync; /* resync phase, KUBE-SERVICES order */
 } cn_ctrlplane;
 
 /* Set up r->cp and, when endpoints churn, schedule the first change. */
 void ctrlplane_init(run *r, uint32_t replication);
 void ctrlplane_free(run *r);
+/* An event changed r->cm->endpoint_churn_per_s. */
+void ctrlplane_churn_changed(run *r);
 
 #endif

@@ -104,6 +104,13 @@ static void close_interval(run *r, sim_time_ns end)
     row.snat_failures = cur.snat_failures - o->iv_prev.snat_failures;
     row.stale_failures = cur.stale_failures - o->iv_prev.stale_failures;
     row.nodes_ready = r->n_nodes;
+    if (o->iv_events->len)
+        row.events = g_strdup(o->iv_events->str);
+    GString *t = o->iv_events;
+    o->iv_events = o->iv_events_next;
+    o->iv_events_next = t;
+    g_string_truncate(t, 0);
+    o->iv_next = end + o->iv_ns;
     g_array_append_val(o->iv_rows, row);
     o->iv_prev = cur;
     o->iv_start = end;
@@ -156,7 +163,7 @@ void observer_init(run *r)
         o->lat_new[k] = sim_hist_new();
         o->lat_reused[k] = sim_hist_new();
     }
-    o->first_ct_drop = o->first_snat_failure = -1;
+    o->first_ct_drop = o->first_snat_failure = o->first_event = -1;
     o->iv_ns = cn_observer_interval_ns(r->c);
     if (o->iv_ns > 0) {
         for (int k = 0; k <= CN_CLASS_COUNT; k++)
@@ -166,6 +173,8 @@ void observer_init(run *r)
         o->iv_busy_prev = g_new0(double, r->n_nodes);
         o->iv_busy_acc = g_new0(double, r->n_nodes);
         o->iv_rows = g_array_new(FALSE, FALSE, sizeof(cn_interval));
+        o->iv_events = g_string_new(NULL);
+        o->iv_events_next = g_string_new(NULL);
     }
 }
 
@@ -180,8 +189,86 @@ void observer_start(run *r)
         /* Boundaries at warm_end + k x p, so the measured window is whole
          * intervals; the first interval may be shorter. */
         sim_time_ns first = r->warm_end % p;
-        sim_set_sampler(r->s, first ? first : p, p, sample, r);
+        r->obs.iv_next = first ? first : p;
+        sim_set_sampler(r->s, r->obs.iv_next, p, sample, r);
     }
+}
+
+void observer_event(run *r, const char *name)
+{
+    cn_observer *o = &r->obs;
+    if (o->first_event < 0)
+        o->first_event = sim_now(r->s);
+    if (o->iv_events) {
+        /* An event at an interval's end (the sampler runs after it) opens
+         * the next interval, as its t_s says. */
+        GString *g = sim_now(r->s) == o->iv_next ? o->iv_events_next : o->iv_events;
+        if (g->len)
+            g_string_append_c(g, ';');
+        g_string_append(g, name);
+    }
+}
+
+/* The disruption window of the first event: from it until the cluster is
+ * back to its level of the 10 intervals before the event, judged over a
+ * window of whole intervals long enough to hold 900 transactions at that
+ * level (at least 2), so that Poisson noise stays within the band: its
+ * completed transactions within 10% of the level, its mean p99 at most 1.25
+ * times the level's, and its failures no more than the level's rate allows
+ * (plus 3 Poisson deviations).  Not back by the end: the window runs to the
+ * end of the run. */
+static void disruption(const cn_observer *o, cn_run_result *out, sim_time_ns end)
+{
+    out->disruption_s = out->disruption_failed = NAN;
+    if (o->first_event < 0 || !out->intervals)
+        return;
+    const cn_interval *iv = out->intervals;
+    size_t n = out->n_intervals, e = 0;
+    double at = (double)o->first_event / 1e9;
+    while (e < n && iv[e].t_s + iv[e].width_s <= at)
+        e++;
+    if (e == 0 || e == n)
+        return; /* nothing before it to compare with, or past the end */
+    double done = 0, failed = 0, width = 0, p99 = 0;
+    int n_p99 = 0;
+    for (size_t i = e > 10 ? e - 10 : 0; i < e; i++) {
+        done += (double)iv[i].done[CN_CLASS_COUNT];
+        failed += (double)iv[i].failed[CN_CLASS_COUNT];
+        width += iv[i].width_s;
+        if (!isnan(iv[i].p99_us[CN_CLASS_COUNT])) {
+            p99 += iv[i].p99_us[CN_CLASS_COUNT];
+            n_p99++;
+        }
+    }
+    double rate = width > 0 ? done / width : 0, fail_rate = width > 0 ? failed / width : 0;
+    double p99_band = n_p99 ? 1.25 * p99 / n_p99 : INFINITY;
+    double per_iv = rate * iv[e].width_s;
+    size_t k = per_iv > 0 ? (size_t)ceil(900 / per_iv) : 2;
+    k = k < 2 ? 2 : k;
+    size_t back = n;
+    for (size_t j = e; j + 2 <= n && back == n; j++) {
+        double got = 0, bad = 0, w = 0, q = 0;
+        int nq = 0;
+        for (size_t i = j; i < j + k && i < n; i++) {
+            got += (double)iv[i].done[CN_CLASS_COUNT];
+            bad += (double)iv[i].failed[CN_CLASS_COUNT];
+            w += iv[i].width_s;
+            if (!isnan(iv[i].p99_us[CN_CLASS_COUNT])) {
+                q += iv[i].p99_us[CN_CLASS_COUNT];
+                nq++;
+            }
+        }
+        double want = rate * w, allowed = fail_rate * w + 3 * sqrt(fail_rate * w + 1);
+        if (fabs(got - want) <= fmax(0.1 * want, 3 * sqrt(want)) && bad <= allowed &&
+            (nq ? q / nq <= p99_band : want < 1))
+            back = j;
+    }
+    double until = back < n ? iv[back].t_s : (double)end / 1e9;
+    out->disruption_s = fmax(0, until - at);
+    double lost = 0;
+    for (size_t i = e; i < back; i++)
+        lost += (double)iv[i].failed[CN_CLASS_COUNT];
+    out->disruption_failed = lost;
 }
 
 void observer_admitted(run *r)
@@ -285,8 +372,7 @@ void observer_result(run *r, uint32_t replication, cn_run_result *out)
     out->admitted_before_exhaustion = exhausted ? (double)o->admitted_at_exhaustion : NAN;
     out->failure_rate_after_exhaustion =
         exhausted && after ? (double)o->exhaustion_refusals / (double)after : NAN;
-    out->disruption_s = NAN; /* no events yet */
-    out->disruption_failed = NAN;
+    disruption(o, out, stop);
 }
 
 void observer_free(run *r)
@@ -304,6 +390,13 @@ void observer_free(run *r)
             sim_hist_free(r->obs.iv_prewarm[k]);
     g_free(r->obs.iv_busy_prev);
     g_free(r->obs.iv_busy_acc);
-    if (r->obs.iv_rows)
+    if (r->obs.iv_rows) {
+        for (guint i = 0; i < r->obs.iv_rows->len; i++)
+            g_free(g_array_index(r->obs.iv_rows, cn_interval, i).events);
         g_array_unref(r->obs.iv_rows);
+    }
+    if (r->obs.iv_events) {
+        g_string_free(r->obs.iv_events, TRUE);
+        g_string_free(r->obs.iv_events_next, TRUE);
+    }
 }

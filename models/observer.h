@@ -57,7 +57,11 @@ typedef struct {
     uint64_t admitted;                             /* connections admitted so far */
     uint64_t admitted_at_exhaustion;               /* admitted before the first refusal */
     uint64_t exhaustion_refusals;                  /* SYNs refused by a full table or pool */
-    GArray *iv_rows;                               /* cn_interval, closed intervals */
+    GString *iv_events;      /* names of the events in the interval being filled */
+    GString *iv_events_next; /* those exactly at its end: they open the next one */
+    sim_time_ns iv_next;     /* the end of the interval being filled */
+    sim_time_ns first_event; /* -1: none yet */
+    GArray *iv_rows;         /* cn_interval, closed intervals */
 } cn_observer;
 
 /* The interval width a configuration asks for, ns: interval_s, or for
@@ -73,6 +77,8 @@ typedef enum { CN_REFUSED_CONNTRACK, CN_REFUSED_SNAT } cn_refusal;
 void observer_exhausted(run *r, cn_refusal why);
 /* A transaction of class cls finished, ok or given up, after latency_ns;
  * new_conn: it was its connection's first. */
+/* A scheduled event fired now. */
+void observer_event(run *r, const char *name);
 void observer_txn_done(run *r, int cls, bool ok, bool new_conn, sim_time_ns latency_ns);
 /* Fill out from the run's state at its end. */
 void observer_result(run *r, uint32_t replication, cn_run_result *out);

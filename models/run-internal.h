@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ctrlplane.h"
 #include "datapath.h"
+#include "events.h"
 #include "node.h"
 #include "observer.h"
 #include "sim.h"
@@ -19,6 +20,7 @@
 
 struct run {
     const cn_config *c;
+    cn_config *cm; /* the same configuration, for events to change */
     const cn_variant *v;
     sim *s;
     cn_cluster *cl;
@@ -33,6 +35,7 @@ struct run {
     cn_admission adm;
     cn_ctrlplane cp;
     cn_observer obs;
+    cn_events ev;
 };
 
 /* GLib's g_int64_hash folds the halves together, so (node << 32 | key)

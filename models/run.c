@@ -78,6 +78,7 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
     run R = {0};
     run *r = &R;
     r->c = c;
+    r->cm = &cc;
     r->v = v;
     r->cl = cn_cluster_build(c, v, replication, error);
     if (!r->cl)
@@ -98,6 +99,7 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
     ctrlplane_init(r, replication);
     observer_start(r);
     workload_start(r);
+    events_start(r);
 
     gboolean ok = TRUE;
     sim_time_ns slice = 50 * SIM_NS_PER_MS;
@@ -116,6 +118,7 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
         observer_result(r, replication, out);
 
     observer_free(r);
+    events_free(r);
     cn_nodes_free(r->nodes, r->n_nodes);
     workload_free(r);
     ctrlplane_free(r);
@@ -127,6 +130,8 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
 
 void cn_run_result_clear(cn_run_result *r)
 {
+    for (size_t i = 0; i < r->n_intervals; i++)
+        g_free(r->intervals[i].events);
     g_free(r->intervals);
     r->intervals = NULL;
     r->n_intervals = 0;

@@ -53,6 +53,7 @@ typedef struct {
     int64_t snat_ports_max;                 /* most ports in use, one node to one destination */
     uint64_t snat_failures, stale_failures; /* during the interval */
     int64_t nodes_ready;                    /* nodes running pods at the end */
+    char *events; /* names of the events in the interval, ';'-separated (owned); NULL: none */
 } cn_interval;
 
 typedef struct {

@@ -274,6 +274,7 @@ struct cn_scenario {
     GPtrArray *strings; /* owned strings the configs borrow */
     int64_t *pools;
     cn_variant *variants;
+    GArray *events; /* of cn_event */
 };
 
 const char *cn_scenario_path(const cn_scenario *sc)
@@ -346,6 +347,8 @@ void cn_scenario_free(cn_scenario *sc)
     g_ptr_array_unref(sc->strings);
     g_free(sc->pools);
     g_free(sc->variants);
+    if (sc->events)
+        g_array_unref(sc->events);
     g_free(sc);
 }
 
@@ -1207,6 +1210,153 @@ static bool check_model_keys(const cn_scenario *sc, GKeyFile *kf, const char *fi
     return false;
 }
 
+/* ---- scheduled events ---- */
+
+/* The keys an event may set: what a running cluster can change without
+ * being rebuilt. */
+static const struct {
+    const char *group, *key;
+    cn_set_key id;
+} midrun_keys[] = {
+    {"workload", "rate_rps", CN_SET_RATE_RPS},
+    {"workload", "concurrency", CN_SET_CONCURRENCY},
+    {"workload", "endpoint_churn_per_s", CN_SET_CHURN},
+    {"workload", "traffic", CN_SET_TRAFFIC},
+    {"cluster", "services", CN_SET_SERVICES},
+    {"cluster", "network_policies", CN_SET_POLICIES},
+};
+
+static const char *const event_actions[] = {"rollout",     "drain",   "fail",
+                                            "scale_nodes", "upgrade", "migrate"};
+
+static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const ctx *cx,
+                       GError **error)
+{
+    char *name = g_strdup(group + strlen("event "));
+    g_ptr_array_add(sc->strings, name);
+    cn_event ev = {.name = name, .at_s = -1};
+    bool have_set = false;
+    g_auto(GStrv) kl = g_key_file_get_keys(kf, group, NULL, NULL);
+    for (int i = 0; kl && kl[i]; i++) {
+        g_autofree char *where = g_strdup_printf("[%s] %s", group, kl[i]);
+        g_autofree char *raw = g_key_file_get_value(kf, group, kl[i], NULL);
+        g_autofree char *v = clean_value(raw ? raw : "");
+        if (strcmp(kl[i], "at_s") == 0) {
+            if (!parse_dbl(v, &ev.at_s) || ev.at_s < 0 || ev.at_s > 1e6) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        "expected simulated seconds from the start of the run, 0 to 1e6, got "
+                        "'%s'",
+                        v);
+                return false;
+            }
+            continue;
+        }
+        if (strcmp(kl[i], "set") != 0) {
+            for (gsize a = 0; a < G_N_ELEMENTS(event_actions); a++)
+                if (strcmp(kl[i], event_actions[a]) == 0) {
+                    set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
+                            "this cnisim does not simulate %s events yet (an event can: set = "
+                            "group.key=value)",
+                            kl[i]);
+                    return false;
+                }
+            set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
+                    "unknown key (keys of an event: at_s, set)");
+            return false;
+        }
+        if (have_set) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "one set per event; write another [event NAME] for another key");
+            return false;
+        }
+        /* set = group.key=value, the --set syntax */
+        char *dot = strchr(v, '.'), *eq = strchr(v, '=');
+        if (!dot || !eq || dot > eq) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "expected group.key=value (the --set syntax), got '%s'", v);
+            return false;
+        }
+        g_autofree char *grp = g_strstrip(g_strndup(v, (gsize)(dot - v)));
+        g_autofree char *key = g_strstrip(g_strndup(dot + 1, (gsize)(eq - dot - 1)));
+        g_autofree char *val = g_strstrip(g_strdup(eq + 1));
+        int m = -1;
+        for (gsize j = 0; j < G_N_ELEMENTS(midrun_keys); j++)
+            if (strcmp(midrun_keys[j].group, grp) == 0 && strcmp(midrun_keys[j].key, key) == 0)
+                m = (int)j;
+        if (m < 0) {
+            set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                    "%s.%s cannot change mid-run (an event can set workload.rate_rps, "
+                    "workload.concurrency, workload.endpoint_churn_per_s, workload.traffic, "
+                    "cluster.services, cluster.network_policies)",
+                    grp, key);
+            return false;
+        }
+        ev.key = midrun_keys[m].id;
+        cn_config scratch = sc->base;
+        g_autofree char *inner = g_strdup_printf("%s (%s.%s)", where, grp, key);
+        if (ev.key == CN_SET_TRAFFIC) {
+            if (!parse_traffic(val, &scratch, cx, inner, error))
+                return false;
+            memcpy(ev.traffic_weight, scratch.traffic_weight, sizeof ev.traffic_weight);
+        } else {
+            const key_spec *k = find_key(grp, key);
+            if (strchr(val, ',')) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, inner,
+                        "expected one value, got '%s' (an event's value is not a sweep)", val);
+                return false;
+            }
+            if (!apply_scalar(k, val, &scratch, cx, inner, error))
+                return false;
+            const void *f = (const char *)&scratch + k->offset;
+            ev.value = k->type == K_INT ? (double)*(const int64_t *)f : *(const double *)f;
+        }
+        char *text = g_strdup_printf("%s.%s=%s", grp, key, val);
+        g_ptr_array_add(sc->strings, text);
+        ev.text = text;
+        have_set = true;
+    }
+    if (ev.at_s < 0 || !have_set) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                    "%s: [%s]: an event needs at_s and set = group.key=value", cx->file, group);
+        return false;
+    }
+    /* In time order; file order at equal times. */
+    guint at = sc->events->len;
+    while (at > 0 && g_array_index(sc->events, cn_event, at - 1).at_s > ev.at_s)
+        at--;
+    g_array_insert_val(sc->events, at, ev);
+    return true;
+}
+
+/* What events ask of the rest of the scenario: their keys apply to its
+ * load model, and a traffic change keeps to the classes the run was built
+ * for (Services, pods and SNAT pools are set up for those). */
+static bool check_events(cn_scenario *sc, GError **error)
+{
+    const cn_config *c = &sc->base;
+    for (guint i = 0; i < sc->events->len; i++) {
+        const cn_event *ev = &g_array_index(sc->events, cn_event, i);
+        const char *why = NULL;
+        if (ev->key == CN_SET_RATE_RPS && c->model != CN_LOAD_OPEN)
+            why = "workload.rate_rps applies to model = open only";
+        else if (ev->key == CN_SET_CONCURRENCY && c->model != CN_LOAD_CLOSED)
+            why = "workload.concurrency applies to model = closed only";
+        else if (ev->key == CN_SET_TRAFFIC)
+            for (int k = 0; k < CN_CLASS_COUNT; k++)
+                if (ev->traffic_weight[k] > 0 && !(c->traffic_weight[k] > 0))
+                    why = "a traffic class not in [workload] traffic cannot start mid-run; "
+                          "give it a small weight there";
+        if (why) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_COMBINATION,
+                        "%s: [event %s] set: %s: %s", sc->path, ev->name, ev->text, why);
+            return false;
+        }
+    }
+    sc->base.events = (const cn_event *)(void *)sc->events->data;
+    sc->base.n_events = (int)sc->events->len;
+    return true;
+}
+
 static cn_scenario *load_data(const char *data, gsize len, const char *display_name,
                               const char *const *sets, GError **error)
 {
@@ -1245,6 +1395,7 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
     sc->axes = g_array_new(FALSE, TRUE, sizeof(axis));
     g_array_set_clear_func(sc->axes, axis_clear);
     sc->strings = g_ptr_array_new_with_free_func(g_free);
+    sc->events = g_array_new(FALSE, TRUE, sizeof(cn_event));
     cn_config_defaults(&sc->base);
     sc->base.file = sc->path;
 
@@ -1256,11 +1407,16 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
     gsize ngroups;
     g_auto(GStrv) gl = g_key_file_get_groups(kf, &ngroups);
     for (gsize gi = 0; gi < ngroups; gi++) {
+        if (g_str_has_prefix(gl[gi], "event ") && gl[gi][6]) {
+            if (!load_event(sc, kf, gl[gi], &cx, error))
+                return NULL;
+            continue;
+        }
         if (!known_group(gl[gi])) {
             g_autofree char *dym = did_you_mean(gl[gi], groups, G_N_ELEMENTS(groups));
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_UNKNOWN,
                         "%s: [%s]: unknown group%s (groups: scenario, cluster, workload, plugins, "
-                        "costs, report)",
+                        "costs, report, event NAME)",
                         display_name, gl[gi], dym);
             return NULL;
         }
@@ -1280,7 +1436,7 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
                 return NULL;
         }
     }
-    if (!check_model_keys(sc, kf, display_name, error))
+    if (!check_model_keys(sc, kf, display_name, error) || !check_events(sc, error))
         return NULL;
     if (sc->base.n_variants == 0) {
         g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,

@@ -277,6 +277,16 @@ static void issue(run *r, txn *t)
  * has requests left, else on a new one. */
 static void start_txn(run *r, txn *t)
 {
+    cn_workload *w = &r->wl;
+    if (G_UNLIKELY(w->clients_alive > w->clients_target)) {
+        /* Concurrency was lowered: this client leaves, closing its
+         * connection. */
+        if (t->own.open)
+            admission_close(r, &t->own);
+        w->clients_alive--;
+        txn_put(r, t);
+        return;
+    }
     t->start = sim_now(r->s);
     t->attempts = 0;
     t->new_conn = !t->own.open || t->own.remaining <= 0;
@@ -335,8 +345,9 @@ static void arrival(sim *s, void *ctx)
         sim_stop(s);
         return;
     }
-    sim_schedule(s, (sim_time_ns)llround(sim_rng_exponential(r->wl.rng_arrival, 1e9 / c->rate_rps)),
-                 arrival, r);
+    r->wl.next_arrival = sim_schedule(
+        s, (sim_time_ns)llround(sim_rng_exponential(r->wl.rng_arrival, 1e9 / c->rate_rps)), arrival,
+        r);
     txn *t = txn_get(r);
     t->closed_loop = false;
     t->start = sim_now(s);
@@ -397,6 +408,7 @@ void workload_init(run *r, uint32_t replication)
 void workload_start(run *r)
 {
     const cn_config *c = r->c;
+    r->wl.clients_target = r->wl.clients_alive = c->concurrency;
     if (c->model == CN_LOAD_CLOSED) {
         for (int64_t i = 0; i < c->concurrency; i++) {
             txn *t = txn_get(r);
@@ -408,11 +420,46 @@ void workload_start(run *r)
             sim_schedule(r->s, (sim_time_ns)sim_rng_uniform_int(r->wl.rng_start, 100000),
                          client_start, t);
         }
-    } else {
-        sim_schedule(
+    } else if (c->rate_rps > 0) {
+        r->wl.next_arrival = sim_schedule(
             r->s, (sim_time_ns)llround(sim_rng_exponential(r->wl.rng_arrival, 1e9 / c->rate_rps)),
             arrival, r);
     }
+}
+
+void workload_rate_changed(run *r)
+{
+    /* Arrivals are memoryless: the pending one is drawn again at the new
+     * rate, so the change shows at once. */
+    cn_workload *w = &r->wl;
+    if (w->next_arrival)
+        sim_cancel(r->s, w->next_arrival);
+    w->next_arrival = 0;
+    if (r->c->rate_rps > 0)
+        w->next_arrival = sim_schedule(
+            r->s, (sim_time_ns)llround(sim_rng_exponential(w->rng_arrival, 1e9 / r->c->rate_rps)),
+            arrival, r);
+}
+
+void workload_set_concurrency(run *r, int64_t clients)
+{
+    cn_workload *w = &r->wl;
+    w->clients_target = clients;
+    /* New clients start at once, staggered over 100 us as at the start;
+     * surplus ones retire when their transaction ends (start_txn). */
+    for (; w->clients_alive < clients; w->clients_alive++) {
+        txn *t = txn_get(r);
+        t->closed_loop = true;
+        t->home = (uint32_t)(w->clients_alive % w->n_client_nodes);
+        memset(&t->own, 0, sizeof t->own);
+        sim_schedule(r->s, (sim_time_ns)sim_rng_uniform_int(w->rng_start, 100000), client_start, t);
+    }
+}
+
+void workload_traffic_changed(run *r)
+{
+    sim_rng_discrete_free(r->wl.class_pick);
+    r->wl.class_pick = sim_rng_discrete_new(CN_CLASS_COUNT, r->c->traffic_weight);
 }
 
 void workload_free(run *r)

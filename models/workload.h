@@ -60,8 +60,11 @@ typedef struct {
     sim_rng_discrete *class_pick;
     txn *free_txn;
     conn *free_conn;
-    GPtrArray *blocks;       /* allocations of pooled txns and conns */
-    uint64_t open_in_flight; /* open loop: arrivals not yet finished */
+    GPtrArray *blocks;         /* allocations of pooled txns and conns */
+    uint64_t open_in_flight;   /* open loop: arrivals not yet finished */
+    sim_event_id next_arrival; /* open loop: the pending arrival; 0 when the rate is 0 */
+    int64_t clients_target;    /* closed loop: clients wanted (concurrency, events change it) */
+    int64_t clients_alive;     /* closed loop: clients running; those over target retire */
 } cn_workload;
 
 /* Set up r->wl (needs r->cl, r->c, r->n_nodes). */
@@ -69,5 +72,11 @@ void workload_init(run *r, uint32_t replication);
 /* Schedule the first requests: the closed-loop clients or the first arrival. */
 void workload_start(run *r);
 void workload_free(run *r);
+
+/* Events: the open-loop rate (r->cm->rate_rps), the number of closed-loop
+ * clients or the traffic mix (r->cm->traffic_weight) changed. */
+void workload_rate_changed(run *r);
+void workload_set_concurrency(run *r, int64_t clients);
+void workload_traffic_changed(run *r);
 
 #endif

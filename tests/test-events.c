@@ -1,0 +1,176 @@
+/* Scheduled events ([event NAME]): what they may change, that the change
+ * shows in the intervals that follow, where timeseries.csv marks them and
+ * the disruption window they open. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "run.h"
+#include "scenario.h"
+
+static const char open_base[] = "[scenario]\nname = ev\nseed = 3\nduration_s = 4\nwarmup_s = 1\n"
+                                "interval_s = 0.1\n[cluster]\nnodes = 3\n"
+                                "[workload]\nmodel = open\nrate_rps = 2000\n"
+                                "requests_per_connection = 1\ntraffic = pod-to-pod-cross-node\n"
+                                "[plugins]\ncompare = azure-cni\n";
+
+static cn_scenario *load(const char *text, GError **err)
+{
+    return cn_scenario_load_data(text, strlen(text), "ev.ini", NULL, err);
+}
+
+static cn_run_result run_text(const char *text)
+{
+    GError *err = NULL;
+    cn_scenario *sc = load(text, &err);
+    if (!sc)
+        fail_msg("scenario: %s", err->message);
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    cn_run_result r;
+    if (!cn_run(&c, &c.variants[0], 0, &r, &err))
+        fail_msg("run: %s", err->message);
+    cn_scenario_free(sc);
+    return r;
+}
+
+/* Mean rate of completed transactions over the intervals in [from, to). */
+static double rate_between(const cn_run_result *r, double from, double to)
+{
+    double done = 0, w = 0;
+    for (size_t i = 0; i < r->n_intervals; i++)
+        if (r->intervals[i].t_s >= from - 1e-9 && r->intervals[i].t_s < to - 1e-9) {
+            done += (double)r->intervals[i].done[CN_CLASS_COUNT];
+            w += r->intervals[i].width_s;
+        }
+    return done / w;
+}
+
+/* An open-loop rate changed by an event shows at once in the following
+ * intervals (within Poisson noise), and the interval it starts is marked. */
+static void test_rate_change_shows(void **state)
+{
+    (void)state;
+    g_autofree char *text =
+        g_strconcat(open_base, "[event double]\nat_s = 2.5\nset = workload.rate_rps=4000\n", NULL);
+    cn_run_result r = run_text(text);
+    double before = rate_between(&r, 1.0, 2.5), after = rate_between(&r, 2.6, 5.0);
+    /* 3 standard deviations of a Poisson count over the span */
+    assert_true(fabs(before - 2000) <= 3 * sqrt(2000 * 1.5) / 1.5);
+    assert_true(fabs(after - 4000) <= 3 * sqrt(4000 * 2.4) / 2.4);
+    /* The first interval after the event is already at the new rate. */
+    double first = rate_between(&r, 2.5, 2.6);
+    assert_true(fabs(first - 4000) <= 3 * sqrt(400.0) / 0.1 + 200 /* in flight */);
+    int marked = 0;
+    for (size_t i = 0; i < r.n_intervals; i++)
+        if (r.intervals[i].events) {
+            marked++;
+            assert_string_equal(r.intervals[i].events, "double");
+            assert_float_equal(r.intervals[i].t_s, 2.5, 1e-9);
+        }
+    assert_int_equal(marked, 1);
+    /* The new level is not the old one: the window runs to the end. */
+    assert_float_equal(r.disruption_s, 2.5, 1e-9);
+    cn_run_result_clear(&r);
+    /* Rate 0 stops arrivals; a later event starts them again. */
+    g_autofree char *stop = g_strconcat(open_base,
+                                        "[event stop]\nat_s = 2\nset = workload.rate_rps=0\n"
+                                        "[event again]\nat_s = 3\nset = workload.rate_rps=1000\n",
+                                        NULL);
+    cn_run_result s = run_text(stop);
+    assert_true(rate_between(&s, 2.1, 3.0) == 0);
+    assert_true(fabs(rate_between(&s, 3.1, 5.0) - 1000) <= 3 * sqrt(1900.0) / 1.9);
+    cn_run_result_clear(&s);
+}
+
+/* Closed loop: more clients, more throughput at low load; fewer again, and
+ * it comes back (surplus clients retire when their transaction ends). */
+static void test_concurrency_change(void **state)
+{
+    (void)state;
+    const char text[] = "[scenario]\nname = ev\nseed = 3\nduration_s = 0.3\nwarmup_s = 0\n"
+                        "interval_s = 0.01\n[cluster]\nnodes = 3\n"
+                        "[workload]\nconcurrency = 2\ntraffic = pod-to-pod-cross-node\n"
+                        "[plugins]\ncompare = azure-cni\n"
+                        "[event more]\nat_s = 0.1\nset = workload.concurrency=8\n"
+                        "[event fewer]\nat_s = 0.2\nset = workload.concurrency=2\n";
+    cn_run_result r = run_text(text);
+    double a = rate_between(&r, 0.01, 0.1), b = rate_between(&r, 0.11, 0.2),
+           c = rate_between(&r, 0.21, 0.3);
+    assert_true(b > 3.5 * a && b < 4.5 * a);
+    assert_true(fabs(c - a) < 0.1 * a);
+    cn_run_result_clear(&r);
+}
+
+static void assert_refused(const char *events, const char *says)
+{
+    g_autofree char *text = g_strconcat(open_base, events, NULL);
+    GError *err = NULL;
+    cn_scenario *sc = load(text, &err);
+    assert_null(sc);
+    assert_non_null(err);
+    if (!strstr(err->message, says))
+        fail_msg("message '%s' does not say '%s'", err->message, says);
+    g_error_free(err);
+}
+
+/* Keys that cannot change mid-run are refused, saying so; so are actions
+ * not simulated, values of the wrong kind and keys of the other model. */
+static void test_refusals(void **state)
+{
+    (void)state;
+    assert_refused("[event grow]\nat_s = 1\nset = cluster.nodes=5\n",
+                   "cluster.nodes cannot change mid-run");
+    assert_refused("[event r]\nat_s = 1\nrollout = 3\n", "does not simulate rollout events");
+    assert_refused("[event r]\nat_s = 1\nset = workload.rate_rps=fast\n", "rate_rps");
+    assert_refused("[event r]\nat_s = 1\nset = workload.concurrency=5\n",
+                   "applies to model = closed only");
+    assert_refused("[event r]\nset = workload.rate_rps=5\n", "needs at_s");
+    assert_refused("[event r]\nat_s = 1\nset = workload.traffic=pod-to-external\n",
+                   "cannot start mid-run");
+    assert_refused("[event r]\nat_s = 1\nset = workload.rate_rps=5, 6\n", "not a sweep");
+}
+
+/* Endpoint churn started and stopped by events: stale endpoints fail new
+ * connections until the rules are synced; the disruption window opens at
+ * the first event and closes once throughput and p99 are back. */
+static void test_disruption_window(void **state)
+{
+    (void)state;
+    const char text[] = "[scenario]\nname = ev\nseed = 5\nduration_s = 8\nwarmup_s = 1\n"
+                        "interval_s = 0.1\n[cluster]\nnodes = 3\nservices = 20\n"
+                        "endpoints_per_service = 4\n"
+                        "[workload]\nmodel = open\nrate_rps = 1000\nrequests_per_connection = 1\n"
+                        "traffic = pod-to-service\ntarget_services = 4\n"
+                        "[plugins]\ncompare = azure-cni\n"
+                        "[costs]\ntcp_syn_retries = 1\nsyn_rto_initial_s = 0.2\n"
+                        "[event churn]\nat_s = 3\nset = workload.endpoint_churn_per_s=20\n"
+                        "[event calm]\nat_s = 4\nset = workload.endpoint_churn_per_s=0\n";
+    cn_run_result r = run_text(text);
+    assert_true(r.stale_failures > 0);
+    assert_true(!isnan(r.disruption_s));
+    assert_true(r.disruption_s > 0.1 && r.disruption_s < 6);
+    assert_true(r.disruption_failed > 0);
+    /* Every failure of the run is inside the window. */
+    uint64_t failed = 0;
+    for (size_t i = 0; i < r.n_intervals; i++)
+        failed += r.intervals[i].failed[CN_CLASS_COUNT];
+    assert_true(r.disruption_failed == (double)failed);
+    cn_run_result_clear(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rate_change_shows),
+        cmocka_unit_test(test_concurrency_change),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_disruption_window),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
