@@ -1416,7 +1416,7 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
             g_autofree char *dym = did_you_mean(gl[gi], groups, G_N_ELEMENTS(groups));
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_UNKNOWN,
                         "%s: [%s]: unknown group%s (groups: scenario, cluster, workload, plugins, "
-                        "costs, report, event NAME)",
+                        "costs, report)",
                         display_name, gl[gi], dym);
             return NULL;
         }
