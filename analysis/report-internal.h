@@ -1,0 +1,285 @@
+/* Internal to cnisim report (analysis/report*.c): the parsed summary and
+ * the helpers its rooms share.  report-data.c reads summary.csv,
+ * report-format.c formats numbers and markdown, report-findings.c writes the
+ * findings, report-tables.c the tables, report-plots.c the plots, report.c
+ * puts report.md together. */
+#ifndef CN_REPORT_INTERNAL_H
+#define CN_REPORT_INTERNAL_H
+
+#include <stdio.h>
+#include <glib.h>
+
+/* The columns before the swept keys: scenario, point, variant, ipam,
+ * dataplane, policy. */
+enum { L_SCENARIO, L_POINT, L_VARIANT, L_COUNT = 6 };
+
+/* The columns after `class`: required ones in this order, then the optional
+ * ones (anywhere among the extras; NaN when absent). */
+enum {
+    C_REPLICATIONS,
+    C_TRANSACTIONS,
+    C_FAILED,
+    C_TPUT,
+    C_TPUT_CI,
+    C_LAT_MEAN,
+    C_LAT_CI,
+    C_P50,
+    C_P90,
+    C_P99,
+    C_P999,
+    C_CPU_MEAN,
+    C_CPU_MAX,
+    C_CT_PEAK,
+    C_DROPS_CT,
+    C_SNAT,
+    C_POLICY,
+    C_REQUIRED,
+    C_CT_EVICT = C_REQUIRED,
+    C_LB_UNPROG,
+    C_STALE,
+    C_SYNCS,
+    C_SYNC_MS,
+    C_P50_CI,
+    C_P99_CI,
+    C_CPU_TXN,
+    C_CPU_TXN_MAX,
+    C_GBPS,
+    C_NEW_P50,
+    C_NEW_P99,
+    C_REUSED_P50,
+    C_REUSED_P99,
+    C_T_CT,
+    C_T_SNAT,
+    C_ADMITTED,
+    C_FAIL_AFTER,
+    C_CPU_TXN_CI,
+    C_COUNT
+};
+
+typedef struct {
+    guint line;        /* where the row starts in summary.csv */
+    guint point;       /* sweep point, 1-based */
+    char *variant;     /* as written in the scenario's compare list */
+    char **swept;      /* one value per swept key */
+    char *cls;         /* traffic class */
+    double m[C_COUNT]; /* the numeric columns; NaN for an absent optional one */
+    double x;          /* value of the x key (NaN without a numeric sweep) */
+} row;
+
+typedef struct {
+    guint point;   /* point number */
+    const row *at; /* a row of this point: its swept values */
+    double x;      /* value of the x key; NaN without a numeric sweep */
+} point_info;
+
+typedef struct {
+    char *path;               /* DIR/summary.csv, for messages */
+    char *scenario;           /* name from the first row */
+    GPtrArray *keys;          /* swept key names (char *) */
+    GPtrArray *rows;          /* row *, in file order */
+    GPtrArray *variants;      /* variant names, in order of first appearance */
+    GPtrArray *classes;       /* class names, in order of first appearance */
+    GArray *points;           /* point_info, by point number */
+    GHashTable *index;        /* "point\x1fvariant\x1fclass" -> row * */
+    GHashTable *by_point;     /* point -> GPtrArray of its rows */
+    int x_key;                /* first numeric swept key, -1 when none */
+    gboolean has[C_COUNT];    /* whether the column is in the file */
+    guint reps_min, reps_max; /* replications over all rows */
+    int rate_key;             /* the swept rate_rps key (open loop), -1 when none */
+    char *baseline;           /* [report] baseline variant, NULL when none */
+    GPtrArray *headline;      /* const metric *: what the findings lead with */
+    GPtrArray *plan;          /* plan_row * from ipam.csv, NULL without one */
+} summary;
+
+typedef struct {
+    const char *p, *end; /* unread input */
+    guint line;          /* current line, 1-based */
+    const char *path;    /* for messages */
+} csv_reader;
+
+typedef struct {
+    char *label;     /* variant, plus the other swept keys' values */
+    GPtrArray *rows; /* const row *, by increasing x */
+} sweep_line;
+
+typedef enum {
+    U_US,    /* microseconds, shown as µs, ms or s by size */
+    U_MS,    /* milliseconds, shown as ms or s */
+    U_S,     /* seconds */
+    U_RATE,  /* per second */
+    U_GBPS,  /* Gbit/s */
+    U_PCT,   /* a fraction 0..1 shown as a percentage */
+    U_COUNT, /* a count */
+} unit_kind;
+
+typedef struct {
+    const char *col;   /* summary.csv column, as [report] headline names it */
+    int c;             /* its column index */
+    int ci;            /* its interval's column, -1 when it has none */
+    const char *what;  /* how sentences name it */
+    unit_kind unit;    /* how it is shown */
+    gboolean low_good; /* lower is better */
+    gboolean per_run;  /* cluster-wide: the same in every class's row */
+} metric;
+
+/* How two values compare given their 95% intervals. */
+typedef enum {
+    SIG_UNKNOWN, /* an interval is missing (one replication) */
+    SIG_NONE,    /* the intervals overlap: no significant difference */
+    SIG_YES,     /* the intervals are disjoint */
+} significance;
+
+/* The knee of a load curve: where p99 first exceeds this multiple of its
+ * value at the lowest load of the sweep, or the busiest node's CPU passes
+ * SATURATED_CPU. */
+#define KNEE_FACTOR 3.0
+
+#define SATURATED_CPU 0.95
+
+/* An open-loop point whose completed throughput falls this far short of the
+ * offered rate is not in a steady state: its backlog grows with the run. */
+#define OPEN_SHORTFALL 0.9
+
+/* The variants (or sweep lines) compared at one point, by value. */
+typedef struct {
+    const char *name;
+    double v, ci;
+} entry;
+
+typedef struct {
+    guint point;
+    char *variant;
+    double nodes, max_nodes;
+    char *limiting; /* limiting_factor */
+    char *flags;    /* ';'-separated */
+} plan_row;
+
+/* Tables show at most about TABLE_POINTS sweep points (evenly spaced, the
+ * last one always): summary.csv has them all. */
+#define TABLE_POINTS 40
+
+typedef enum {
+    P_LATENCY,    /* per class: p99 (sweep) or p50 and p99 (bars) */
+    P_THROUGHPUT, /* per class */
+    P_RUN,        /* a cluster-wide metric (metric field) */
+} plot_kind;
+
+typedef struct {
+    char *name;       /* file name without extension, e.g. "latency-pod-to-service" */
+    char *title;      /* for the image's alt text in report.md */
+    plot_kind kind;   /* what it draws */
+    const char *cls;  /* P_LATENCY, P_THROUGHPUT: the class */
+    const metric *mt; /* P_RUN: the metric */
+    gboolean empty;   /* nothing to draw: no image */
+} plot;
+
+typedef struct {
+    const char *terminal; /* "pngcairo" or "png" */
+    const char *us;       /* the microsecond unit this terminal can draw */
+    gboolean svg;         /* gnuplot has the svg terminal */
+} gp_term;
+
+extern const char *const col_names[C_COUNT];
+extern const metric metrics[];
+extern const gsize n_metrics;
+
+void summary_free(summary *s);
+const row *find_row(const summary *s, guint point, const char *variant, const char *cls);
+gboolean str_in(const GPtrArray *a, const char *v);
+int csv_next(csv_reader *r, GPtrArray *fields, guint *rec_line, GError **error);
+gboolean read_file(const char *path, GString *buf, GError **error);
+gboolean parse_number(const char *text, double *out);
+gboolean bad_value(const summary *s, guint line, const char *col, const char *expected,
+                   const char *got, GError **error);
+summary *summary_read(const char *dir, GError **error);
+void sweep_line_free(gpointer p);
+double row_x(const summary *s, const row *r);
+GPtrArray *sweep_lines(const summary *s, const char *cls);
+void fmt_sig_n(GString *out, double v, int n);
+void fmt_sig(GString *out, double v);
+void fmt_ci(GString *out, double v, double ci);
+void fmt_count(GString *out, double v);
+void fmt_pct(GString *out, double util);
+const char *sig(GString *scratch, double v);
+void md_text(GString *out, const char *t);
+void md_code(GString *out, const char *t);
+void point_label(GString *out, const summary *s, const row *r, int skip);
+gboolean has_traffic(const row *r);
+const metric *metric_named(const char *col);
+void fmt_value(GString *out, unit_kind u, double v, double ci);
+significance compare_ci(double a, double ca, double b, double cb);
+const row *metric_row(const summary *s, guint point, const char *variant, const char *cls,
+                      const metric *mt);
+double metric_value(const row *r, const metric *mt, double *ci);
+gboolean saturated(const summary *s, guint point, const char *variant);
+gint entry_cmp_low(gconstpointer a, gconstpointer b);
+GArray *entries_at(const summary *s, guint point, const char *cls, const metric *mt);
+void name_value(GString *md, const metric *mt, const entry *x);
+void compare_sentence(GString *md, const summary *s, guint point, const char *cls,
+                      const metric *mt);
+void baseline_sentence(GString *md, const summary *s, guint point, const char *cls,
+                       const metric *mt);
+guint divergence_point(const summary *s, const char *cls, const metric *mt, double *ratio_out);
+const point_info *point_by_number(const summary *s, guint point);
+gboolean same_other_keys(const summary *s, const sweep_line *a, const sweep_line *b);
+guint crossovers(GString *md, const summary *s, const GPtrArray *lines, const char *cls,
+                 const metric *mt, guint max_out);
+void knees(GString *md, const summary *s, const char *cls);
+gboolean saturation_findings(GString *md, const summary *s);
+double problems_at(const summary *s, guint v, guint point, double counters[]);
+gboolean all_failing(const summary *s, const char *variant, double *failed);
+gboolean standout_problems(GString *md, const summary *s);
+void identical_variants(GString *md, const summary *s);
+void plan_row_free(gpointer p);
+GPtrArray *plan_read(const char *dir, GError **error);
+const char *flag_help(const char *name);
+const char *limit_help(const char *name);
+gboolean plan_findings(GString *md, const summary *s, const GPtrArray *plan);
+void plan_table(GString *md, const summary *s, const GPtrArray *plan);
+void point_prefix(GString *md, const summary *s, guint point);
+gboolean all_equal(const summary *s, const char *cls, const metric *mt);
+void headline_metric(GString *md, const summary *s, const metric *mt);
+gboolean key_numeric(const summary *s, guint k);
+gint dbl_cmp(gconstpointer a, gconstpointer b);
+double column_stat(const summary *s, const char *cls, int c, double which);
+void fmt_scaled(GString *md, double v, double ci, double scale);
+void table_head(GString *md, const summary *s, const char *const *cols, guint n);
+guint table_stride(const summary *s);
+gboolean table_shows(const summary *s, guint p);
+void table_note(GString *md, const summary *s);
+void row_lead(GString *md, const summary *s, const row *r);
+gboolean column_any(const summary *s, const char *cls, int c);
+void class_table(GString *md, const summary *s, const char *cls);
+void cluster_table(GString *md, const summary *s);
+void plot_free(gpointer p);
+char *file_part(const char *t);
+plot *plot_new(GPtrArray *plots, plot_kind kind, char *name, char *title);
+GPtrArray *plan_plots(const summary *s);
+void gp_str(GString *gp, const char *t);
+void gp_label(GString *gp, const char *t);
+void gp_num(GString *gp, double v);
+void gp_preamble(GString *gp, const summary *s, const gp_term *term, const plot *pl,
+                 const char *what);
+void gp_svg(GString *gp, const gp_term *term, const plot *pl);
+void bar_label(GString *out, const summary *s, const row *r);
+double plot_value(const plot *pl, const row *r, int which, double *ci);
+const row *plot_row(const summary *s, const plot *pl, guint point, const char *variant);
+const char *plot_ylabel(const plot *pl, const gp_term *term, char **owned);
+gboolean wants_log(double lo, double hi);
+gboolean gp_bars(GString *gp, const summary *s, const gp_term *term, const plot *pl);
+gboolean x_is_log(const summary *s);
+gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, const plot *pl);
+void remove_images(const char *plots_dir, const char *name);
+gboolean run_gnuplot(const char *gnuplot, const char *plots_dir, const char *name, GError **error);
+gboolean gnuplot_has(const char *gnuplot, const char *terminal);
+gp_term pick_terminal(const char *gnuplot);
+gboolean draw_plots(const summary *s, GPtrArray *plots, const char *dir, const char *gnuplot,
+                    GError **error);
+void describe_keys(GString *md, const summary *s);
+void write_markdown(GString *md, const summary *s, const GPtrArray *plots, gboolean drawn,
+                    const GPtrArray *skipped);
+gboolean read_report_options(summary *s, const char *dir, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(summary, summary_free)
+
+#endif
