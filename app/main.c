@@ -122,20 +122,24 @@ static GOptionContext *command_context(const char *name)
 }
 
 /* "-j4" as make takes it: GOption wants "-j 4". */
-static void split_attached_j(int *argc, char ***argv, GPtrArray *keep)
+static void split_attached_j(int *argc, char ***argv, GPtrArray *owned, GPtrArray *view)
 {
+    /* owned frees the strings; view is the argv handed on, which option
+     * parsing rearranges and shortens without freeing anything. */
     for (int i = 0; i < *argc; i++) {
         const char *a = (*argv)[i];
         if (a[0] == '-' && a[1] == 'j' && g_ascii_isdigit(a[2])) {
-            g_ptr_array_add(keep, g_strdup("-j"));
-            g_ptr_array_add(keep, g_strdup(a + 2));
+            g_ptr_array_add(owned, g_strdup("-j"));
+            g_ptr_array_add(owned, g_strdup(a + 2));
         } else {
-            g_ptr_array_add(keep, g_strdup(a));
+            g_ptr_array_add(owned, g_strdup(a));
         }
     }
-    g_ptr_array_add(keep, NULL);
-    *argc = (int)keep->len - 1;
-    *argv = (char **)keep->pdata;
+    for (guint i = 0; i < owned->len; i++)
+        g_ptr_array_add(view, g_ptr_array_index(owned, i));
+    g_ptr_array_add(view, NULL);
+    *argc = (int)view->len - 1;
+    *argv = (char **)view->pdata;
 }
 
 /* The first Ctrl-C stops cleanly (finished runs are kept); a second one
@@ -605,7 +609,8 @@ int main(int argc, char **argv)
     }
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
-    g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
-    split_attached_j(&sub_argc, &sub_argv, args);
+    g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) view = g_ptr_array_new();
+    split_attached_j(&sub_argc, &sub_argv, owned, view);
     return c->fn(sub_argc, sub_argv);
 }
