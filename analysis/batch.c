@@ -208,7 +208,11 @@ static void fill_result(job_result *jr, const cn_run_result *r, const cn_config 
     for (int k = 0; k < CN_CLASS_COUNT; k++)
         done += r->cls[k].transactions;
     double cpu_s = r->cpu_util_mean * (double)c->nodes * (double)c->vcpus_per_node * r->measured_s;
-    double busiest_s = r->cpu_util_max * (double)c->vcpus_per_node * r->measured_s;
+    /* The busiest node's CPU as if every node were as loaded: the cost per
+     * transaction that decides where the cluster saturates (its ratio to
+     * the cluster-wide figure is the imbalance). */
+    double busiest_s =
+        r->cpu_util_max * (double)c->vcpus_per_node * (double)c->nodes * r->measured_s;
     for (int k = 0; k < CN_CLASS_COUNT; k++) {
         const cn_class_result *cr = &r->cls[k];
         double *m = jr->m[k];

@@ -214,7 +214,7 @@ void cluster_table(GString *md, const summary *s)
         {C_CPU_MEAN, "CPU mean", U_PCT, FALSE},
         {C_CPU_MAX, "CPU busiest", U_PCT, FALSE},
         {C_CPU_TXN, "CPU µs/txn", U_COUNT, FALSE},
-        {C_CPU_TXN_MAX, "busiest µs/txn", U_COUNT, FALSE},
+        {C_CPU_TXN_MAX, "µs/txn at busiest", U_COUNT, FALSE},
         {C_CT_PEAK, "conntrack peak", U_COUNT, FALSE},
         {C_DROPS_CT, "ct drops", U_COUNT, TRUE},
         {C_CT_EVICT, "ct evictions", U_COUNT, TRUE},

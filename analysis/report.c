@@ -159,9 +159,10 @@ void write_markdown(GString *md, const summary *s, const GPtrArray *plots, gbool
         table_note(md, s);
     }
     g_string_append(md, "\n## Cluster-wide, per run\n\nCPU (mean over nodes and the busiest "
-                        "node), CPU time per completed transaction of any class (cluster-wide and "
-                        "on the busiest node), table occupancy and the failure counters; ⚠ marks "
-                        "a saturated point.\n\n");
+                        "node), CPU time per completed transaction of any class (cluster-wide, and "
+                        "at the busiest node's load: as if every node were as busy, the cost that "
+                        "decides where the cluster saturates), table occupancy and the failure "
+                        "counters; ⚠ marks a saturated point.\n\n");
     cluster_table(md, s);
     table_note(md, s);
     if (s->plan && s->plan->len) {
