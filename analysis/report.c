@@ -18,6 +18,7 @@
 #include <glib/gstdio.h>
 
 #include "csvout.h"
+#include "timeplot.h"
 #include "ipam.h"
 
 /* ---- the report ---- */
@@ -265,6 +266,8 @@ gboolean cn_report(const char *dir, FILE *out, GError **error)
             g_ptr_array_add(skipped, pl->title);
     }
     write_markdown(md, s, plots, gnuplot != NULL, skipped);
+    if (!cn_timeplot_write(dir, gnuplot, md, error)) /* plots over time: timeplot.c */
+        return FALSE;
 
     g_autofree char *path = g_build_filename(dir, "report.md", NULL);
     cn_outfile *f = cn_outfile_open(path, error);

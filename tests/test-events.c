@@ -8,8 +8,11 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
+#include "report.h"
 #include "run.h"
 #include "scenario.h"
 
@@ -164,13 +167,57 @@ static void test_disruption_window(void **state)
     cn_run_result_clear(&r);
 }
 
+static char *slurp(const char *path)
+{
+    char *text = NULL;
+    return g_file_get_contents(path, &text, NULL, NULL) ? text : NULL;
+}
+
+/* The report draws the run over time, with the events marked, when there
+ * are events; without events or transients it has no such section. */
+static void test_report_over_time(void **state)
+{
+    (void)state;
+    g_autofree char *with =
+        g_strconcat(open_base, "[event double]\nat_s = 2.5\nset = workload.rate_rps=4000\n", NULL);
+    g_autofree char *tmp = g_dir_make_tmp("cnisim-ev-XXXXXX", NULL);
+    const char *texts[] = {with, open_base};
+    for (int i = 0; i < 2; i++) {
+        GError *err = NULL;
+        cn_scenario *sc = load(texts[i], &err);
+        assert_non_null(sc);
+        g_autofree char *d = g_strdup_printf("%s/%d", tmp, i);
+        cn_batch_options o = {.out_dir = d, .threads = 1, .quiet = TRUE};
+        assert_int_equal(cn_batch_run(sc, &o, &err), CN_BATCH_OK);
+        if (!cn_report(d, NULL, &err))
+            fail_msg("report: %s", err->message);
+        g_autofree char *mdp = g_build_filename(d, "report.md", NULL);
+        g_autofree char *gpp = g_build_filename(d, "plots", "time-p1.gp", NULL);
+        g_autofree char *md = slurp(mdp);
+        g_autofree char *gp = slurp(gpp);
+        assert_non_null(md);
+        if (i == 0) {
+            assert_non_null(strstr(md, "## Over time"));
+            assert_non_null(strstr(md, "`double` at 2.5 s"));
+            assert_non_null(gp);
+            assert_non_null(strstr(gp, "set arrow 1 from first 2.5"));
+            assert_non_null(strstr(gp, "title 'azure-cni'"));
+        } else {
+            assert_null(strstr(md, "## Over time"));
+            assert_null(gp);
+        }
+        cn_scenario_free(sc);
+    }
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rate_change_shows),
-        cmocka_unit_test(test_concurrency_change),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_disruption_window),
+        cmocka_unit_test(test_rate_change_shows), cmocka_unit_test(test_concurrency_change),
+        cmocka_unit_test(test_refusals),          cmocka_unit_test(test_disruption_window),
+        cmocka_unit_test(test_report_over_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
