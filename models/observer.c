@@ -27,7 +27,7 @@ static void iv_counts_now(run *r, cn_iv_counts *x)
     x->stale_failures = n->stale_failures;
     x->drops = x->evictions = 0;
     for (uint32_t i = 0; i < r->n_nodes; i++) {
-        x->drops += r->nodes[i].ct.drops;
+        x->drops += cn_node_ct_drops(&r->nodes[i]);
         x->evictions += r->nodes[i].ct.evictions;
     }
 }
@@ -87,6 +87,10 @@ static void close_interval(run *r, sim_time_ns end)
         sum += u;
         mx = u > mx ? u : mx;
         int64_t occ = cn_ct_occupancy(&r->nodes[i].ct, now);
+        if (nd->has_nf) {
+            int64_t nf = cn_ct_occupancy(&r->nodes[i].nf, now);
+            occ = nf > occ ? nf : occ;
+        }
         ct = occ > ct ? occ : ct;
     }
     row.cpu_util_mean = r->n_nodes ? sum / r->n_nodes : 0;
