@@ -177,6 +177,30 @@ void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
     message(p, k, s, c, f->response_bytes, true, true);
 }
 
+static unsigned role_of(uint32_t *nd, uint32_t *node, unsigned *n_roles)
+{
+    if (*nd == CN_NODE_EXTERNAL)
+        return 3;
+    for (unsigned i = 0; i < *n_roles; i++)
+        if (node[i] == *nd) {
+            *nd = i;
+            return i;
+        }
+    node[*n_roles] = *nd;
+    *nd = *n_roles;
+    return (*n_roles)++;
+}
+
+unsigned cn_flow_roles(cn_flow *f, uint32_t node[3])
+{
+    unsigned n = 0, shape = (unsigned)f->cls;
+    shape = shape * 4 + role_of(&f->client_node, node, &n);
+    shape = shape * 4 + role_of(&f->server_node, node, &n);
+    /* the ingress node is part of the path only for ingress traffic */
+    shape = shape * 4 + (f->cls == CN_CLASS_INGRESS ? role_of(&f->ingress_node, node, &n) : 3);
+    return shape;
+}
+
 sim_time_ns cn_path_total_ns(const cn_path *p)
 {
     sim_time_ns t = 0;

@@ -31,8 +31,8 @@ typedef struct {
 #define CN_NODE_EXTERNAL UINT32_MAX /* an endpoint outside the cluster */
 
 typedef struct {
+    int n; /* first: read at every step, before the step */
     cn_step step[CN_PATH_MAX];
-    int n;
 } cn_path;
 
 /* Per-run constants of the path costs (ns), from the calibration table. */
@@ -75,6 +75,18 @@ typedef struct {
 } cn_flow;
 
 void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p);
+
+/* Paths by shape.  A path's stages and their merging depend on its nodes
+ * only through which of them are equal or outside, so a path may be built
+ * with node roles instead of nodes: cn_flow_roles() replaces f's client,
+ * server and (for ingress) ingress node by roles 0, 1, 2 in that order (a
+ * node already seen keeps its role; CN_NODE_EXTERNAL stays), stores each
+ * role's node in node[role] and returns the flow's shape, below
+ * CN_PATH_SHAPES.  The role path with node[step.node] for each CPU or NIC
+ * step is the path of the original flow; a flow that pays no set-up
+ * (new_conn false) has the same path as any other of its shape. */
+#define CN_PATH_SHAPES (CN_CLASS_COUNT * 4 * 4 * 4)
+unsigned cn_flow_roles(cn_flow *f, uint32_t node[3]);
 /* The path's latency with no queueing: the sum of its stages. */
 sim_time_ns cn_path_total_ns(const cn_path *p);
 

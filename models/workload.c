@@ -4,6 +4,7 @@
 #include "workload.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy.h"
@@ -16,8 +17,12 @@ static txn *txn_get(run *r)
 {
     cn_workload *w = &r->wl;
     if (!w->free_txn) {
-        txn *b = g_new0(txn, 256);
-        g_ptr_array_add(w->blocks, b);
+        /* Cache-line aligned, so a transaction's hot fields are two lines. */
+        txn *b = aligned_alloc(_Alignof(txn), 256 * sizeof(txn));
+        if (!b)
+            g_error("cnisim: out of memory for transactions");
+        memset(b, 0, 256 * sizeof(txn));
+        g_ptr_array_add(w->txn_blocks, b);
         for (int i = 0; i < 256; i++) {
             b[i].next = w->free_txn;
             w->free_txn = &b[i];
@@ -56,6 +61,23 @@ static void conn_put(run *r, conn *c)
 {
     c->next_idle = r->wl.free_conn;
     r->wl.free_conn = c;
+}
+
+static cn_path *path_get(run *r)
+{
+    GPtrArray *f = r->wl.free_paths;
+    if (f->len == 0) {
+        cn_path *b = g_new(cn_path, 64);
+        g_ptr_array_add(r->wl.blocks, b);
+        for (int i = 63; i >= 0; i--)
+            g_ptr_array_add(f, &b[i]);
+    }
+    return g_ptr_array_steal_index_fast(f, f->len - 1);
+}
+
+static void path_put(run *r, cn_path *p)
+{
+    g_ptr_array_add(r->wl.free_paths, p);
 }
 
 /* ---- choosing who talks to whom ---- */
@@ -159,6 +181,10 @@ static void finish(txn *t, bool ok)
 {
     run *r = t->r;
     conn *cn = t->cn;
+    if (t->owned) {
+        path_put(r, t->owned);
+        t->owned = NULL;
+    }
     observer_txn_done(r, cn->cls, ok, t->new_conn, sim_now(r->s) - t->start);
     if (ok) {
         cn->remaining--;
@@ -192,19 +218,21 @@ static sim_time_ns jitter(run *r, sim_time_ns mean, double cv)
 static void advance(txn *t)
 {
     run *r = t->r;
-    if (t->cur == t->path.n) {
+    const cn_path *p = t->path;
+    if (t->cur == p->n) {
         finish(t, true);
         return;
     }
-    const cn_step *st = &t->path.step[t->cur];
+    const cn_step *st = &p->step[t->cur];
     switch (st->kind) {
     case CN_STEP_CPU:
-        sim_resource_submit(sim_resource_at(r->cpu, st->node), &t->job,
+        sim_resource_submit(sim_resource_at(r->cpu, t->node[st->node]), &t->job,
                             jitter(r, st->ns, r->wl.cpu_cv), step_done, t);
         break;
     case CN_STEP_NIC:
         /* Serialisation at the NIC's rate: no variability of its own. */
-        sim_resource_submit(sim_resource_at(r->nic, st->node), &t->job, st->ns, step_done, t);
+        sim_resource_submit(sim_resource_at(r->nic, t->node[st->node]), &t->job, st->ns, step_done,
+                            t);
         break;
     default:
         sim_schedule(r->s, jitter(r, st->ns, r->wl.net_cv), step_done, t);
@@ -247,6 +275,37 @@ static void syn_dropped(run *r, txn *t)
     sim_schedule(r->s, (sim_time_ns)llround(rto_s * 1e9), last ? give_up : retry, t);
 }
 
+static void issue_path(run *r, txn *t, const conn *cn)
+{
+    cn_flow f = {
+        .cls = (cn_class)cn->cls,
+        .new_conn = t->new_conn,
+        .client_node = cn->client_node,
+        .server_node = cn->server_node,
+        .ingress_node = cn->ingress_node,
+        .request_bytes = r->c->request_bytes,
+        .response_bytes = r->c->response_bytes,
+    };
+    unsigned shape = cn_flow_roles(&f, t->node);
+    if (!t->new_conn) {
+        /* Without set-up the path has no per-connection cost. */
+        cn_path **p = &r->wl.reuse_path[shape];
+        if (!*p) {
+            *p = path_get(r);
+            cn_path_build(&r->k, &f, *p);
+        }
+        t->path = *p;
+        return;
+    }
+    f.lookup_ns = cn->lookup_ns;
+    f.egress_policy_ns = cn->egress_ns;
+    f.ingress_policy_ns = cn->ingress_ns;
+    if (!t->owned)
+        t->owned = path_get(r);
+    cn_path_build(&r->k, &f, t->owned);
+    t->path = t->owned;
+}
+
 /* Send the transaction: for a new connection, the SYN must get through the
  * tables first. */
 static void issue(run *r, txn *t)
@@ -256,19 +315,7 @@ static void issue(run *r, txn *t)
         syn_dropped(r, t);
         return;
     }
-    cn_flow f = {
-        .cls = (cn_class)cn->cls,
-        .new_conn = t->new_conn,
-        .client_node = cn->client_node,
-        .server_node = cn->server_node,
-        .ingress_node = cn->ingress_node,
-        .lookup_ns = cn->lookup_ns,
-        .egress_policy_ns = cn->egress_ns,
-        .ingress_policy_ns = cn->ingress_ns,
-        .request_bytes = r->c->request_bytes,
-        .response_bytes = r->c->response_bytes,
-    };
-    cn_path_build(&r->k, &f, &t->path);
+    issue_path(r, t, cn);
     t->cur = 0;
     advance(t);
 }
@@ -380,6 +427,8 @@ void workload_init(run *r, uint32_t replication)
     cn_workload *w = &r->wl;
     w->n_client_nodes = c->client_nodes > 0 ? (uint32_t)c->client_nodes : r->n_nodes;
     w->blocks = g_ptr_array_new_with_free_func(g_free);
+    w->txn_blocks = g_ptr_array_new_with_free_func(free);
+    w->free_paths = g_ptr_array_new();
     w->idle = g_hash_table_new_full(run_key_hash, g_int64_equal, NULL, g_free);
 
     /* Node -> pods, to find a pod on a node (pod-to-pod classes). */
@@ -473,6 +522,8 @@ void workload_free(run *r)
     sim_rng_free(w->rng_jitter);
     g_hash_table_unref(w->idle);
     g_ptr_array_unref(w->blocks);
+    g_ptr_array_unref(w->txn_blocks);
+    g_ptr_array_unref(w->free_paths);
     g_free(w->node_pod_start);
     g_free(w->node_pods);
 }

@@ -34,20 +34,24 @@ struct conn {
 
 typedef struct txn txn;
 struct txn {
-    sim_job job; /* its request at a CPU or NIC (one at a time) */
-    run *r;
+    /* Hot: what every step reads or writes, in the first two cache lines. */
+    sim_job job;         /* its request at a CPU or NIC (one at a time) */
+    run *r;              /* the run it belongs to */
+    const cn_path *path; /* its steps: a shared template, or `owned` */
+    uint32_t node[3];    /* the path's node roles (client, server, ingress) -> node */
+    int cur;             /* step being executed */
     conn *cn;
+    sim_time_ns start; /* when the transaction was issued */
+    cn_path *owned;    /* a new connection's path (its own costs), from the pool */
     bool new_conn;
-    bool closed_loop;      /* a closed-loop client: starts again when done */
-    uint8_t attempts;      /* SYNs of this connection dropped so far */
+    bool closed_loop; /* a closed-loop client: starts again when done */
+    uint8_t attempts; /* SYNs of this connection dropped so far */
+    /* Cold: connection set-up, the client's state. */
     sim_time_ns syn_start; /* when its first SYN was sent */
     uint32_t home;         /* closed loop: the node the client pod runs on */
-    int cur;               /* step being executed */
-    sim_time_ns start;     /* when the transaction was issued */
-    cn_path path;
-    conn own;  /* closed loop: the client's connection */
-    txn *next; /* free list */
-};
+    conn own;              /* closed loop: the client's connection */
+    txn *next;             /* free list */
+} __attribute__((aligned(64)));
 
 typedef struct {
     uint32_t n_client_nodes;
@@ -60,7 +64,13 @@ typedef struct {
     sim_rng_discrete *class_pick;
     txn *free_txn;
     conn *free_conn;
-    GPtrArray *blocks;         /* allocations of pooled txns and conns */
+    GPtrArray *blocks;     /* allocations of pooled conns and paths (g_free) */
+    GPtrArray *txn_blocks; /* allocations of pooled txns (aligned: free) */
+    /* A reused connection's path depends only on its shape: built once per
+     * shape, with node roles for nodes, and shared.  A new connection's
+     * path has its own costs (lookup, policies): built in a pooled one. */
+    cn_path *reuse_path[CN_PATH_SHAPES];
+    GPtrArray *free_paths;     /* pooled paths not in use (a stack: the last freed is warm) */
     uint64_t open_in_flight;   /* open loop: arrivals not yet finished */
     sim_event_id next_arrival; /* open loop: the pending arrival; 0 when the rate is 0 */
     int64_t clients_target;    /* closed loop: clients wanted (concurrency, events change it) */

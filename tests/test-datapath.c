@@ -626,6 +626,84 @@ static void test_deterministic_across_threads(void **state)
     cn_scenario_free(sc);
 }
 
+/* A path built with node roles (cn_flow_roles) is the path of the real
+ * nodes once each role is replaced by its node, for every class, with and
+ * without set-up and for every pattern of equal and outside nodes; without
+ * set-up, two flows of one shape have the same role path.  The workload
+ * shares reused connections' paths on this. */
+static void test_role_paths(void **state)
+{
+    (void)state;
+    cn_scenario *sc = load(base, NULL);
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    const char *variants[] = {"kubenet", "azure-cni", "cilium", "azure-cni-overlay+calico"};
+    const uint32_t X = CN_NODE_EXTERNAL;
+    /* node triples (client, server, ingress) with repeats and outsiders */
+    const uint32_t trip[][3] = {{5, 9, 13}, {5, 5, 13}, {5, 9, 9},  {5, 9, 5}, {5, 5, 5},
+                                {X, 9, 13}, {X, 9, 9},  {5, X, 13}, {X, X, 13}};
+    int compared = 0;
+    for (size_t vi = 0; vi < G_N_ELEMENTS(variants); vi++) {
+        cn_variant v;
+        char *why = NULL;
+        assert_true(cn_variant_parse(variants[vi], &v, &why));
+        cn_dp_costs k;
+        cn_dp_costs_init(&k, &c, &v);
+        for (int cls = 0; cls < CN_CLASS_COUNT; cls++)
+            for (int nc = 0; nc < 2; nc++)
+                for (size_t ti = 0; ti < G_N_ELEMENTS(trip); ti++) {
+                    bool ext_c = trip[ti][0] == X, ext_s = trip[ti][1] == X;
+                    if (ext_c != (cls == CN_CLASS_INGRESS) || ext_s != (cls == CN_CLASS_EXTERNAL))
+                        continue;
+                    cn_flow f = {.cls = (cn_class)cls,
+                                 .new_conn = nc,
+                                 .client_node = trip[ti][0],
+                                 .server_node = trip[ti][1],
+                                 .ingress_node = trip[ti][2],
+                                 .lookup_ns = 1234.4,
+                                 .egress_policy_ns = 55.5,
+                                 .ingress_policy_ns = 77.7,
+                                 .request_bytes = c.request_bytes,
+                                 .response_bytes = 40000};
+                    cn_path real, role, other;
+                    cn_path_build(&k, &f, &real);
+                    cn_flow rf = f;
+                    uint32_t node[3] = {X, X, X};
+                    unsigned shape = cn_flow_roles(&rf, node);
+                    assert_true(shape < CN_PATH_SHAPES);
+                    cn_path_build(&k, &rf, &role);
+                    assert_int_equal(role.n, real.n);
+                    for (int i = 0; i < real.n; i++) {
+                        assert_int_equal(role.step[i].kind, real.step[i].kind);
+                        assert_int_equal(role.step[i].ns, real.step[i].ns);
+                        if (real.step[i].kind != CN_STEP_DELAY) {
+                            assert_true(role.step[i].node < 3);
+                            assert_int_equal(node[role.step[i].node], real.step[i].node);
+                        }
+                    }
+                    /* the same shape on other nodes */
+                    cn_flow g = f;
+                    g.client_node = f.client_node == X ? X : f.client_node + 100;
+                    g.server_node = f.server_node == X ? X : f.server_node + 100;
+                    g.ingress_node = f.ingress_node + 100;
+                    uint32_t node2[3];
+                    assert_int_equal(cn_flow_roles(&g, node2), shape);
+                    if (!nc) {
+                        cn_path_build(&k, &g, &other);
+                        assert_int_equal(other.n, role.n);
+                        for (int i = 0; i < role.n; i++) {
+                            assert_int_equal(other.step[i].kind, role.step[i].kind);
+                            assert_int_equal(other.step[i].ns, role.step[i].ns);
+                            assert_int_equal(other.step[i].node, role.step[i].node);
+                        }
+                    }
+                    compared++;
+                }
+    }
+    assert_true(compared > 100);
+    cn_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_endpoint_churn),
         cmocka_unit_test(test_every_variant_runs_every_class),
         cmocka_unit_test(test_deterministic_across_threads),
+        cmocka_unit_test(test_role_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
