@@ -73,10 +73,19 @@ typedef enum {
     CN_SET_POLICIES,    /* cluster.network_policies */
 } cn_set_key;
 
+typedef enum {
+    CN_EVENT_SET,     /* set = group.key=value */
+    CN_EVENT_ROLLOUT, /* rollout = SERVICES: a Deployment-style rolling update */
+} cn_event_kind;
+
 typedef struct {
-    const char *name;                      /* NAME of [event NAME] */
-    double at_s;                           /* from the start of the run, warm-up included */
-    cn_set_key key;                        /* what changes */
+    const char *name; /* NAME of [event NAME] */
+    double at_s;      /* from the start of the run, warm-up included */
+    cn_event_kind kind;
+    int64_t rollout_services;              /* ROLLOUT: target Services rolled (the first ones) */
+    int64_t max_surge, max_unavailable;    /* ROLLOUT: pods per Service; < 0: -percent */
+    double pod_start_s;                    /* ROLLOUT: a new pod's start-up until Ready */
+    cn_set_key key;                        /* SET: what changes */
     double value;                          /* its new value (not CN_SET_TRAFFIC) */
     double traffic_weight[CN_CLASS_COUNT]; /* CN_SET_TRAFFIC: the new mix, summing to 1 */
     const char *text;                      /* "group.key=value" as written */

@@ -160,6 +160,74 @@ void ctrlplane_init(run *r, uint32_t replication)
     }
 }
 
+/* A Deployment-style rolling update of the first S target Services, all at
+ * once: each wave starts max(surge, unavailable) new pods per Service (at
+ * least one), which are Ready pod_start_s later; then as many old pods go.
+ * A removed pod's endpoint stays in the rules until a sync programs the
+ * change, so new connections sent to it fail meanwhile (as with churn); the
+ * new pod takes the old one's place in the Service (same node, same slot),
+ * which the model cannot tell apart once synced. */
+typedef struct {
+    run *r;
+    uint32_t services; /* Services rolled */
+    uint32_t step;     /* pods replaced per Service and wave */
+    uint32_t done;     /* pods replaced so far per Service (the first ones) */
+    sim_time_ns wave_ns;
+} rollout;
+
+static uint32_t pods_of(int64_t spec, uint32_t eps, bool round_up)
+{
+    if (spec >= 0)
+        return (uint32_t)spec;
+    double x = (double)eps * (double)-spec / 100.0;
+    return (uint32_t)(round_up ? ceil(x) : floor(x));
+}
+
+static void rollout_wave(sim *s, void *ctx)
+{
+    rollout *ro = ctx;
+    run *r = ro->r;
+    cn_ctrlplane *p = &r->cp;
+    const cn_cluster *cl = r->cl;
+    bool more = false;
+    for (uint32_t svc = 0; svc < ro->services; svc++) {
+        uint32_t a = cl->svc_ep_start[svc], n = cl->svc_ep_start[svc + 1] - a;
+        for (uint32_t k = ro->done; k < ro->done + ro->step && k < n; k++) {
+            uint32_t ep = a + k;
+            if (ep < p->n_target_eps && !p->ep_stale[ep]) {
+                p->ep_stale[ep] = 1;
+                g_array_append_val(p->pending, ep);
+            }
+        }
+        more |= ro->done + ro->step < n;
+    }
+    ro->done += ro->step;
+    request_sync(r);
+    if (more)
+        sim_schedule(s, ro->wave_ns, rollout_wave, ro);
+}
+
+void ctrlplane_rollout(run *r, const cn_event *ev)
+{
+    cn_ctrlplane *p = &r->cp;
+    if (!p->ep_stale || !p->n_target_eps)
+        return;
+    uint32_t eps = r->cl->svc_ep_start[1] - r->cl->svc_ep_start[0];
+    uint32_t surge = pods_of(ev->max_surge, eps, true);
+    uint32_t unavail = pods_of(ev->max_unavailable, eps, false);
+    rollout *ro = g_new0(rollout, 1);
+    ro->r = r;
+    ro->services = (uint32_t)ev->rollout_services;
+    ro->step = surge > unavail ? surge : unavail;
+    ro->step = ro->step ? ro->step : 1;
+    ro->wave_ns = (sim_time_ns)llround(ev->pod_start_s * SIM_NS_PER_S);
+    if (!p->rollouts)
+        p->rollouts = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(p->rollouts, ro);
+    /* The first old pods go once the first new ones are Ready. */
+    sim_schedule(r->s, ro->wave_ns, rollout_wave, ro);
+}
+
 void ctrlplane_churn_changed(run *r)
 {
     /* A running churn picks the new rate up at its next change; a stopped
@@ -177,6 +245,8 @@ void ctrlplane_churn_changed(run *r)
 void ctrlplane_free(run *r)
 {
     cn_ctrlplane *p = &r->cp;
+    if (p->rollouts)
+        g_ptr_array_unref(p->rollouts);
     if (p->rng_churn)
         sim_rng_free(p->rng_churn);
     sim_rng_free(p->rng_sync);

@@ -36,13 +36,16 @@ typedef struct {
     bool syncing_full;     /* the running sync is a full one */
     sim_time_ns resync_ns; /* --iptables-sync-period (0: none) */
     sim_rng *rng_churn;
-    bool churning;     /* a churn event is pending */
-    sim_rng *rng_sync; /* resync phase, KUBE-SERVICES order */
+    bool churning;       /* a churn event is pending */
+    GPtrArray *rollouts; /* rolling updates under way (events) */
+    sim_rng *rng_sync;   /* resync phase, KUBE-SERVICES order */
 } cn_ctrlplane;
 
 /* Set up r->cp and, when endpoints churn, schedule the first change. */
 void ctrlplane_init(run *r, uint32_t replication);
 void ctrlplane_free(run *r);
+/* A rolling update (event kind CN_EVENT_ROLLOUT) starts now. */
+void ctrlplane_rollout(run *r, const cn_event *ev);
 /* An event changed r->cm->endpoint_churn_per_s. */
 void ctrlplane_churn_changed(run *r);
 

@@ -11,6 +11,11 @@ static void fire(sim *s, void *ctx)
     run *r = x->r;
     const cn_event *ev = x->ev;
     cn_config *c = r->cm;
+    if (ev->kind == CN_EVENT_ROLLOUT) {
+        ctrlplane_rollout(r, ev);
+        observer_event(r, ev->name);
+        return;
+    }
     switch (ev->key) {
     case CN_SET_RATE_RPS:
         c->rate_rps = ev->value;

@@ -214,9 +214,10 @@ void observer_event(run *r, const char *name)
 }
 
 /* The disruption window of the first event: from it until the cluster is
- * back to its level of the 10 intervals before the event, judged over a
- * window of whole intervals long enough to hold 900 transactions at that
- * level (at least 2), so that Poisson noise stays within the band: its
+ * back to its level of the 10 intervals before the event for good: the end
+ * of the last out-of-band window after the event, a window being whole
+ * intervals long enough to hold 2,500 transactions at that level (at least
+ * 2), so that Poisson noise (2%) stays well within the band.  In band: its
  * completed transactions within 10% of the level, its mean p99 at most 1.25
  * times the level's, and its failures no more than the level's rate allows
  * (plus 3 Poisson deviations).  Not back by the end: the window runs to the
@@ -247,10 +248,12 @@ static void disruption(const cn_observer *o, cn_run_result *out, sim_time_ns end
     double rate = width > 0 ? done / width : 0, fail_rate = width > 0 ? failed / width : 0;
     double p99_band = n_p99 ? 1.25 * p99 / n_p99 : INFINITY;
     double per_iv = rate * iv[e].width_s;
-    size_t k = per_iv > 0 ? (size_t)ceil(900 / per_iv) : 2;
+    size_t k = per_iv > 0 ? (size_t)ceil(2500 / per_iv) : 2;
     k = k < 2 ? 2 : k;
-    size_t back = n;
-    for (size_t j = e; j + 2 <= n && back == n; j++) {
+    /* Back once no window from there on is out of band: the end of the
+     * last window that is. */
+    size_t back = e;
+    for (size_t j = e; j + 2 <= n; j++) {
         double got = 0, bad = 0, w = 0, q = 0;
         int nq = 0;
         for (size_t i = j; i < j + k && i < n; i++) {
@@ -263,9 +266,10 @@ static void disruption(const cn_observer *o, cn_run_result *out, sim_time_ns end
             }
         }
         double want = rate * w, allowed = fail_rate * w + 3 * sqrt(fail_rate * w + 1);
-        if (fabs(got - want) <= fmax(0.1 * want, 3 * sqrt(want)) && bad <= allowed &&
-            (nq ? q / nq <= p99_band : want < 1))
-            back = j;
+        bool ok = fabs(got - want) <= fmax(0.1 * want, 3 * sqrt(want)) && bad <= allowed &&
+                  (nq ? q / nq <= p99_band : want < 1);
+        if (!ok)
+            back = j + k < n ? j + k : n;
     }
     double until = back < n ? iv[back].t_s : (double)end / 1e9;
     out->disruption_s = fmax(0, until - at);

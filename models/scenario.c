@@ -1226,15 +1226,36 @@ static const struct {
     {"cluster", "network_policies", CN_SET_POLICIES},
 };
 
-static const char *const event_actions[] = {"rollout",     "drain",   "fail",
-                                            "scale_nodes", "upgrade", "migrate"};
+static const char *const event_actions[] = {"drain", "fail", "scale_nodes", "upgrade", "migrate"};
+
+/* max_surge / max_unavailable: a pod count or a percentage of a Service's
+ * endpoints, as a Deployment's strategy takes them (stored as -percent). */
+static bool parse_pods_or_percent(const char *v, int64_t *out)
+{
+    gsize n = strlen(v);
+    int64_t x;
+    if (n > 1 && v[n - 1] == '%') {
+        g_autofree char *num = g_strndup(v, n - 1);
+        if (!parse_whole(num, &x) || x < 0 || x > 100)
+            return false;
+        *out = -x;
+        return true;
+    }
+    if (!parse_whole(v, &x) || x < 0 || x > 10000)
+        return false;
+    *out = x;
+    return true;
+}
 
 static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const ctx *cx,
                        GError **error)
 {
     char *name = g_strdup(group + strlen("event "));
     g_ptr_array_add(sc->strings, name);
-    cn_event ev = {.name = name, .at_s = -1};
+    /* Kubernetes' Deployment defaults: 25% surge, 25% unavailable. */
+    cn_event ev = {
+        .name = name, .at_s = -1, .max_surge = -25, .max_unavailable = -25, .pod_start_s = 5};
+    bool rollout_keys = false;
     bool have_set = false;
     g_auto(GStrv) kl = g_key_file_get_keys(kf, group, NULL, NULL);
     for (int i = 0; kl && kl[i]; i++) {
@@ -1251,6 +1272,41 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
             }
             continue;
         }
+        if (strcmp(kl[i], "rollout") == 0) {
+            if (have_set || !parse_whole(v, &ev.rollout_services) || ev.rollout_services < 1 ||
+                ev.rollout_services > 1000000) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        have_set ? "one action per event (set or rollout)"
+                                 : "expected the number of target Services to roll, 1 or more, "
+                                   "got '%s'",
+                        v);
+                return false;
+            }
+            ev.kind = CN_EVENT_ROLLOUT;
+            have_set = true;
+            continue;
+        }
+        if (strcmp(kl[i], "max_surge") == 0 || strcmp(kl[i], "max_unavailable") == 0) {
+            int64_t *f = kl[i][4] == 's' ? &ev.max_surge : &ev.max_unavailable;
+            if (!parse_pods_or_percent(v, f)) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        "expected a pod count (0 to 10000) or a percentage (0%% to 100%%), got "
+                        "'%s'",
+                        v);
+                return false;
+            }
+            rollout_keys = true;
+            continue;
+        }
+        if (strcmp(kl[i], "pod_start_s") == 0) {
+            if (!parse_dbl(v, &ev.pod_start_s) || ev.pod_start_s < 0 || ev.pod_start_s > 3600) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        "expected seconds from 0 to 3600, got '%s'", v);
+                return false;
+            }
+            rollout_keys = true;
+            continue;
+        }
         if (strcmp(kl[i], "set") != 0) {
             for (gsize a = 0; a < G_N_ELEMENTS(event_actions); a++)
                 if (strcmp(kl[i], event_actions[a]) == 0) {
@@ -1261,12 +1317,13 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
                     return false;
                 }
             set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
-                    "unknown key (keys of an event: at_s, set)");
+                    "unknown key (keys of an event: at_s, and set, or rollout with max_surge, "
+                    "max_unavailable, pod_start_s)");
             return false;
         }
         if (have_set) {
             set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
-                    "one set per event; write another [event NAME] for another key");
+                    "one action per event; write another [event NAME] for another key");
             return false;
         }
         /* set = group.key=value, the --set syntax */
@@ -1317,8 +1374,26 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
     }
     if (ev.at_s < 0 || !have_set) {
         g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
-                    "%s: [%s]: an event needs at_s and set = group.key=value", cx->file, group);
+                    "%s: [%s]: an event needs at_s and an action (set = group.key=value, or "
+                    "rollout = SERVICES)",
+                    cx->file, group);
         return false;
+    }
+    if (rollout_keys && ev.kind != CN_EVENT_ROLLOUT) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                    "%s: [%s]: max_surge, max_unavailable and pod_start_s go with rollout",
+                    cx->file, group);
+        return false;
+    }
+    if (ev.kind == CN_EVENT_ROLLOUT) {
+        ev.text = "rollout";
+        if (ev.max_surge == 0 && ev.max_unavailable == 0) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                        "%s: [%s]: max_surge and max_unavailable cannot both be 0 (the rollout "
+                        "could not progress, as Kubernetes refuses)",
+                        cx->file, group);
+            return false;
+        }
     }
     /* In time order; file order at equal times. */
     guint at = sc->events->len;
@@ -1337,7 +1412,14 @@ static bool check_events(cn_scenario *sc, GError **error)
     for (guint i = 0; i < sc->events->len; i++) {
         const cn_event *ev = &g_array_index(sc->events, cn_event, i);
         const char *why = NULL;
-        if (ev->key == CN_SET_RATE_RPS && c->model != CN_LOAD_OPEN)
+        if (ev->kind == CN_EVENT_ROLLOUT) {
+            if (!(c->traffic_weight[CN_CLASS_SERVICE] > 0 ||
+                  c->traffic_weight[CN_CLASS_INGRESS] > 0))
+                why = "a rollout replaces Service endpoints: the traffic needs pod-to-service or "
+                      "external-to-service";
+            else if (ev->rollout_services > c->target_services)
+                why = "rolls more Services than [workload] target_services";
+        } else if (ev->key == CN_SET_RATE_RPS && c->model != CN_LOAD_OPEN)
             why = "workload.rate_rps applies to model = open only";
         else if (ev->key == CN_SET_CONCURRENCY && c->model != CN_LOAD_CLOSED)
             why = "workload.concurrency applies to model = closed only";

@@ -129,7 +129,10 @@ static void test_refusals(void **state)
     (void)state;
     assert_refused("[event grow]\nat_s = 1\nset = cluster.nodes=5\n",
                    "cluster.nodes cannot change mid-run");
-    assert_refused("[event r]\nat_s = 1\nrollout = 3\n", "does not simulate rollout events");
+    assert_refused("[event r]\nat_s = 1\ndrain = 3\n", "does not simulate drain events");
+    assert_refused("[event r]\nat_s = 1\nrollout = 3\n", "a rollout replaces Service endpoints");
+    assert_refused("[event r]\nat_s = 1\nset = workload.rate_rps=5\nmax_surge = 1\n",
+                   "go with rollout");
     assert_refused("[event r]\nat_s = 1\nset = workload.rate_rps=fast\n", "rate_rps");
     assert_refused("[event r]\nat_s = 1\nset = workload.concurrency=5\n",
                    "applies to model = closed only");
@@ -165,6 +168,33 @@ static void test_disruption_window(void **state)
         failed += r.intervals[i].failed[CN_CLASS_COUNT];
     assert_true(r.disruption_failed == (double)failed);
     cn_run_result_clear(&r);
+}
+
+/* A rolling update: old endpoints stay programmed until a sync, so SYNs
+ * sent to them go unanswered; iptables (1 s min-sync period, a table
+ * rewrite) leaves them longer than nftables, and the window is longer. */
+static void test_rollout(void **state)
+{
+    (void)state;
+    const char base[] = "[scenario]\nname = ru\nseed = 2\nduration_s = 12\nwarmup_s = 0\n"
+                        "interval_s = 0.2\n[cluster]\nnodes = 10\nservices = 2000\n"
+                        "endpoints_per_service = 8\n"
+                        "[workload]\nmodel = open\nrate_rps = 5000\nrequests_per_connection = 1\n"
+                        "traffic = pod-to-service\ntarget_services = 4\n"
+                        "[event roll]\nat_s = 3\nrollout = 4\npod_start_s = 1\n"
+                        "[plugins]\ncompare = ";
+    g_autofree char *ipt = g_strconcat(base, "azure-cni\n", NULL);
+    g_autofree char *nft = g_strconcat(base, "azure-cni/nftables\n", NULL);
+    cn_run_result a = run_text(ipt), b = run_text(nft);
+    assert_true(a.stale_failures > 0 && b.stale_failures > 0);
+    assert_true(a.stale_failures > 10 * b.stale_failures);
+    /* 4 waves of 2 pods (25% of 8), 1 s apart, from 4 s: over by about 7 s. */
+    assert_true(a.disruption_s >= 1 && a.disruption_s < 9);
+    assert_true(a.disruption_s > b.disruption_s);
+    double before = rate_between(&a, 1, 3);
+    assert_true(rate_between(&a, 4, 8) < 0.97 * before);
+    cn_run_result_clear(&a);
+    cn_run_result_clear(&b);
 }
 
 static char *slurp(const char *path)
@@ -217,7 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rate_change_shows), cmocka_unit_test(test_concurrency_change),
         cmocka_unit_test(test_refusals),          cmocka_unit_test(test_disruption_window),
-        cmocka_unit_test(test_report_over_time),
+        cmocka_unit_test(test_rollout),           cmocka_unit_test(test_report_over_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
