@@ -260,7 +260,11 @@ void compare_sentence(GString *md, const summary *s, guint point, const char *cl
         const entry *x = &g_array_index(e, entry, i);
         if (compare_ci(best->v, best->ci, x->v, x->ci) != SIG_NONE)
             continue;
-        g_string_append(md, tied++ ? ", " : " (no significant difference from ");
+        /* Without intervals a tie is only an equal value. */
+        gboolean untested = isnan(best->ci) || isnan(x->ci);
+        g_string_append(md, tied++     ? ", "
+                            : untested ? " (the same: "
+                                       : " (no significant difference from ");
         md_code(md, x->name);
     }
     if (tied)

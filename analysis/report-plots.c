@@ -48,8 +48,17 @@ plot *plot_new(GPtrArray *plots, plot_kind kind, char *name, char *title)
 /* The cluster-wide metrics plotted when the scenario has them: CPU always,
  * the failure and table figures only where some variant has a non-zero one. */
 static const char *const run_plots[] = {
-    "cpu_util_max",  "cpu_us_per_txn", "conntrack_peak", "drops_conntrack",
-    "snat_failures", "stale_failures", "sync_ms_mean",
+    "cpu_util_max",
+    "cpu_us_per_txn",
+    "conntrack_peak",
+    "drops_conntrack",
+    "snat_failures",
+    "stale_failures",
+    "sync_ms_mean",
+    "time_to_first_snat_failure_s",
+    "time_to_first_ct_drop_s",
+    "admitted_before_exhaustion",
+    "failure_rate_after_exhaustion",
 };
 
 /* The plots of a summary, in the order report.md lists them. */
