@@ -11,7 +11,7 @@
  * external 0.1; 10 requests per connection), one replication, one variant
  * (azure-cni by default), N = 300,000 measured transactions per replication.
  * Curves:
- *   nodes         10, 100, 1,000, 5,000 (50 pods per node)
+ *   nodes         10, 100, 1,000, 5,000 (40 pods per node, room for system pods)
  *   services      1, 100, 10,000, 100,000
  *   concurrency   1, 10, 100, 1,000, 10,000, 100,000
  *   replications  1, 2, 4, 8, run one after the other on this thread, as a
@@ -83,7 +83,7 @@ static char *scenario_text(const point *p, int64_t transactions, const char *var
         "requests_per_connection = 10\ntarget_services = %" G_GINT64_FORMAT "\n"
         "external_destinations = 100\n"
         "[plugins]\ncompare = %s\n",
-        p->replications, transactions, p->nodes, pools->str, p->nodes * 50, p->services,
+        p->replications, transactions, p->nodes, pools->str, p->nodes * 40, p->services,
         p->concurrency, targets, variant);
     g_string_free(pools, TRUE);
     return text;

@@ -89,20 +89,13 @@ static inline void used_clear(sim__eventq *q, unsigned bi)
     q->used[bi >> 6] &= ~(UINT64_C(1) << (bi & 63));
 }
 
-/* Release bucket bi's chunks and mark it empty. */
-static void bucket_drop(sim__eventq *q, unsigned bi)
+/* Empty bucket bi but keep its (single) chunk for its next keys: buckets
+ * that hold about one key at a time (events microseconds apart) would
+ * otherwise get and release a chunk per key. */
+static void bucket_clear(sim__eventq *q, unsigned bi)
 {
     sim__bucket *b = &q->b[bi];
-    if (b->wp != EMPTY) {
-        sim__chunk *tail = chunk_of(b->wp);
-        for (sim__chunk *c = chunk_of(b->rp), *next;; c = next) {
-            next = c->next;
-            chunk_put(q, c);
-            if (c == tail)
-                break;
-        }
-    }
-    bucket_reset(b);
+    b->rp = b->wp = chunk_of(b->wp)->key;
     used_clear(q, bi);
 }
 
@@ -148,18 +141,29 @@ static int next_used(const uint64_t *used, unsigned i)
     }
 }
 
-static void place_cb(sim__eventq *q, sim__key k, void *arg)
-{
-    (void)arg;
-    sim__eventq_place(q, k);
-}
-
 /* Move bucket bi to the levels below: cur is already its start, so every
  * key lands lower, in order, in buckets that are empty (the lower levels
  * were). */
 static void cascade(sim__eventq *q, unsigned bi)
 {
-    bucket_drain(q, bi, place_cb, NULL);
+    sim__bucket *b = &q->b[bi];
+    sim__key *p = b->rp, *wp = b->wp;
+    sim__chunk *tail = chunk_of(wp);
+    used_clear(q, bi);
+    /* As bucket_drain() does, but the last chunk stays with the bucket, as
+     * in bucket_clear() */
+    for (;;) {
+        sim__chunk *c = chunk_of(p);
+        sim__key *end = c == tail ? wp : &c->key[SIM__CHUNK_KEYS];
+        for (; p < end; p++)
+            sim__eventq_place(q, *p);
+        if (c == tail)
+            break;
+        sim__chunk *next = c->next;
+        chunk_put(q, c);
+        p = next->key;
+    }
+    b->rp = b->wp = tail->key;
 }
 
 /* ---- the small heap ------------------------------------------------ */
@@ -289,7 +293,7 @@ sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns)
             continue;
         }
         if (b->wp != EMPTY)
-            bucket_drop(q, i0);
+            bucket_clear(q, i0); /* used up; earlier chunks already released */
         if (q->count <= SIM__SMALL_ENTER) {
             to_small(q);
             return sim__eventq_pop_small(q, end_ns);
@@ -332,7 +336,7 @@ sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns)
             if (t > end_ns)
                 return SIM__KEY_MAX;
             q->cur = t;
-            bucket_drop(q, bi);
+            bucket_clear(q, bi);
             q->count--;
             return k;
         }
