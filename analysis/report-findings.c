@@ -711,6 +711,11 @@ GPtrArray *plan_read(const char *dir, GError **error)
             return NULL;
         }
     }
+    /* Optional: newer plans say how far an upgrade's surge nodes fit. */
+    int at_upg = -1;
+    for (guint i = 0; i < f->len; i++)
+        if (strcmp(g_ptr_array_index(f, i), "max_nodes_upgradable") == 0)
+            at_upg = (int)i;
     guint nf = f->len;
     GPtrArray *rows = g_ptr_array_new_with_free_func(plan_row_free);
     int got;
@@ -732,6 +737,9 @@ GPtrArray *plan_read(const char *dir, GError **error)
         parse_number(g_ptr_array_index(f, (guint)at[3]), &r->max_nodes);
         r->limiting = g_strdup(g_ptr_array_index(f, (guint)at[4]));
         r->flags = g_strdup(g_ptr_array_index(f, (guint)at[5]));
+        r->max_nodes_upgradable = NAN;
+        if (at_upg >= 0)
+            parse_number(g_ptr_array_index(f, (guint)at_upg), &r->max_nodes_upgradable);
         g_ptr_array_add(rows, r);
     }
     if (got < 0) {
@@ -766,7 +774,7 @@ gboolean plan_findings(GString *md, const summary *s, const GPtrArray *plan)
     for (guint v = 0; v < s->variants->len; v++) {
         const char *variant = g_ptr_array_index(s->variants, v);
         g_autoptr(GPtrArray) flags = g_ptr_array_new_with_free_func(g_free);
-        const plan_row *past = NULL;
+        const plan_row *past = NULL, *no_surge = NULL;
         guint n_past = 0;
         for (guint i = 0; i < plan->len; i++) {
             const plan_row *r = g_ptr_array_index(plan, i);
@@ -780,13 +788,15 @@ gboolean plan_findings(GString *md, const summary *s, const GPtrArray *plan)
                 n_past++;
                 if (!past)
                     past = r;
+            } else if (r->nodes > r->max_nodes_upgradable && !no_surge) {
+                no_surge = r;
             }
         }
         /* SNAT surge tiers are a note, not a limit passed. */
         gboolean real_flag = FALSE;
         for (guint k = 0; k < flags->len; k++)
             real_flag |= strcmp(g_ptr_array_index(flags, k), "snat_surge_tier") != 0;
-        if (!past && !real_flag)
+        if (!past && !real_flag && !no_surge)
             continue;
         any = TRUE;
         g_string_append(md, "- ");
@@ -809,6 +819,12 @@ gboolean plan_findings(GString *md, const summary *s, const GPtrArray *plan)
                 g_string_append_printf(md, "; at %u points", n_past);
             g_string_append(md, real_flag ? ". " : ".");
         }
+        if (!past && no_surge)
+            g_string_append_printf(
+                md,
+                "fits at %.0f nodes, but an upgrade's surge nodes do not (at most "
+                "%.0f nodes can be upgraded, `max_nodes_upgradable`). ",
+                no_surge->nodes, no_surge->max_nodes_upgradable);
         gboolean first = TRUE;
         for (guint k = 0; k < flags->len; k++) {
             const char *fl = g_ptr_array_index(flags, k);

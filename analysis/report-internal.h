@@ -150,8 +150,9 @@ typedef struct {
     guint point;
     char *variant;
     double nodes, max_nodes;
-    char *limiting; /* limiting_factor */
-    char *flags;    /* ';'-separated */
+    double max_nodes_upgradable; /* with the surge nodes of an upgrade; NaN: not in the file */
+    char *limiting;              /* limiting_factor */
+    char *flags;                 /* ';'-separated */
 } plan_row;
 
 /* Tables show at most about TABLE_POINTS sweep points (evenly spaced, the

@@ -543,20 +543,26 @@ static void test_plan_in_report(void **state)
     g_autoptr(GString) csv = g_string_new(HEADER_LEAD "," HEADER_TAIL_FULL);
     full_row(csv, "big", 1, "kubenet", "", "pod-to-service", 1000, 10, 100, 8, 0.5, 3000, 0);
     full_row(csv, "big", 1, "cilium", "", "pod-to-service", 1000, 10, 100, 8, 0.5, 3000, 0);
+    full_row(csv, "big", 1, "azure-cni", "", "pod-to-service", 1000, 10, 100, 8, 0.5, 3000, 0);
     g_autofree char *dir = make_dir(csv->str);
     g_autofree char *ipam = g_build_filename(dir, "ipam.csv", NULL);
     assert_true(g_file_set_contents(
         ipam,
-        "scenario,point,variant,ipam,extra,nodes,max_nodes,limiting_factor,flags,later\n"
-        "big,1,kubenet,kubenet,1,5000,400,route_table,kubenet_nodes,x\n"
-        "big,1,cilium,overlay,1,5000,5000,cluster_nodes,,x\n",
+        "scenario,point,variant,ipam,extra,nodes,max_nodes,limiting_factor,flags,later,"
+        "max_nodes_upgradable\n"
+        "big,1,kubenet,kubenet,1,5000,400,route_table,kubenet_nodes,x,399\n"
+        "big,1,cilium,overlay,1,5000,5000,cluster_nodes,,x,5000\n"
+        "big,1,azure-cni,node-subnet,1,5000,5000,vnet_limit,,x,4990\n",
         -1, NULL));
     g_autofree char *md = report_ok(dir);
     assert_contains(md, "**Address plan and limits** (from `ipam.csv`):");
     assert_contains(md, "- `kubenet`: **past its limits**: 5000 nodes where the plan allows 400; "
                         "first exhausted: `route_table`");
     assert_contains(md, "Flagged (simulated, past a documented limit): `kubenet_nodes`");
-    assert_null(strstr(md, "- `cilium`: **past"));
+    assert_null(strstr(md, "- `cilium`: "));
+    /* It fits, but not with an upgrade's surge nodes. */
+    assert_contains(md, "- `azure-cni`: fits at 5000 nodes, but an upgrade's surge nodes do not "
+                        "(at most 4990 nodes can be upgraded, `max_nodes_upgradable`).");
     assert_contains(md, "| kubenet | 5000 ⚠ | 400 | route_table | kubenet_nodes |\n");
     assert_contains(md, "(but see the plan's limits above");
     rm_rf(dir);
