@@ -115,9 +115,17 @@ static void segment(cn_path *p, const cn_dp_costs *k, uint32_t a, uint32_t b, ui
         add(p, CN_STEP_CPU, b, (b == fwd ? k->fwd_pkt_ns : k->pkt_ns) + tun);
 }
 
+static void build(const cn_dp_costs *k, const cn_flow *f, cn_path *p);
+
 void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
 {
     p->n = 0;
+    build(k, f, p);
+    p->step[p->n] = (cn_step){CN_STEP_END, 0, 0};
+}
+
+static void build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
+{
     uint32_t c = f->client_node, s = f->server_node;
 
     if (f->cls == CN_CLASS_INGRESS) {
@@ -186,12 +194,13 @@ static unsigned role_of(uint32_t *nd, uint32_t *node, unsigned *n_roles)
             *nd = i;
             return i;
         }
+    g_assert(*n_roles < 2);
     node[*n_roles] = *nd;
     *nd = *n_roles;
     return (*n_roles)++;
 }
 
-unsigned cn_flow_roles(cn_flow *f, uint32_t node[3])
+unsigned cn_flow_roles(cn_flow *f, uint32_t node[2])
 {
     unsigned n = 0, shape = (unsigned)f->cls;
     shape = shape * 4 + role_of(&f->client_node, node, &n);

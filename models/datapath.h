@@ -19,6 +19,7 @@ typedef enum {
     CN_STEP_CPU,   /* work on a node's CPU (vcpus_per_node servers) */
     CN_STEP_NIC,   /* serialisation on a node's NIC transmit queue */
     CN_STEP_DELAY, /* propagation: no resource, no queueing */
+    CN_STEP_END,   /* not a stage: what follows a path's last (see cn_path) */
 } cn_step_kind;
 
 typedef struct {
@@ -31,8 +32,9 @@ typedef struct {
 #define CN_NODE_EXTERNAL UINT32_MAX /* an endpoint outside the cluster */
 
 typedef struct {
-    int n; /* first: read at every step, before the step */
-    cn_step step[CN_PATH_MAX];
+    int n;
+    /* step[n] is CN_STEP_END, so a walk needs no count */
+    cn_step step[CN_PATH_MAX + 1];
 } cn_path;
 
 /* Per-run constants of the path costs (ns), from the calibration table. */
@@ -79,14 +81,15 @@ void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p);
 /* Paths by shape.  A path's stages and their merging depend on its nodes
  * only through which of them are equal or outside, so a path may be built
  * with node roles instead of nodes: cn_flow_roles() replaces f's client,
- * server and (for ingress) ingress node by roles 0, 1, 2 in that order (a
+ * server and (for ingress) ingress node by roles 0, 1 in that order (a
  * node already seen keeps its role; CN_NODE_EXTERNAL stays), stores each
  * role's node in node[role] and returns the flow's shape, below
- * CN_PATH_SHAPES.  The role path with node[step.node] for each CPU or NIC
- * step is the path of the original flow; a flow that pays no set-up
- * (new_conn false) has the same path as any other of its shape. */
+ * CN_PATH_SHAPES.  Two roles are enough: an ingress flow's client is
+ * outside, and only ingress flows have an ingress node.  The role path with node[step.node] for
+ * each CPU or NIC step is the path of the original flow; a flow that pays no set-up (new_conn
+ * false) has the same path as any other of its shape. */
 #define CN_PATH_SHAPES (CN_CLASS_COUNT * 4 * 4 * 4)
-unsigned cn_flow_roles(cn_flow *f, uint32_t node[3]);
+unsigned cn_flow_roles(cn_flow *f, uint32_t node[2]);
 /* The path's latency with no queueing: the sum of its stages. */
 sim_time_ns cn_path_total_ns(const cn_path *p);
 

@@ -49,6 +49,10 @@ cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t 
     sim_resource *cpu = sim_resources_new(s, n, (unsigned)c->vcpus_per_node);
     sim_resource *nic = sim_resources_new(s, n, 1);
     for (uint32_t i = 0; i < n; i++) {
+        /* Nothing reads the nodes' waiting times: not recording them saves a
+         * division and a cache line per start. */
+        sim_resource_set_wait_stats(sim_resource_at(cpu, i), false);
+        sim_resource_set_wait_stats(sim_resource_at(nic, i), false);
         nodes[i].cpu = sim_resource_at(cpu, i);
         nodes[i].nic = sim_resource_at(nic, i);
         cn_ct_init(&nodes[i].ct, cap, v->ebpf_dataplane, hold);

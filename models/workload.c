@@ -4,6 +4,7 @@
 #include "workload.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,11 +14,16 @@
 
 /* ---- pools ---- */
 
+/* A resource completes a step with the job's address: the txn's. */
+_Static_assert(offsetof(txn, job) == 0, "the job is the txn's first field");
+/* What every step touches is one cache line (the txn is line-aligned). */
+_Static_assert(offsetof(txn, cn) <= 64, "a txn's hot fields fit one cache line");
+
 static txn *txn_get(run *r)
 {
     cn_workload *w = &r->wl;
     if (!w->free_txn) {
-        /* Cache-line aligned, so a transaction's hot fields are two lines. */
+        /* Cache-line aligned, so a transaction's hot fields are one line. */
         txn *b = aligned_alloc(_Alignof(txn), 256 * sizeof(txn));
         if (!b)
             g_error("cnisim: out of memory for transactions");
@@ -169,11 +175,13 @@ static void start_txn(run *r, txn *t);
 static void issue(run *r, txn *t);
 static void open_key_release(run *r, conn *cn);
 
+/* The end of a step: at a resource (ctx is the job, the txn's first
+ * field) or of a delay (ctx is the txn). */
 static void step_done(sim *s, void *ctx)
 {
     (void)s;
     txn *t = ctx;
-    t->cur++;
+    t->step++;
     advance(t);
 }
 
@@ -218,24 +226,21 @@ static sim_time_ns jitter(run *r, sim_time_ns mean, double cv)
 static void advance(txn *t)
 {
     run *r = t->r;
-    const cn_path *p = t->path;
-    if (t->cur == p->n) {
-        finish(t, true);
-        return;
-    }
-    const cn_step *st = &p->step[t->cur];
+    const cn_step *st = t->step;
     switch (st->kind) {
     case CN_STEP_CPU:
         sim_resource_submit(sim_resource_at(r->cpu, t->node[st->node]), &t->job,
-                            jitter(r, st->ns, r->wl.cpu_cv), step_done, t);
+                            jitter(r, st->ns, r->wl.cpu_cv), step_done);
         break;
     case CN_STEP_NIC:
         /* Serialisation at the NIC's rate: no variability of its own. */
-        sim_resource_submit(sim_resource_at(r->nic, t->node[st->node]), &t->job, st->ns, step_done,
-                            t);
+        sim_resource_submit(sim_resource_at(r->nic, t->node[st->node]), &t->job, st->ns, step_done);
+        break;
+    case CN_STEP_DELAY:
+        sim_schedule(r->s, jitter(r, st->ns, r->wl.net_cv), step_done, t);
         break;
     default:
-        sim_schedule(r->s, jitter(r, st->ns, r->wl.net_cv), step_done, t);
+        finish(t, true);
     }
 }
 
@@ -294,7 +299,7 @@ static void issue_path(run *r, txn *t, const conn *cn)
             *p = path_get(r);
             cn_path_build(&r->k, &f, *p);
         }
-        t->path = *p;
+        t->step = (*p)->step;
         return;
     }
     f.lookup_ns = cn->lookup_ns;
@@ -303,7 +308,7 @@ static void issue_path(run *r, txn *t, const conn *cn)
     if (!t->owned)
         t->owned = path_get(r);
     cn_path_build(&r->k, &f, t->owned);
-    t->path = t->owned;
+    t->step = t->owned->step;
 }
 
 /* Send the transaction: for a new connection, the SYN must get through the
@@ -316,7 +321,6 @@ static void issue(run *r, txn *t)
         return;
     }
     issue_path(r, t, cn);
-    t->cur = 0;
     advance(t);
 }
 

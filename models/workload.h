@@ -34,12 +34,12 @@ struct conn {
 
 typedef struct txn txn;
 struct txn {
-    /* Hot: what every step reads or writes, in the first two cache lines. */
-    sim_job job;         /* its request at a CPU or NIC (one at a time) */
+    /* Hot: what every step reads or writes, one cache line. */
+    sim_job job;         /* first: its request at a CPU or NIC (one at a time) */
     run *r;              /* the run it belongs to */
-    const cn_path *path; /* its steps: a shared template, or `owned` */
-    uint32_t node[3];    /* the path's node roles (client, server, ingress) -> node */
-    int cur;             /* step being executed */
+    const cn_step *step; /* the step being executed, in a shared path or `owned` */
+    uint32_t node[2];    /* the path's node roles -> nodes (cn_flow_roles) */
+    /* Issue and finish. */
     conn *cn;
     sim_time_ns start; /* when the transaction was issued */
     cn_path *owned;    /* a new connection's path (its own costs), from the pool */

@@ -20,8 +20,15 @@
 #define SIM__JOBS_PER_CHUNK 256 /* jobs per pool allocation */
 #define SIM__LINE           64  /* bytes */
 
+/* A pooled job: the caller's handler and context beside the job. */
 typedef struct {
-    sim_job *free_jobs; /* free list */
+    sim_job job;
+    sim_handler done; /* may be NULL */
+    void *ctx;
+} sim__pjob;
+
+typedef struct {
+    sim_job *free_jobs; /* free list (of sim__pjob) */
     GPtrArray *chunks;  /* allocations, freed with the pool */
 } sim__pool;
 
@@ -32,7 +39,8 @@ struct sim_resource {
     sim_job *tail;       /* newest waiting job */
     unsigned servers;    /* c, parallel servers */
     unsigned busy;       /* servers serving a job now */
-    size_t queued;       /* jobs waiting now */
+    uint32_t queued;     /* jobs waiting now (40 bytes each: 2^32 is 160 GiB) */
+    bool wait_stats;     /* record waiting times */
     sim_time_ns last_ns; /* time the integrals were last advanced, ns */
     double busy_area;    /* integral of busy servers over time, server-ns */
     double queue_area;   /* integral of waiting jobs over time, job-ns */
@@ -62,6 +70,7 @@ static void resource_init(sim_resource *r, sim *s, unsigned servers, sim__pool *
     r->sim = s;
     r->servers = servers;
     r->pool = pool;
+    r->wait_stats = true;
     sim_resource_reset_stats(r);
 }
 
@@ -114,13 +123,20 @@ void sim_resources_free(sim_resource *first)
 
 static G_GNUC_NO_INLINE void pool_grow(sim__pool *p)
 {
-    sim_job *chunk = g_new(sim_job, SIM__JOBS_PER_CHUNK);
+    sim__pjob *chunk = g_new(sim__pjob, SIM__JOBS_PER_CHUNK);
     g_ptr_array_add(p->chunks, chunk);
     for (size_t i = SIM__JOBS_PER_CHUNK; i-- > 0;) {
-        chunk[i].next = p->free_jobs;
-        chunk[i].pooled = true;
-        p->free_jobs = &chunk[i];
+        chunk[i].job.next = p->free_jobs;
+        p->free_jobs = &chunk[i].job;
     }
+}
+
+/* The done of a pooled job: marks it as one (never called). */
+static void pooled_done(sim *s, void *ctx)
+{
+    (void)s;
+    (void)ctx;
+    g_assert_not_reached();
 }
 
 /* Add the areas under the busy and queue curves since the last change. */
@@ -136,7 +152,8 @@ static void job_done(sim *s, void *ctx);
 
 static inline void start(sim_resource *r, sim_job *j, sim_time_ns now)
 {
-    sim_welford_add(&r->wait, (double)(now - j->arrival_ns));
+    if (r->wait_stats)
+        sim_welford_add(&r->wait, (double)(now - j->arrival_ns));
     sim_schedule(r->sim, j->service_ns, job_done, j);
 }
 
@@ -147,8 +164,11 @@ static void job_done(sim *s, void *ctx)
     sim_time_ns now = sim_now(s);
     advance(r, now);
     sim_handler done = j->done;
-    void *done_ctx = j->ctx;
-    if (j->pooled) {
+    void *done_ctx = j;
+    if (done == pooled_done) {
+        sim__pjob *pj = (sim__pjob *)(void *)j;
+        done = pj->done;
+        done_ctx = pj->ctx;
         j->next = r->pool->free_jobs;
         r->pool->free_jobs = j;
     }
@@ -169,11 +189,10 @@ static void job_done(sim *s, void *ctx)
 }
 
 static inline void enqueue(sim_resource *r, sim_job *j, sim_time_ns service_ns, sim_handler done,
-                           void *ctx, sim_time_ns now)
+                           sim_time_ns now)
 {
     j->res = r;
     j->done = done;
-    j->ctx = ctx;
     j->service_ns = service_ns;
     j->arrival_ns = now;
     j->next = NULL;
@@ -200,17 +219,23 @@ void sim_resource_request(sim_resource *r, sim_time_ns service_ns, sim_handler d
         pool_grow(p);
     sim_job *j = p->free_jobs;
     p->free_jobs = j->next;
-    enqueue(r, j, service_ns, done, ctx, now);
+    sim__pjob *pj = (sim__pjob *)(void *)j;
+    pj->done = done;
+    pj->ctx = ctx;
+    enqueue(r, j, service_ns, pooled_done, now);
 }
 
-void sim_resource_submit(sim_resource *r, sim_job *j, sim_time_ns service_ns, sim_handler done,
-                         void *ctx)
+void sim_resource_submit(sim_resource *r, sim_job *j, sim_time_ns service_ns, sim_handler done)
 {
     g_return_if_fail(service_ns >= 0 && j != NULL);
     sim_time_ns now = sim_now(r->sim);
     advance(r, now);
-    j->pooled = false;
-    enqueue(r, j, service_ns, done, ctx, now);
+    enqueue(r, j, service_ns, done, now);
+}
+
+void sim_resource_set_wait_stats(sim_resource *r, bool on)
+{
+    r->wait_stats = on;
 }
 
 unsigned sim_resource_servers(const sim_resource *r)

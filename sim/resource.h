@@ -13,19 +13,17 @@
 
 typedef struct sim_resource sim_resource;
 
-/* One request's bookkeeping.  sim_resource_request() takes one from the
- * resource's pool; sim_resource_submit() uses storage the caller owns (a
- * field of the customer's own state, already in cache when the request is
- * made and when it completes).  The fields are the resource's. */
+/* One request's bookkeeping, 40 bytes.  sim_resource_request() takes one
+ * from the resource's pool; sim_resource_submit() uses storage the caller
+ * owns (a field of the customer's own state, already in cache when the
+ * request is made and when it completes).  The fields are the resource's. */
 typedef struct sim_job sim_job;
 struct sim_job {
     sim_resource *res;      /* owner, for the completion handler */
-    sim_handler done;       /* called at completion, may be NULL */
-    void *ctx;              /* done's argument */
+    sim_handler done;       /* called at completion with the job, may be NULL */
     sim_time_ns service_ns; /* service demand, ns */
     sim_time_ns arrival_ns; /* time of the request, ns */
     sim_job *next;          /* next in the waiting line or the free list */
-    bool pooled;            /* from the pool: returned to it at completion */
 };
 
 sim_resource *sim_resource_new(sim *s, unsigned servers);
@@ -45,15 +43,21 @@ void sim_resources_free(sim_resource *first);
  * be NULL (work that only occupies the server).  Allocates nothing per call
  * once the internal pools have grown to the peak population. */
 void sim_resource_request(sim_resource *r, sim_time_ns service_ns, sim_handler done, void *ctx);
-/* The same with a job the caller owns: j must stay untouched until done
- * runs (or, with done NULL, until the service ends).  Same order and
- * statistics as sim_resource_request(): the two can be mixed. */
-void sim_resource_submit(sim_resource *r, sim_job *j, sim_time_ns service_ns, sim_handler done,
-                         void *ctx);
+/* The same with a job the caller owns: done(s, j) runs when it completes
+ * (the caller finds its own state from j, e.g. j as its first field); j
+ * must stay untouched until then (or, with done NULL, until the service
+ * ends).  Same order and statistics as sim_resource_request(): the two can
+ * be mixed. */
+void sim_resource_submit(sim_resource *r, sim_job *j, sim_time_ns service_ns, sim_handler done);
 
 unsigned sim_resource_servers(const sim_resource *r);
 unsigned sim_resource_busy(const sim_resource *r); /* servers busy now */
 size_t sim_resource_queued(const sim_resource *r); /* jobs waiting now */
+
+/* Whether waiting times are recorded (sim_resource_wait; on by default).
+ * Off, a start costs no statistics update and touches one cache line of
+ * the resource: for many resources whose waits nobody reads. */
+void sim_resource_set_wait_stats(sim_resource *r, bool on);
 
 /* Forget statistics gathered so far (end of warm-up). */
 void sim_resource_reset_stats(sim_resource *r);
@@ -61,7 +65,8 @@ void sim_resource_reset_stats(sim_resource *r);
 double sim_resource_utilisation(const sim_resource *r);
 /* Time-averaged number of jobs waiting (not in service) since the reset. */
 double sim_resource_mean_queue(const sim_resource *r);
-/* Waiting time (arrival to start of service, ns) of jobs started since the reset. */
+/* Waiting time (arrival to start of service, ns) of jobs started since the
+ * reset (none while wait statistics are off). */
 const sim_welford *sim_resource_wait(const sim_resource *r);
 /* Total busy server-time since the reset, ns. */
 double sim_resource_busy_ns(const sim_resource *r);

@@ -153,6 +153,18 @@ static void test_many_jobs(void **state)
     sim_free(s);
 }
 
+/* A caller's own job: completion comes with the job, the first field. */
+typedef struct {
+    sim_job job;
+    job_tag *tag;
+} owned_job;
+
+static void owned_finished(sim *s, void *ctx)
+{
+    owned_job *o = ctx;
+    job_finished(s, o->tag);
+}
+
 /* Caller-owned jobs (sim_resource_submit) mixed with pooled ones on a
  * resource of an array: the same order, times and statistics as the
  * two-server case above, and the array's resources do not share state. */
@@ -165,12 +177,13 @@ static void test_submit_and_arrays(void **state)
     assert_ptr_not_equal(r, sim_resource_at(a, 2));
     done_log log = {0};
     job_tag t[4];
-    sim_job own[2];
+    owned_job own[2];
     for (int i = 0; i < 4; i++) {
         t[i] = (job_tag){&log, i};
-        if (i % 2 == 0)
-            sim_resource_submit(r, &own[i / 2], 100, job_finished, &t[i]);
-        else
+        if (i % 2 == 0) {
+            own[i / 2].tag = &t[i];
+            sim_resource_submit(r, &own[i / 2].job, 100, owned_finished);
+        } else
             sim_resource_request(r, 100, job_finished, &t[i]);
     }
     assert_int_equal(sim_resource_busy(r), 2);
@@ -178,9 +191,11 @@ static void test_submit_and_arrays(void **state)
     assert_int_equal(sim_resource_busy(a), 0);
     assert_int_equal(sim_resource_busy(sim_resource_at(a, 2)), 0);
     /* a job on another resource of the array runs alongside */
-    sim_job other;
     job_tag t_other = {&log, 7};
-    sim_resource_submit(sim_resource_at(a, 2), &other, 150, job_finished, &t_other);
+    owned_job other = {.tag = &t_other};
+    /* waiting times off: the same service, no wait statistics */
+    sim_resource_set_wait_stats(sim_resource_at(a, 2), false);
+    sim_resource_submit(sim_resource_at(a, 2), &other.job, 150, owned_finished);
     sim_run_until(s, 400);
     assert_int_equal(log.n, 5);
     const int want[5] = {0, 1, 7, 2, 3};
@@ -193,6 +208,8 @@ static void test_submit_and_arrays(void **state)
     assert_true(NEAR(sim_resource_mean_queue(r), 0.5));
     assert_true(NEAR(sim_resource_wait(r)->mean, 50));
     assert_true(NEAR(sim_resource_busy_ns(sim_resource_at(a, 2)), 150));
+    assert_int_equal(sim_resource_wait(sim_resource_at(a, 2))->n, 0);
+    assert_int_equal(sim_resource_wait(r)->n, 4);
     assert_true(sim_resource_busy_ns(a) == 0);
     sim_resources_free(a);
     sim_free(s);
