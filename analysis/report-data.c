@@ -229,8 +229,8 @@ gboolean parse_number(const char *text, double *out)
     return TRUE;
 }
 
-gboolean bad_value(const summary *s, guint line, const char *col, const char *expected,
-                   const char *got, GError **error)
+static gboolean bad_value(const summary *s, guint line, const char *col, const char *expected,
+                          const char *got, GError **error)
 {
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
                 "%s: line %u, column %s: expected %s, got '%s'", s->path, line, col, expected, got);
@@ -477,7 +477,7 @@ summary *summary_read(const char *dir, GError **error)
 
 /* ---- lines along the numeric sweep (shared by the text and the plots) ---- */
 
-void sweep_line_free(gpointer p)
+static void sweep_line_free(gpointer p)
 {
     sweep_line *l = p;
     g_free(l->label);

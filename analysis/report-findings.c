@@ -73,7 +73,7 @@ const metric *metric_named(const char *col)
 
 /* A latency or time in the unit that suits its size; ci (NaN: none) in the
  * same unit.  "1.48 ms ± 0.12". */
-void fmt_value(GString *out, unit_kind u, double v, double ci)
+static void fmt_value(GString *out, unit_kind u, double v, double ci)
 {
     double scale = 1;
     const char *unit = "";
@@ -127,7 +127,7 @@ void fmt_value(GString *out, unit_kind u, double v, double ci)
     }
 }
 
-significance compare_ci(double a, double ca, double b, double cb)
+static significance compare_ci(double a, double ca, double b, double cb)
 {
     if (isnan(ca) || isnan(cb))
         return a == b ? SIG_NONE : SIG_UNKNOWN;
@@ -193,14 +193,14 @@ gboolean saturated(const summary *s, guint point, const char *variant)
 
 /* ---- findings ---- */
 
-gint entry_cmp_low(gconstpointer a, gconstpointer b)
+static gint entry_cmp_low(gconstpointer a, gconstpointer b)
 {
     double x = ((const entry *)a)->v, y = ((const entry *)b)->v;
     return x < y ? -1 : x > y;
 }
 
 /* Collect metric mt of every variant at point (NaN-free), sorted best first. */
-GArray *entries_at(const summary *s, guint point, const char *cls, const metric *mt)
+static GArray *entries_at(const summary *s, guint point, const char *cls, const metric *mt)
 {
     GArray *e = g_array_new(FALSE, FALSE, sizeof(entry));
     for (guint v = 0; v < s->variants->len; v++) {
@@ -220,7 +220,7 @@ GArray *entries_at(const summary *s, guint point, const char *cls, const metric 
     return e;
 }
 
-void name_value(GString *md, const metric *mt, const entry *x)
+static void name_value(GString *md, const metric *mt, const entry *x)
 {
     md_code(md, x->name);
     g_string_append_c(md, ' ');
@@ -230,7 +230,8 @@ void name_value(GString *md, const metric *mt, const entry *x)
 /* One sentence comparing the variants on mt at a point: the best, those not
  * significantly different from it, and the worst with its ratio; or "no
  * significant difference" when the intervals of best and worst overlap. */
-void compare_sentence(GString *md, const summary *s, guint point, const char *cls, const metric *mt)
+static void compare_sentence(GString *md, const summary *s, guint point, const char *cls,
+                             const metric *mt)
 {
     g_autoptr(GArray) e = entries_at(s, point, cls, mt);
     if (e->len < 2) {
@@ -281,8 +282,8 @@ void compare_sentence(GString *md, const summary *s, guint point, const char *cl
 }
 
 /* Against the [report] baseline: each other variant's ratio, significant or not. */
-void baseline_sentence(GString *md, const summary *s, guint point, const char *cls,
-                       const metric *mt)
+static void baseline_sentence(GString *md, const summary *s, guint point, const char *cls,
+                              const metric *mt)
 {
     double bci;
     double b = metric_value(metric_row(s, point, s->baseline, cls, mt), mt, &bci);
@@ -320,7 +321,8 @@ void baseline_sentence(GString *md, const summary *s, guint point, const char *c
 /* The point where the variants differ most on mt (largest best-to-worst
  * ratio with disjoint intervals), saturated points left out when others
  * remain.  0 when no point qualifies. */
-guint divergence_point(const summary *s, const char *cls, const metric *mt, double *ratio_out)
+static guint divergence_point(const summary *s, const char *cls, const metric *mt,
+                              double *ratio_out)
 {
     guint best_point = 0;
     double best_ratio = 1;
@@ -347,7 +349,7 @@ guint divergence_point(const summary *s, const char *cls, const metric *mt, doub
     return best_point;
 }
 
-const point_info *point_by_number(const summary *s, guint point)
+static const point_info *point_by_number(const summary *s, guint point)
 {
     for (guint p = 0; p < s->points->len; p++)
         if (g_array_index(s->points, point_info, p).point == point)
@@ -357,7 +359,7 @@ const point_info *point_by_number(const summary *s, guint point)
 
 /* Whether two lines share the values of the swept keys other than x: only
  * those are compared point by point. */
-gboolean same_other_keys(const summary *s, const sweep_line *a, const sweep_line *b)
+static gboolean same_other_keys(const summary *s, const sweep_line *a, const sweep_line *b)
 {
     const row *ra = g_ptr_array_index(a->rows, 0), *rb = g_ptr_array_index(b->rows, 0);
     for (guint k = 0; k < s->keys->len; k++)
@@ -368,8 +370,8 @@ gboolean same_other_keys(const summary *s, const sweep_line *a, const sweep_line
 
 /* Crossovers along the sweep: where one line, significantly ahead of
  * another, falls significantly behind it.  At most max_out are told. */
-guint crossovers(GString *md, const summary *s, const GPtrArray *lines, const char *cls,
-                 const metric *mt, guint max_out)
+static guint crossovers(GString *md, const summary *s, const GPtrArray *lines, const char *cls,
+                        const metric *mt, guint max_out)
 {
     (void)cls;
     const char *key = g_ptr_array_index(s->keys, (guint)s->x_key);
@@ -505,7 +507,7 @@ gboolean saturation_findings(GString *md, const summary *s)
 /* The problem counters of one variant at one point: failed per class, the
  * cluster-wide counters once (the largest over the class rows, which batch.c
  * writes equal). */
-double problems_at(const summary *s, guint v, guint point, double counters[])
+static double problems_at(const summary *s, guint v, guint point, double counters[])
 {
     double total = 0;
     for (guint i = 0; i < G_N_ELEMENTS(problem_cols); i++)
@@ -527,7 +529,7 @@ double problems_at(const summary *s, guint v, guint point, double counters[])
 }
 
 /* Whether a variant completed no transaction at all, anywhere. */
-gboolean all_failing(const summary *s, const char *variant, double *failed)
+static gboolean all_failing(const summary *s, const char *variant, double *failed)
 {
     *failed = 0;
     gboolean any_row = FALSE;
@@ -673,7 +675,7 @@ void identical_variants(GString *md, const summary *s)
 
 /* ---- the plan (ipam.csv) ---- */
 
-void plan_row_free(gpointer p)
+static void plan_row_free(gpointer p)
 {
     plan_row *r = p;
     g_free(r->variant);
@@ -749,7 +751,7 @@ GPtrArray *plan_read(const char *dir, GError **error)
     return rows;
 }
 
-const char *flag_help(const char *name)
+static const char *flag_help(const char *name)
 {
     for (int i = 0; i < CN_IPAM_FLAG_COUNT; i++)
         if (strcmp(cn_ipam_flag_name((cn_ipam_flag)(1u << i)), name) == 0)
@@ -757,7 +759,7 @@ const char *flag_help(const char *name)
     return NULL;
 }
 
-const char *limit_help(const char *name)
+static const char *limit_help(const char *name)
 {
     for (int l = 0; l < CN_LIMIT_COUNT; l++)
         if (strcmp(cn_limit_name((cn_limit)l), name) == 0)
@@ -877,7 +879,7 @@ void plan_table(GString *md, const summary *s, const GPtrArray *plan)
 
 /* ---- headline findings ---- */
 
-void point_prefix(GString *md, const summary *s, guint point)
+static void point_prefix(GString *md, const summary *s, guint point)
 {
     const point_info *pi = point_by_number(s, point);
     if (s->keys->len && pi) {
@@ -887,7 +889,7 @@ void point_prefix(GString *md, const summary *s, guint point)
 }
 
 /* Whether every variant has the same value of mt at each point. */
-gboolean all_equal(const summary *s, const char *cls, const metric *mt)
+static gboolean all_equal(const summary *s, const char *cls, const metric *mt)
 {
     for (guint p = 0; p < s->points->len; p++) {
         g_autoptr(GArray) e = entries_at(s, g_array_index(s->points, point_info, p).point, cls, mt);

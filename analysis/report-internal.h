@@ -184,16 +184,12 @@ extern const char *const col_names[C_COUNT];
 extern const metric metrics[];
 extern const gsize n_metrics;
 
-void summary_free(summary *s);
 const row *find_row(const summary *s, guint point, const char *variant, const char *cls);
 gboolean str_in(const GPtrArray *a, const char *v);
 int csv_next(csv_reader *r, GPtrArray *fields, guint *rec_line, GError **error);
 gboolean read_file(const char *path, GString *buf, GError **error);
 gboolean parse_number(const char *text, double *out);
-gboolean bad_value(const summary *s, guint line, const char *col, const char *expected,
-                   const char *got, GError **error);
 summary *summary_read(const char *dir, GError **error);
-void sweep_line_free(gpointer p);
 double row_x(const summary *s, const row *r);
 GPtrArray *sweep_lines(const summary *s, const char *cls);
 void fmt_sig_n(GString *out, double v, int n);
@@ -207,80 +203,28 @@ void md_code(GString *out, const char *t);
 void point_label(GString *out, const summary *s, const row *r, int skip);
 gboolean has_traffic(const row *r);
 const metric *metric_named(const char *col);
-void fmt_value(GString *out, unit_kind u, double v, double ci);
-significance compare_ci(double a, double ca, double b, double cb);
 const row *metric_row(const summary *s, guint point, const char *variant, const char *cls,
                       const metric *mt);
 double metric_value(const row *r, const metric *mt, double *ci);
 gboolean saturated(const summary *s, guint point, const char *variant);
-gint entry_cmp_low(gconstpointer a, gconstpointer b);
-GArray *entries_at(const summary *s, guint point, const char *cls, const metric *mt);
-void name_value(GString *md, const metric *mt, const entry *x);
-void compare_sentence(GString *md, const summary *s, guint point, const char *cls,
-                      const metric *mt);
-void baseline_sentence(GString *md, const summary *s, guint point, const char *cls,
-                       const metric *mt);
-guint divergence_point(const summary *s, const char *cls, const metric *mt, double *ratio_out);
-const point_info *point_by_number(const summary *s, guint point);
-gboolean same_other_keys(const summary *s, const sweep_line *a, const sweep_line *b);
-guint crossovers(GString *md, const summary *s, const GPtrArray *lines, const char *cls,
-                 const metric *mt, guint max_out);
 void knees(GString *md, const summary *s, const char *cls);
 gboolean saturation_findings(GString *md, const summary *s);
-double problems_at(const summary *s, guint v, guint point, double counters[]);
-gboolean all_failing(const summary *s, const char *variant, double *failed);
 gboolean standout_problems(GString *md, const summary *s);
 void identical_variants(GString *md, const summary *s);
-void plan_row_free(gpointer p);
 GPtrArray *plan_read(const char *dir, GError **error);
-const char *flag_help(const char *name);
-const char *limit_help(const char *name);
 gboolean plan_findings(GString *md, const summary *s, const GPtrArray *plan);
 void plan_table(GString *md, const summary *s, const GPtrArray *plan);
-void point_prefix(GString *md, const summary *s, guint point);
-gboolean all_equal(const summary *s, const char *cls, const metric *mt);
 void headline_metric(GString *md, const summary *s, const metric *mt);
-gboolean key_numeric(const summary *s, guint k);
 gint dbl_cmp(gconstpointer a, gconstpointer b);
-double column_stat(const summary *s, const char *cls, int c, double which);
-void fmt_scaled(GString *md, double v, double ci, double scale);
-void table_head(GString *md, const summary *s, const char *const *cols, guint n);
-guint table_stride(const summary *s);
-gboolean table_shows(const summary *s, guint p);
 void table_note(GString *md, const summary *s);
-void row_lead(GString *md, const summary *s, const row *r);
 gboolean column_any(const summary *s, const char *cls, int c);
 void class_table(GString *md, const summary *s, const char *cls);
 void cluster_table(GString *md, const summary *s);
-void plot_free(gpointer p);
-char *file_part(const char *t);
-plot *plot_new(GPtrArray *plots, plot_kind kind, char *name, char *title);
 GPtrArray *plan_plots(const summary *s);
-void gp_str(GString *gp, const char *t);
-void gp_label(GString *gp, const char *t);
-void gp_num(GString *gp, double v);
-void gp_preamble(GString *gp, const summary *s, const gp_term *term, const plot *pl,
-                 const char *what);
-void gp_svg(GString *gp, const gp_term *term, const plot *pl);
-void bar_label(GString *out, const summary *s, const row *r);
-double plot_value(const plot *pl, const row *r, int which, double *ci);
-const row *plot_row(const summary *s, const plot *pl, guint point, const char *variant);
-const char *plot_ylabel(const plot *pl, const gp_term *term, char **owned);
-gboolean wants_log(double lo, double hi);
-gboolean gp_bars(GString *gp, const summary *s, const gp_term *term, const plot *pl);
-gboolean x_is_log(const summary *s);
-gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, const plot *pl);
-void remove_images(const char *plots_dir, const char *name);
-gboolean run_gnuplot(const char *gnuplot, const char *plots_dir, const char *name, GError **error);
-gboolean gnuplot_has(const char *gnuplot, const char *terminal);
-gp_term pick_terminal(const char *gnuplot);
 gboolean draw_plots(const summary *s, GPtrArray *plots, const char *dir, const char *gnuplot,
                     GError **error);
-void describe_keys(GString *md, const summary *s);
-void write_markdown(GString *md, const summary *s, const GPtrArray *plots, gboolean drawn,
-                    const GPtrArray *skipped);
-gboolean read_report_options(summary *s, const char *dir, GError **error);
 
+void summary_free(summary *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(summary, summary_free)
 
 #endif

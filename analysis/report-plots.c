@@ -17,7 +17,7 @@
 
 /* ---- plots ---- */
 
-void plot_free(gpointer p)
+static void plot_free(gpointer p)
 {
     plot *pl = p;
     g_free(pl->name);
@@ -26,7 +26,7 @@ void plot_free(gpointer p)
 }
 
 /* A class name as part of a file name. */
-char *file_part(const char *t)
+static char *file_part(const char *t)
 {
     char *s = g_strdup(t);
     for (char *c = s; *c; c++)
@@ -35,7 +35,7 @@ char *file_part(const char *t)
     return s;
 }
 
-plot *plot_new(GPtrArray *plots, plot_kind kind, char *name, char *title)
+static plot *plot_new(GPtrArray *plots, plot_kind kind, char *name, char *title)
 {
     plot *pl = g_new0(plot, 1);
     pl->kind = kind;
@@ -103,7 +103,7 @@ GPtrArray *plan_plots(const summary *s)
 }
 
 /* A gnuplot single-quoted string ('' stands for a quote). */
-void gp_str(GString *gp, const char *t)
+static void gp_str(GString *gp, const char *t)
 {
     g_string_append_c(gp, '\'');
     for (; *t; t++) {
@@ -115,7 +115,7 @@ void gp_str(GString *gp, const char *t)
 }
 
 /* A label in an inline data block: double-quoted, no quote inside. */
-void gp_label(GString *gp, const char *t)
+static void gp_label(GString *gp, const char *t)
 {
     g_string_append_c(gp, '"');
     for (; *t; t++)
@@ -123,7 +123,7 @@ void gp_label(GString *gp, const char *t)
     g_string_append_c(gp, '"');
 }
 
-void gp_num(GString *gp, double v)
+static void gp_num(GString *gp, double v)
 {
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
     if (!isfinite(v)) {
@@ -138,8 +138,8 @@ void gp_num(GString *gp, double v)
  * beside it gets what its longest label needs. */
 static int image_width = 1100;
 
-void gp_preamble(GString *gp, const summary *s, const gp_term *term, const plot *pl,
-                 const char *what)
+static void gp_preamble(GString *gp, const summary *s, const gp_term *term, const plot *pl,
+                        const char *what)
 {
     g_autofree char *name = g_strdup(s->scenario);
     g_strdelimit(name, "\r\n", ' '); /* a newline would end the comment */
@@ -163,7 +163,7 @@ void gp_preamble(GString *gp, const summary *s, const gp_term *term, const plot 
 }
 
 /* The same figure as SVG beside the PNG. */
-void gp_svg(GString *gp, const gp_term *term, const plot *pl)
+static void gp_svg(GString *gp, const gp_term *term, const plot *pl)
 {
     if (!term->svg)
         return;
@@ -175,7 +175,7 @@ void gp_svg(GString *gp, const gp_term *term, const plot *pl)
 
 /* Categories on the x axis of the bar charts: a row's variant, plus the
  * swept values when there are (non-numeric) swept keys. */
-void bar_label(GString *out, const summary *s, const row *r)
+static void bar_label(GString *out, const summary *s, const row *r)
 {
     g_string_append(out, r->variant);
     if (s->keys->len) {
@@ -186,7 +186,7 @@ void bar_label(GString *out, const summary *s, const row *r)
 }
 
 /* The value a plot draws for a row, with its interval (NaN: none). */
-double plot_value(const plot *pl, const row *r, int which, double *ci)
+static double plot_value(const plot *pl, const row *r, int which, double *ci)
 {
     *ci = NAN;
     switch (pl->kind) {
@@ -208,14 +208,14 @@ double plot_value(const plot *pl, const row *r, int which, double *ci)
     return NAN;
 }
 
-const row *plot_row(const summary *s, const plot *pl, guint point, const char *variant)
+static const row *plot_row(const summary *s, const plot *pl, guint point, const char *variant)
 {
     if (pl->kind == P_RUN)
         return metric_row(s, point, variant, NULL, pl->mt);
     return find_row(s, point, variant, pl->cls);
 }
 
-const char *plot_ylabel(const plot *pl, const gp_term *term, char **owned)
+static const char *plot_ylabel(const plot *pl, const gp_term *term, char **owned)
 {
     switch (pl->kind) {
     case P_LATENCY:
@@ -254,12 +254,12 @@ const char *plot_ylabel(const plot *pl, const gp_term *term, char **owned)
 
 /* A y axis on a log scale when the values span more than two decades
  * (a knee to 350 ms would flatten everything before it otherwise). */
-gboolean wants_log(double lo, double hi)
+static gboolean wants_log(double lo, double hi)
 {
     return lo > 0 && isfinite(hi) && hi / lo > 100;
 }
 
-gboolean gp_bars(GString *gp, const summary *s, const gp_term *term, const plot *pl)
+static gboolean gp_bars(GString *gp, const summary *s, const gp_term *term, const plot *pl)
 {
     gp_preamble(gp, s, term, pl, pl->title);
     g_autofree char *owned = NULL;
@@ -318,7 +318,7 @@ gboolean gp_bars(GString *gp, const summary *s, const gp_term *term, const plot 
 
 /* Whether the x values are evenly spaced (a linear sweep): then a linear
  * axis, whatever their span.  Geometric sweeps over decades get a log axis. */
-gboolean x_is_log(const summary *s)
+static gboolean x_is_log(const summary *s)
 {
     double lo = INFINITY, hi = -INFINITY;
     g_autoptr(GArray) xs = g_array_new(FALSE, FALSE, sizeof(double));
@@ -342,7 +342,7 @@ gboolean x_is_log(const summary *s)
     return lin_max / lin_min > log_max / log_min;
 }
 
-gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, const plot *pl)
+static gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, const plot *pl)
 {
     const char *key = g_ptr_array_index(s->keys, (guint)s->x_key);
     g_autoptr(GPtrArray) lines =
@@ -434,7 +434,7 @@ gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, const plot
     return TRUE;
 }
 
-void remove_images(const char *plots_dir, const char *name)
+static void remove_images(const char *plots_dir, const char *name)
 {
     static const char *const ext[] = {"png", "svg"};
     for (guint i = 0; i < G_N_ELEMENTS(ext); i++) {
@@ -443,7 +443,8 @@ void remove_images(const char *plots_dir, const char *name)
     }
 }
 
-gboolean run_gnuplot(const char *gnuplot, const char *plots_dir, const char *name, GError **error)
+static gboolean run_gnuplot(const char *gnuplot, const char *plots_dir, const char *name,
+                            GError **error)
 {
     g_autofree char *script = g_strdup_printf("%s.gp", name);
     g_autofree char *script_path = g_build_filename(plots_dir, script, NULL);
@@ -476,7 +477,7 @@ gboolean run_gnuplot(const char *gnuplot, const char *plots_dir, const char *nam
     return TRUE;
 }
 
-gboolean gnuplot_has(const char *gnuplot, const char *terminal)
+static gboolean gnuplot_has(const char *gnuplot, const char *terminal)
 {
     g_autofree char *cmd = g_strdup_printf("set terminal %s", terminal);
     char *argv[] = {(char *)gnuplot, "-e", cmd, NULL};
@@ -488,7 +489,7 @@ gboolean gnuplot_has(const char *gnuplot, const char *terminal)
 
 /* pngcairo draws antialiased text and UTF-8; the libgd png terminal is the
  * fallback some minimal gnuplot builds have. */
-gp_term pick_terminal(const char *gnuplot)
+static gp_term pick_terminal(const char *gnuplot)
 {
     gp_term t = gnuplot_has(gnuplot, "pngcairo") ? (gp_term){"pngcairo", "µs", FALSE}
                                                  : (gp_term){"png", "us", FALSE};

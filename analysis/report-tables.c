@@ -15,7 +15,7 @@
 
 /* ---- the comparison tables ---- */
 
-gboolean key_numeric(const summary *s, guint k)
+static gboolean key_numeric(const summary *s, guint k)
 {
     for (guint p = 0; p < s->points->len; p++) {
         double x;
@@ -35,7 +35,7 @@ gint dbl_cmp(gconstpointer a, gconstpointer b)
 
 /* The median (which = 0.5) or the largest (which = 1) of a column over a
  * class's rows (all rows when cls is NULL); 0 when it has no value. */
-double column_stat(const summary *s, const char *cls, int c, double which)
+static double column_stat(const summary *s, const char *cls, int c, double which)
 {
     g_autoptr(GArray) v = g_array_new(FALSE, FALSE, sizeof(double));
     for (guint i = 0; i < s->rows->len; i++) {
@@ -49,7 +49,7 @@ double column_stat(const summary *s, const char *cls, int c, double which)
     return g_array_index(v, double, (guint)(which * (v->len - 1)));
 }
 
-void fmt_scaled(GString *md, double v, double ci, double scale)
+static void fmt_scaled(GString *md, double v, double ci, double scale)
 {
     if (isnan(v)) {
         g_string_append(md, "–");
@@ -62,7 +62,7 @@ void fmt_scaled(GString *md, double v, double ci, double scale)
         g_string_append(md, " (wide)");
 }
 
-void table_head(GString *md, const summary *s, const char *const *cols, guint n)
+static void table_head(GString *md, const summary *s, const char *const *cols, guint n)
 {
     g_string_append(md, "| variant |");
     for (guint k = 0; k < s->keys->len; k++) {
@@ -80,12 +80,12 @@ void table_head(GString *md, const summary *s, const char *const *cols, guint n)
     g_string_append_c(md, '\n');
 }
 
-guint table_stride(const summary *s)
+static guint table_stride(const summary *s)
 {
     return (s->points->len + TABLE_POINTS - 1) / TABLE_POINTS;
 }
 
-gboolean table_shows(const summary *s, guint p)
+static gboolean table_shows(const summary *s, guint p)
 {
     guint k = table_stride(s);
     return p % k == 0 || p + 1 == s->points->len;
@@ -100,7 +100,7 @@ void table_note(GString *md, const summary *s)
                                table_stride(s), table_stride(s) == 2 ? "nd" : "th", s->points->len);
 }
 
-void row_lead(GString *md, const summary *s, const row *r)
+static void row_lead(GString *md, const summary *s, const row *r)
 {
     g_string_append(md, "| ");
     md_text(md, r->variant);

@@ -27,7 +27,7 @@
 static const char *const default_headline[] = {"latency_p99_us", "throughput_rps",
                                                "cpu_us_per_txn"};
 
-void describe_keys(GString *md, const summary *s)
+static void describe_keys(GString *md, const summary *s)
 {
     for (guint k = 0; k < s->keys->len; k++) {
         /* Distinct values in order of first appearance (a set: a sweep
@@ -55,8 +55,23 @@ void describe_keys(GString *md, const summary *s)
     }
 }
 
-void write_markdown(GString *md, const summary *s, const GPtrArray *plots, gboolean drawn,
-                    const GPtrArray *skipped)
+/* A knee belongs to a load curve: a sweep of the offered load, or one
+ * that drives some variant into saturation. */
+static gboolean load_sweep(const summary *s)
+{
+    const char *key = g_ptr_array_index(s->keys, (guint)s->x_key);
+    if (strcmp(key, "rate_rps") == 0 || strcmp(key, "concurrency") == 0)
+        return TRUE;
+    for (guint i = 0; i < s->rows->len; i++) {
+        const row *r = g_ptr_array_index(s->rows, i);
+        if (saturated(s, r->point, r->variant))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void write_markdown(GString *md, const summary *s, const GPtrArray *plots, gboolean drawn,
+                           const GPtrArray *skipped)
 {
     g_string_append(md, "# cnisim report: ");
     md_text(md, s->scenario);
@@ -111,7 +126,7 @@ void write_markdown(GString *md, const summary *s, const GPtrArray *plots, gbool
             headline_metric(md, s, g_ptr_array_index(s->headline, i));
         g_string_append_c(md, '\n');
     }
-    if (s->x_key >= 0) {
+    if (s->x_key >= 0 && load_sweep(s)) {
         g_autoptr(GString) k = g_string_new(NULL);
         for (guint c = 0; c < s->classes->len; c++) {
             g_autoptr(GString) one = g_string_new(NULL);
@@ -197,7 +212,7 @@ void write_markdown(GString *md, const summary *s, const GPtrArray *plots, gbool
 
 /* The optional [report] section of DIR/meta.ini (from the scenario's
  * [report] group): the baseline variant and the metrics to lead with. */
-gboolean read_report_options(summary *s, const char *dir, GError **error)
+static gboolean read_report_options(summary *s, const char *dir, GError **error)
 {
     s->headline = g_ptr_array_new();
     g_autofree char *meta = g_build_filename(dir, "meta.ini", NULL);
