@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -191,14 +192,24 @@ static gboolean run_gnuplot(const char *gnuplot, const char *plots_dir, const ch
 gboolean cn_timeplot_write(const char *dir, const char *gnuplot, GString *md, GError **error)
 {
     g_autofree char *path = g_build_filename(dir, "timeseries.csv", NULL);
-    g_autofree char *text = NULL;
     if (!g_file_test(path, G_FILE_TEST_EXISTS))
         return TRUE;
-    if (!g_file_get_contents(path, &text, NULL, error))
+    /* Streamed: the rows are in point order, and only the first points are
+     * read, however long the sweep. */
+    FILE *in = fopen(path, "r");
+    if (!in) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot read", path);
         return FALSE;
-    char *save = NULL, *ln = strtok_r(text, "\n", &save);
-    if (!ln)
+    }
+    char *ln = NULL;
+    size_t cap = 0;
+    ssize_t got = getline(&ln, &cap, in);
+    if (got <= 0) {
+        free(ln);
+        fclose(in);
         return TRUE;
+    }
+    ln[strcspn(ln, "\r\n")] = '\0';
     g_autoptr(GPtrArray) h = csv_fields(ln);
     int c_point = col(h, "point"), c_var = col(h, "variant"), c_rep = col(h, "replication"),
         c_t = col(h, "t_s"), c_cls = col(h, "class"), c_tp = col(h, "throughput_rps"),
@@ -210,16 +221,21 @@ gboolean cn_timeplot_write(const char *dir, const char *gnuplot, GString *md, GE
                     "%s: not a cnisim timeseries.csv (columns point, variant, replication, t_s, "
                     "class, throughput_rps expected)",
                     path);
+        free(ln);
+        fclose(in);
         return FALSE;
     }
     g_autoptr(GPtrArray) panels = g_ptr_array_new_with_free_func(panel_free);
-    while ((ln = strtok_r(NULL, "\n", &save))) {
+    while (getline(&ln, &cap, in) > 0) {
+        ln[strcspn(ln, "\r\n")] = '\0';
         g_autoptr(GPtrArray) f = csv_fields(ln);
         if ((int)f->len <= c_cls || strcmp(g_ptr_array_index(f, c_cls), "all") != 0 ||
             num(f, c_rep) != 1)
             continue;
         double pt = num(f, c_point);
-        if (!(pt >= 1 && pt <= MAX_POINTS))
+        if (pt > MAX_POINTS)
+            break;
+        if (!(pt >= 1))
             continue;
         panel *pn = NULL;
         for (guint i = 0; i < panels->len && !pn; i++)
@@ -252,6 +268,8 @@ gboolean cn_timeplot_write(const char *dir, const char *gnuplot, GString *md, GE
             g_ptr_array_add(pn->events, g_strdup_printf("`%s` at %.6g s", ev, s.t));
         }
     }
+    free(ln);
+    fclose(in);
     gboolean any = FALSE;
     for (guint i = 0; i < panels->len; i++)
         any |= ((panel *)g_ptr_array_index(panels, i))->moves;
