@@ -268,7 +268,8 @@ static gboolean gp_bars(GString *gp, const summary *s, const gp_term *term, cons
     g_string_append(gp, "set xlabel 'variant'\nset ylabel ");
     gp_str(gp, ylabel);
     gboolean bars2 = pl->kind == P_LATENCY;
-    gboolean errs = s->reps_max > 1 && pl->kind == P_THROUGHPUT;
+    gboolean errs =
+        s->reps_max > 1 && (pl->kind == P_THROUGHPUT || (pl->kind == P_RUN && pl->mt->ci >= 0));
     g_string_append(gp, "\nset yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
                         "set style data histograms\n"
                         "set style fill solid 0.85 border -1\nset boxwidth 0.9\n");
@@ -311,7 +312,9 @@ static gboolean gp_bars(GString *gp, const summary *s, const gp_term *term, cons
     else if (errs)
         g_string_append(gp, "plot $data using 2:3:xtic(1) title 'mean, 95% CI'\n");
     else
-        g_string_append(gp, "plot $data using 2:xtic(1) title 'one replication'\n");
+        g_string_append(gp, s->reps_max > 1
+                                ? "plot $data using 2:xtic(1) title 'mean over the replications'\n"
+                                : "plot $data using 2:xtic(1) title 'one replication'\n");
     gp_svg(gp, term, pl);
     return finite > 0;
 }
