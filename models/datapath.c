@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "units.h"
+
 bool cn_variant_masquerades(const cn_variant *v)
 {
     return v->ipam != CN_IPAM_POD_SUBNET;
@@ -53,7 +55,7 @@ void cn_dp_costs_init(cn_dp_costs *k, const cn_config *c, const cn_variant *v)
 
 static void add(cn_path *p, cn_step_kind kind, uint32_t node, double ns)
 {
-    sim_time_ns t = (sim_time_ns)llround(ns);
+    sim_time_ns t = cn_units_round(ns);
     if (t <= 0)
         return;
     /* Consecutive work on the same resource is one stage. */

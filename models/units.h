@@ -8,6 +8,7 @@
 #ifndef CN_UNITS_H
 #define CN_UNITS_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -40,6 +41,23 @@ static inline cn_units_status cn_units_us_to_ns(double us, int64_t *out_ns)
  * zero rate has no interval: it is refused as CN_UNITS_OVERFLOW, like any
  * rate so small that the interval exceeds int64. */
 cn_units_status cn_units_rate_to_interval_ns(double rate_per_s, int64_t *out_ns);
+
+/* llround(x) without the library call (per stage on the datapath): the
+ * same value for every x, halves away from zero.  Below 2^52 truncation
+ * and x - trunc(x) are exact; larger, non-finite and NaN values take
+ * llround itself. */
+static inline int64_t cn_units_round(double x)
+{
+    if (!(fabs(x) < 0x1p52))
+        return llround(x);
+    int64_t i = (int64_t)x;
+    double f = x - (double)i;
+    if (f >= 0.5)
+        i++;
+    else if (f <= -0.5)
+        i--;
+    return i;
+}
 
 /* What went wrong, for a message: "overflows int64 nanoseconds (more than
  * 292 years)", "rounds to zero nanoseconds", ... */

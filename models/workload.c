@@ -11,6 +11,7 @@
 #include "policy.h"
 #include "run-internal.h"
 #include "svclookup.h"
+#include "units.h"
 
 /* ---- pools ---- */
 
@@ -18,6 +19,9 @@
 _Static_assert(offsetof(txn, job) == 0, "the job is the txn's first field");
 /* What every step touches is one cache line (the txn is line-aligned). */
 _Static_assert(offsetof(txn, cn) <= 64, "a txn's hot fields fit one cache line");
+/* What a transaction's issue and finish touch is the next line. */
+_Static_assert(offsetof(txn, own) + offsetof(conn, target) + sizeof(uint32_t) <= 128,
+               "a closed-loop client's connection state is in the txn's second line");
 
 static txn *txn_get(run *r)
 {
@@ -219,7 +223,7 @@ static sim_time_ns jitter(run *r, sim_time_ns mean, double cv)
 {
     if (cv <= 0)
         return mean;
-    sim_time_ns t = (sim_time_ns)llround(sim_rng_gamma_mean_cv(r->wl.rng_jitter, (double)mean, cv));
+    sim_time_ns t = cn_units_round(sim_rng_gamma_mean_cv(r->wl.rng_jitter, (double)mean, cv));
     return t > 0 ? t : 1;
 }
 

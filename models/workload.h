@@ -18,16 +18,17 @@ typedef struct run run;
 
 typedef struct conn conn;
 struct conn {
+    /* first: what every transaction's finish reads (see txn) */
     uint8_t cls;
-    bool open;             /* set up and not yet closed */
+    bool open; /* set up and not yet closed */
+    bool lb_programmed, policy_programmed;
+    bool stale;            /* its endpoint is gone but still programmed */
+    int64_t remaining;     /* transactions left on this connection */
     uint32_t client_node;  /* CN_NODE_EXTERNAL for ingress */
     uint32_t server_node;  /* CN_NODE_EXTERNAL for egress */
     uint32_t ingress_node; /* ingress: the node the LB chose */
     uint32_t target;       /* Service index or external destination */
-    int64_t remaining;     /* transactions left on this connection */
     double lookup_ns, egress_ns, ingress_ns;
-    bool lb_programmed, policy_programmed;
-    bool stale;         /* its endpoint is gone but still programmed */
     cn_snat_pool *snat; /* egress: the port pool used */
     conn *next_idle;    /* open loop: idle list link */
 };
@@ -39,17 +40,17 @@ struct txn {
     run *r;              /* the run it belongs to */
     const cn_step *step; /* the step being executed, in a shared path or `owned` */
     uint32_t node[2];    /* the path's node roles -> nodes (cn_flow_roles) */
-    /* Issue and finish. */
+    /* Issue and finish: the second line, with own's first fields. */
     conn *cn;
     sim_time_ns start; /* when the transaction was issued */
     cn_path *owned;    /* a new connection's path (its own costs), from the pool */
     bool new_conn;
     bool closed_loop; /* a closed-loop client: starts again when done */
     uint8_t attempts; /* SYNs of this connection dropped so far */
-    /* Cold: connection set-up, the client's state. */
+    uint32_t home;    /* closed loop: the node the client pod runs on */
+    conn own;         /* closed loop: the client's connection */
+    /* Cold: connection set-up. */
     sim_time_ns syn_start; /* when its first SYN was sent */
-    uint32_t home;         /* closed loop: the node the client pod runs on */
-    conn own;              /* closed loop: the client's connection */
     txn *next;             /* free list */
 } __attribute__((aligned(64)));
 

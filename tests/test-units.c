@@ -128,13 +128,37 @@ static void test_whole_entries(void **state)
     assert_string_equal(r, "a whole number of pods from 1 to 1000");
 }
 
+/* cn_units_round is llround: halves and their neighbours, signs, the
+ * edges of the fast path, huge values, and a sweep of random doubles. */
+static void test_round_is_llround(void **state)
+{
+    (void)state;
+    const double fixed[] = {0.0,  -0.0,   0.5,    -0.5,    1.5,        -1.5,   2.5,  -2.5,
+                            0.49, 1e-300, 0x1p52, -0x1p52, 0x1p52 + 2, 0x1p53, 1e18, -1e18};
+    for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++) {
+        double x = fixed[i];
+        assert_int_equal(cn_units_round(x), llround(x));
+        assert_int_equal(cn_units_round(nextafter(x, 0)), llround(nextafter(x, 0)));
+        assert_int_equal(cn_units_round(nextafter(x, INFINITY)), llround(nextafter(x, INFINITY)));
+        assert_int_equal(cn_units_round(nextafter(x, -INFINITY)), llround(nextafter(x, -INFINITY)));
+    }
+    GRand *g = g_rand_new_with_seed(12);
+    for (int i = 0; i < 200000; i++) {
+        double x = ldexp(g_rand_double_range(g, -1, 1), g_rand_int_range(g, -4, 60));
+        double h = floor(x) + 0.5; /* a half-way value near it */
+        assert_int_equal(cn_units_round(x), llround(x));
+        assert_int_equal(cn_units_round(h), llround(h));
+    }
+    g_rand_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seconds),       cmocka_unit_test(test_seconds_refused),
         cmocka_unit_test(test_scale),         cmocka_unit_test(test_rate),
         cmocka_unit_test(test_status_text),   cmocka_unit_test(test_defaults_in_range),
-        cmocka_unit_test(test_whole_entries),
+        cmocka_unit_test(test_whole_entries), cmocka_unit_test(test_round_is_llround),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
