@@ -24,6 +24,19 @@ void admission_init(run *r)
     r->adm.snat_hold_ns = (sim_time_ns)llround(hold_s * SIM_NS_PER_S);
 }
 
+void admission_scale_nodes(run *r, int64_t nodes)
+{
+    /* Azure reallocates every node's ports to the new tier at once; a port
+     * in use stays with its connection, so a pool above its new size takes
+     * no new connection until enough have closed and their holds ended. */
+    r->adm.snat_ports = cn_lb_ports_per_node(r->c, nodes);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, r->adm.snat);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        ((cn_snat_pool *)v)->ports = r->adm.snat_ports;
+}
+
 void admission_free(run *r)
 {
     g_hash_table_unref(r->adm.snat);

@@ -23,6 +23,9 @@ typedef struct {
 
 void admission_init(run *r);
 void admission_free(run *r);
+/* The load balancer's backend pool is now `nodes` nodes (scale_nodes
+ * event): with the default allocation every node's ports change tier. */
+void admission_scale_nodes(run *r, int64_t nodes);
 /* The SNAT port pool of a node towards one external destination. */
 cn_snat_pool *admission_snat_pool(run *r, uint32_t node, uint32_t destination);
 /* A new connection's SYN: true when admitted (entries and port taken). */

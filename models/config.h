@@ -76,6 +76,7 @@ typedef enum {
 typedef enum {
     CN_EVENT_SET,     /* set = group.key=value */
     CN_EVENT_ROLLOUT, /* rollout = SERVICES: a Deployment-style rolling update */
+    CN_EVENT_SCALE,   /* scale_nodes = N: the LB backend pool becomes N nodes */
 } cn_event_kind;
 
 typedef struct {
@@ -85,6 +86,7 @@ typedef struct {
     int64_t rollout_services;              /* ROLLOUT: target Services rolled (the first ones) */
     int64_t max_surge, max_unavailable;    /* ROLLOUT: pods per Service; < 0: -percent */
     double pod_start_s;                    /* ROLLOUT: a new pod's start-up until Ready */
+    int64_t scale_nodes;                   /* SCALE: nodes in the cluster from then on */
     cn_set_key key;                        /* SET: what changes */
     double value;                          /* its new value (not CN_SET_TRAFFIC) */
     double traffic_weight[CN_CLASS_COUNT]; /* CN_SET_TRAFFIC: the new mix, summing to 1 */

@@ -11,6 +11,12 @@ static void fire(sim *s, void *ctx)
     run *r = x->r;
     const cn_event *ev = x->ev;
     cn_config *c = r->cm;
+    if (ev->kind == CN_EVENT_SCALE) {
+        admission_scale_nodes(r, ev->scale_nodes);
+        r->nodes_ready = ev->scale_nodes;
+        observer_event(r, ev->name);
+        return;
+    }
     if (ev->kind == CN_EVENT_ROLLOUT) {
         ctrlplane_rollout(r, ev);
         observer_event(r, ev->name);

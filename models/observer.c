@@ -107,7 +107,7 @@ static void close_interval(run *r, sim_time_ns end)
     row.ct_evictions = cur.evictions - o->iv_prev.evictions;
     row.snat_failures = cur.snat_failures - o->iv_prev.snat_failures;
     row.stale_failures = cur.stale_failures - o->iv_prev.stale_failures;
-    row.nodes_ready = r->n_nodes;
+    row.nodes_ready = r->nodes_ready;
     if (o->iv_events->len)
         row.events = g_strdup(o->iv_events->str);
     GString *t = o->iv_events;

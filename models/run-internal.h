@@ -29,6 +29,7 @@ struct run {
     sim_resource *cpu,
         *nic; /* the nodes' resources, contiguous: node i's is sim_resource_at(cpu, i) */
     uint32_t n_nodes;
+    int64_t nodes_ready; /* the cluster's nodes (scale_nodes events change it) */
     int64_t n_services;
     sim_time_ns warm_end, end;
     cn_workload wl;

@@ -87,6 +87,7 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
     cn_dp_costs_init(&r->k, c, v);
     r->n_nodes = r->cl->n_nodes;
     r->n_services = r->cl->n_services;
+    r->nodes_ready = r->n_nodes;
     r->warm_end = (sim_time_ns)llround(c->warmup_s * SIM_NS_PER_S);
     r->end = r->warm_end + (sim_time_ns)llround(c->duration_s * SIM_NS_PER_S);
     admission_init(r);

@@ -1226,7 +1226,7 @@ static const struct {
     {"cluster", "network_policies", CN_SET_POLICIES},
 };
 
-static const char *const event_actions[] = {"drain", "fail", "scale_nodes", "upgrade", "migrate"};
+static const char *const event_actions[] = {"drain", "fail", "upgrade", "migrate"};
 
 /* max_surge / max_unavailable: a pod count or a percentage of a Service's
  * endpoints, as a Deployment's strategy takes them (stored as -percent). */
@@ -1283,6 +1283,20 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
                 return false;
             }
             ev.kind = CN_EVENT_ROLLOUT;
+            have_set = true;
+            continue;
+        }
+        if (strcmp(kl[i], "scale_nodes") == 0) {
+            if (have_set || !parse_whole(v, &ev.scale_nodes) || ev.scale_nodes < 1 ||
+                ev.scale_nodes > MAX_NODES) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        have_set ? "one action per event"
+                                 : "expected the cluster's new node count, 1 to 50000, got '%s'",
+                        v);
+                return false;
+            }
+            ev.kind = CN_EVENT_SCALE;
+            ev.text = "scale_nodes";
             have_set = true;
             continue;
         }

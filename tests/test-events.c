@@ -130,6 +130,7 @@ static void test_refusals(void **state)
     assert_refused("[event grow]\nat_s = 1\nset = cluster.nodes=5\n",
                    "cluster.nodes cannot change mid-run");
     assert_refused("[event r]\nat_s = 1\ndrain = 3\n", "does not simulate drain events");
+    assert_refused("[event r]\nat_s = 1\nupgrade = 1\n", "does not simulate upgrade events");
     assert_refused("[event r]\nat_s = 1\nrollout = 3\n", "a rollout replaces Service endpoints");
     assert_refused("[event r]\nat_s = 1\nset = workload.rate_rps=5\nmax_surge = 1\n",
                    "go with rollout");
@@ -197,6 +198,45 @@ static void test_rollout(void **state)
     cn_run_result_clear(&b);
 }
 
+/* A surge node across the SNAT tier boundary (Azure's default table: 1,024
+ * ports per node up to 50 nodes, 512 from 51): while the 51st node exists
+ * every node's pools shrink to 512, so nodes using more than that refuse
+ * new connections; back at 50 nodes they take them again. */
+static uint64_t snat_between(const cn_run_result *r, double from, double to)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->n_intervals; i++)
+        if (r->intervals[i].t_s >= from - 1e-9 && r->intervals[i].t_s < to - 1e-9)
+            n += r->intervals[i].snat_failures;
+    return n;
+}
+
+static void test_scale_nodes_snat_tier(void **state)
+{
+    (void)state;
+    const char text[] = "[scenario]\nname = up\nseed = 4\nduration_s = 300\nwarmup_s = 0\n"
+                        "interval_s = 10\n[cluster]\nnodes = 50\nmax_pods_per_node = 30\n"
+                        "[workload]\nmodel = open\nrate_rps = 150\nrequests_per_connection = 1\n"
+                        "traffic = pod-to-external\nexternal_destinations = 1\n"
+                        "[costs]\nlb_fin_hold_s = 240\n"
+                        "[plugins]\ncompare = azure-cni\n"
+                        "[event surge]\nat_s = 200\nscale_nodes = 51\n"
+                        "[event done]\nat_s = 250\nscale_nodes = 50\n";
+    cn_run_result r = run_text(text);
+    /* 3 new connections/s per node, each port held 240 s: about 600 in
+     * use per node at 200 s, under 1,024, over 512. */
+    assert_int_equal(snat_between(&r, 0, 200), 0);
+    assert_true(snat_between(&r, 200, 250) > 1000);
+    assert_int_equal(snat_between(&r, 260, 300), 0);
+    /* nodes_ready is the state at an interval's end (t_s + 10 s). */
+    assert_int_equal(r.intervals[18].nodes_ready, 50);
+    assert_int_equal(r.intervals[20].nodes_ready, 51);
+    assert_int_equal(r.intervals[23].nodes_ready, 51);
+    assert_int_equal(r.intervals[25].nodes_ready, 50);
+    assert_true(r.intervals[18].snat_ports_max > 512 && r.intervals[18].snat_ports_max < 1024);
+    cn_run_result_clear(&r);
+}
+
 static char *slurp(const char *path)
 {
     char *text = NULL;
@@ -247,7 +287,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rate_change_shows), cmocka_unit_test(test_concurrency_change),
         cmocka_unit_test(test_refusals),          cmocka_unit_test(test_disruption_window),
-        cmocka_unit_test(test_rollout),           cmocka_unit_test(test_report_over_time),
+        cmocka_unit_test(test_rollout),           cmocka_unit_test(test_scale_nodes_snat_tier),
+        cmocka_unit_test(test_report_over_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
