@@ -91,6 +91,24 @@ void summary_free(summary *s)
     g_free(s);
 }
 
+/* A field as report will show it, on a terminal and in report.md: control
+ * characters (C0, DEL, and the C1 controls U+0080-U+009F, which some
+ * terminals obey) become visible escapes, so a forged summary.csv cannot
+ * move the cursor, recolour the terminal or start a line of its own. */
+static char *field_text(const char *raw)
+{
+    GString *o = g_string_sized_new(strlen(raw));
+    for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            g_string_append_printf(o, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            g_string_append_printf(o, "\\u%04x", (unsigned)*++p);
+        else
+            g_string_append_c(o, (char)*p);
+    }
+    return g_string_free(o, FALSE);
+}
+
 static char *index_key(guint point, const char *variant, const char *cls)
 {
     return g_strdup_printf("%u\x1f%s\x1f%s", point, variant, cls);
@@ -170,7 +188,7 @@ int csv_next(csv_reader *r, GPtrArray *fields, guint *rec_line, GError **error)
             while (r->p < r->end && *r->p != ',' && *r->p != '\n' && *r->p != '\r')
                 g_string_append_c(f, *r->p++);
         }
-        g_ptr_array_add(fields, g_strdup(f->str));
+        g_ptr_array_add(fields, field_text(f->str));
         if (r->p < r->end && *r->p == ',') {
             r->p++;
             continue;

@@ -327,7 +327,8 @@ static void test_csvout_roundtrip(void **state)
     g_autofree char *md = report_ok(dir);
     assert_contains(md, "| plain | 1e+06 | 500 |");
     assert_contains(md, "| comma, \"quote\" | 1e+06 | 501 |");
-    assert_contains(md, "| new line | 1e+06 | 502 |");
+    /* a newline in a name is shown as an escape, never as a new line */
+    assert_contains(md, "| new\\\\x0aline | 1e+06 | 502 |");
     assert_contains(md, "| \"\" | 1e+06 | 503 |");
     assert_contains(md, "| bar\\|pipe | 1e+06 | 504 |");
     assert_contains(md, "lowest `plain` 150 µs; highest `bar|pipe` 154 µs, 1.03×");
@@ -458,6 +459,24 @@ static void full_row(GString *csv, const char *scenario, int point, const char *
         g_string_append_printf(csv, "1,%g,20,10,0.5,0.01\n", p99_ci);
     else
         g_string_append_printf(csv, ",,,,,\n");
+}
+
+/* A forged summary.csv cannot drive the terminal or add a line of its own:
+ * control characters in its text (ESC, a quoted newline, the C1 CSI) are
+ * shown as escapes, on stdout and in report.md alike. */
+static void test_control_characters(void **state)
+{
+    g_autoptr(GString) csv = g_string_new(HEADER_LEAD "," HEADER_TAIL_FULL);
+    full_row(csv, "esc", 1, "\"a\x1b[31mred\nforged line\xc2\x9b" "2J\"", "", "pod-to-service", 1000,
+             10, 100, 8, 0.5, 3000, 0);
+    full_row(csv, "esc", 1, "b", "", "pod-to-service", 1200, 10, 110, 8, 0.5, 3600, 0);
+    g_autofree char *dir = make_dir(csv->str);
+    g_autofree char *md = report_ok(dir);
+    assert_null(strchr(md, '\x1b'));
+    assert_null(strstr(md, "\xc2\x9b"));
+    assert_null(strstr(md, "\nforged line"));
+    assert_contains(md, "\\x1b[31mred\\x0aforged line\\u009b2J");
+    rm_rf(dir);
 }
 
 /* Overlapping intervals: "no significant difference", never a winner;
@@ -616,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_significance),
+        cmocka_unit_test(test_control_characters),
         cmocka_unit_test(test_knee_mm1),
         cmocka_unit_test(test_all_failing_variant),
         cmocka_unit_test(test_plan_in_report),
