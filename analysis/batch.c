@@ -1147,6 +1147,10 @@ static cn_batch_status prepare_dir(batch *b, GError **error)
             unlink(op);
             unlink(staged);
         }
+        g_autofree char *ts = g_build_filename(dir, "timeseries.csv", NULL);
+        g_autofree char *ts_staged = g_build_filename(b->parts_dir, "timeseries.csv", NULL);
+        unlink(ts);
+        unlink(ts_staged);
         g_autofree char *log = g_build_filename(b->parts_dir, LOG_NAME, NULL);
         unlink(log);
         unlink(legacy);
@@ -1509,9 +1513,10 @@ static char *ts_text(gconstpointer ctx, gsize job, GError **error)
     return log_read_text(ctx, job, error);
 }
 
-/* The four outputs are written in .parts first, then renamed into place,
- * meta.ini last: an interrupted or failed publish leaves no meta.ini, and a
- * meta.ini means the set beside it is complete. */
+/* The outputs (timeseries.csv too, when intervals are on) are written in
+ * .parts first, then renamed into place, meta.ini last: an interrupted or
+ * failed publish leaves no meta.ini and none of the others, and a meta.ini
+ * means the set beside it is complete. */
 static gboolean finalize(batch *b, GError **error)
 {
     const char *dir = b->opt->out_dir;
@@ -1520,17 +1525,27 @@ static gboolean finalize(batch *b, GError **error)
         staged[i] = g_build_filename(b->parts_dir, outputs[i], NULL);
         final[i] = g_build_filename(dir, outputs[i], NULL);
     }
+    gboolean with_ts = cn_timeseries_enabled(b->sc);
     g_autofree char *ts = g_build_filename(dir, "timeseries.csv", NULL);
-    if (!cn_timeseries_enabled(b->sc))
+    g_autofree char *ts_staged = g_build_filename(b->parts_dir, "timeseries.csv", NULL);
+    if (!with_ts)
         unlink(ts); /* not one left by an earlier configuration */
-    gboolean ok =
-        (!cn_timeseries_enabled(b->sc) || cn_timeseries_write_csv(b->sc, ts_text, b, ts, error)) &&
-        write_runs_csv(b, staged[0], error) && write_summary_csv(b, staged[1], error) &&
-        cn_plan_write_ipam_csv(b->sc, staged[2], error) && write_meta(b, staged[3], error);
+    gboolean ok = (!with_ts || cn_timeseries_write_csv(b->sc, ts_text, b, ts_staged, error)) &&
+                  write_runs_csv(b, staged[0], error) && write_summary_csv(b, staged[1], error) &&
+                  cn_plan_write_ipam_csv(b->sc, staged[2], error) && write_meta(b, staged[3], error);
     if (ok && unlink(final[3]) != 0 && errno != ENOENT) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: cannot replace: %s",
                     final[3], g_strerror(errno));
         ok = FALSE;
+    }
+    gboolean ts_published = FALSE;
+    if (ok && with_ts) {
+        ts_published = rename(ts_staged, ts) == 0;
+        if (!ts_published) {
+            g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: cannot write: %s",
+                        ts, g_strerror(errno));
+            ok = FALSE;
+        }
     }
     gsize published = 0;
     for (; ok && published < G_N_ELEMENTS(outputs); published++)
@@ -1540,6 +1555,8 @@ static gboolean finalize(batch *b, GError **error)
             ok = FALSE;
             break;
         }
+    if (!ok && with_ts)
+        unlink(ts_published ? ts : ts_staged);
     for (gsize i = 0; i < G_N_ELEMENTS(outputs); i++) {
         if (!ok)
             unlink(i < published ? final[i] : staged[i]);

@@ -12,7 +12,8 @@
 #   f. --resume with other --set values does not reuse the finished runs;
 #   g. merge of shards; h-n (issue 9): the lock, links, foreign directories,
 #      other configurations and builds, what merge trusts, leftovers, CSV
-#      formula injection.
+#      formula injection; o-p: FIFO scenario, saturated open loop; q: a
+#      disk that fills up (ENOSPC at every file creation in turn).
 #
 #   tests/output-safety/run.sh CNISIM
 set -u
@@ -490,6 +491,48 @@ if [ $rc -eq 0 ] && grep -q "past saturation" "$tmp/err" && [ -s "$tmp/p/summary
     ok "p: an open loop past saturation stops at the backlog bound, with a warning"
 else
     bad "p: saturated open loop: exit $rc"
+fi
+
+# ---- q. a disk that fills up (item 13): exit 1, all outputs or none ----
+# The shim (tests/output-safety/enospc.c, LD_PRELOAD) fails the N-th and
+# every later file or directory creation under the output directory with
+# ENOSPC; N walks every creation a run makes, from the output directory
+# itself to meta.ini.
+
+shim=${CNISIM_ENOSPC_SHIM:-}
+if [ -z "$shim" ] || [ ! -f "$shim" ]; then
+    bad "q: no ENOSPC shim (CNISIM_ENOSPC_SHIM='$shim'): meson builds and passes it"
+else
+    cn run "$small" -o "$tmp/q-fresh" -j 1 --quiet
+    q_ok=1
+    n=1
+    while :; do
+        rm -rf "$tmp/q"
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+            ENOSPC_MATCH="$tmp/q" ENOSPC_AT=$n LD_PRELOAD=$shim \
+            "$cnisim" run "$small" -o "$tmp/q" -j 1 --quiet 2>"$tmp/err" >/dev/null
+        rc=$?
+        [ $rc -eq 0 ] && break # every creation made: the disk had room enough
+        outs=$(cd "$tmp/q" 2>/dev/null && ls summary.csv runs.csv ipam.csv meta.ini timeseries.csv 2>/dev/null | tr '\n' ' ')
+        left=$(find "$tmp/q" -name '*.tmp*' 2>/dev/null | head -n 1)
+        if [ $rc -ne 1 ] || [ -n "$outs" ] || [ -n "$left" ] || ! grep -q "No space left on device" "$tmp/err"; then
+            bad "q: full at creation $n: exit $rc (expected 1), published '$outs', leftover '$left'"
+            q_ok=0
+            break
+        fi
+        # With room again, a plain run (or --resume, keeping what finished)
+        # completes with the bytes of a fresh run.
+        cn run "$small" -o "$tmp/q" -j 1 --quiet --resume
+        if [ $rc -ne 0 ] || ! same_outputs "$tmp/q" "$tmp/q-fresh" summary.csv runs.csv ipam.csv timeseries.csv; then
+            bad "q: after a full disk at creation $n, --resume: exit $rc or other bytes"
+            q_ok=0
+            break
+        fi
+        n=$((n + 1))
+        [ $n -le 40 ] || { bad "q: more than 40 creations?"; q_ok=0; break; }
+    done
+    [ $q_ok -eq 1 ] && [ $n -gt 8 ] &&
+        ok "q: a disk full at any of the run's $((n - 1)) creations: exit 1, no output published, --resume completes the same bytes"
 fi
 
 echo "$passed passed, $failed failed"
