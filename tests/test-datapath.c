@@ -278,6 +278,28 @@ static void test_chain_position(void **state)
         assert_float_equal(lat[i], lat[0], lat[0] * 0.05);
 }
 
+/* A 2-node cluster whose 40-entry netfilter tables are held full by
+ * keepalive connections that never close (their clients do 1 transaction
+ * a second): 10 of the 50 clients are blocked.  Runs `duration_s` seconds
+ * with the client's connect timeout `timeout_s` (NULL: the default). */
+static outcome blocked_clients(const char *variant, const char *duration_s, const char *timeout_s)
+{
+    char dur[64], to[64];
+    g_snprintf(dur, sizeof dur, "scenario.duration_s=%s", duration_s);
+    g_snprintf(to, sizeof to, "workload.connect_timeout_s=%s", timeout_s ? timeout_s : "30");
+    const char *sets[] = {dur,
+                          to,
+                          "scenario.warmup_s=0",
+                          "cluster.nodes=2",
+                          "cluster.nf_conntrack_max=40",
+                          "workload.server_time_us=1000000",
+                          "workload.concurrency=50",
+                          "workload.requests_per_connection=1000000000",
+                          "workload.traffic=pod-to-pod-cross-node",
+                          NULL};
+    return run1(variant, CN_CLASS_CROSS_NODE, sets);
+}
+
 /* A full netfilter conntrack table drops new flows.  The blocked clients
  * retransmit their SYN as Linux does, 1, 3, 7 and 15 s after the first (each
  * one another drop), and give up at the client's connect timeout, or at 127 s
@@ -285,69 +307,26 @@ static void test_chain_position(void **state)
 static void test_conntrack_full_drops_and_retries(void **state)
 {
     (void)state;
-    /* Keepalive connections that never close hold the table full. */
+    /* one drop per blocked client at 0, 1, 3, 7 s */
     const char *t_s[] = {"0.9", "2.9", "6.9", "14.9"};
-    uint64_t drops[4];
     for (int i = 0; i < 4; i++) {
-        char dur[64];
-        g_snprintf(dur, sizeof dur, "scenario.duration_s=%s", t_s[i]);
-        const char *sets[] = {
-            dur,
-            "scenario.warmup_s=0",
-            "cluster.nodes=2",
-            "cluster.nf_conntrack_max=40",
-            "workload.server_time_us=1000000", /* admitted clients: 1 transaction/s */
-            "workload.concurrency=50",
-            "workload.requests_per_connection=1000000000",
-            "workload.traffic=pod-to-pod-cross-node",
-            NULL};
-        outcome o = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
+        outcome o = blocked_clients("azure-cni", t_s[i], NULL);
         assert_int_equal(o.r.conntrack_peak, 40);
         assert_int_equal(o.failed, 0);
-        drops[i] = o.r.drops_conntrack;
+        assert_int_equal(o.r.drops_conntrack, 10 * (uint64_t)(i + 1));
         done(&o);
     }
-    /* 10 clients blocked: one drop each at 0, 1, 3, 7 s */
-    assert_int_equal(drops[0], 10);
-    assert_int_equal(drops[1], 20);
-    assert_int_equal(drops[2], 30);
-    assert_int_equal(drops[3], 40);
     /* The connect timeout (30 s by default) ends them. */
     const char *at[] = {"29.9", "30.1"};
     for (int i = 0; i < 2; i++) {
-        char dur[64];
-        g_snprintf(dur, sizeof dur, "scenario.duration_s=%s", at[i]);
-        const char *sets[] = {
-            dur,
-            "scenario.warmup_s=0",
-            "cluster.nodes=2",
-            "cluster.nf_conntrack_max=40",
-            "workload.server_time_us=1000000", /* admitted clients: 1 transaction/s */
-            "workload.concurrency=50",
-            "workload.requests_per_connection=1000000000",
-            "workload.traffic=pod-to-pod-cross-node",
-            NULL};
-        outcome o = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
+        outcome o = blocked_clients("azure-cni", at[i], NULL);
         assert_int_equal(o.failed, i == 0 ? 0 : 10);
         done(&o);
     }
     /* Without a shorter client timeout the kernel gives up at 127 s. */
     const char *kt[] = {"126.9", "127.1"};
     for (int i = 0; i < 2; i++) {
-        char dur[64];
-        g_snprintf(dur, sizeof dur, "scenario.duration_s=%s", kt[i]);
-        const char *sets[] = {
-            dur,
-            "scenario.warmup_s=0",
-            "cluster.nodes=2",
-            "cluster.nf_conntrack_max=40",
-            "workload.server_time_us=1000000", /* admitted clients: 1 transaction/s */
-            "workload.concurrency=50",
-            "workload.connect_timeout_s=600",
-            "workload.requests_per_connection=1000000000",
-            "workload.traffic=pod-to-pod-cross-node",
-            NULL};
-        outcome o = run1("azure-cni", CN_CLASS_CROSS_NODE, sets);
+        outcome o = blocked_clients("azure-cni", kt[i], "600");
         assert_int_equal(o.failed, i == 0 ? 0 : 10);
         /* 7 SYNs each: the first and 6 retransmissions; then (closed loop)
          * each client tries a new connection at once */

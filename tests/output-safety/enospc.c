@@ -57,66 +57,35 @@ typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
 typedef int (*mkdir_fn)(const char *, mode_t);
 
+#define COMMA ,
+
 static mode_t mode_of(int flags, va_list ap)
 {
     return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
 }
 
-int open(const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t m = mode_of(flags, ap);
-    va_end(ap);
-    if ((flags & O_CREAT) && full(AT_FDCWD, path)) {
-        errno = ENOSPC;
-        return -1;
+/* open(path, flags[, mode]) and openat(dirfd, path, flags[, mode]), each
+ * also as its 64-bit name: refuse a creation on the full disk, else pass
+ * the call on. */
+#define OPEN_LIKE(name, type, DIRFD_PARAM, DIRFD, DIRFD_ARG)                                       \
+    int name(DIRFD_PARAM const char *path, int flags, ...)                                         \
+    {                                                                                              \
+        va_list ap;                                                                                \
+        va_start(ap, flags);                                                                       \
+        mode_t m = mode_of(flags, ap);                                                             \
+        va_end(ap);                                                                                \
+        if ((flags & O_CREAT) && full(DIRFD, path)) {                                              \
+            errno = ENOSPC;                                                                        \
+            return -1;                                                                             \
+        }                                                                                          \
+        REAL(name, type);                                                                          \
+        return real_##name(DIRFD_ARG path, flags, m);                                              \
     }
-    REAL(open, open_fn);
-    return real_open(path, flags, m);
-}
 
-int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t m = mode_of(flags, ap);
-    va_end(ap);
-    if ((flags & O_CREAT) && full(AT_FDCWD, path)) {
-        errno = ENOSPC;
-        return -1;
-    }
-    REAL(open64, open_fn);
-    return real_open64(path, flags, m);
-}
-
-int openat(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t m = mode_of(flags, ap);
-    va_end(ap);
-    if ((flags & O_CREAT) && full(dirfd, path)) {
-        errno = ENOSPC;
-        return -1;
-    }
-    REAL(openat, openat_fn);
-    return real_openat(dirfd, path, flags, m);
-}
-
-int openat64(int dirfd, const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t m = mode_of(flags, ap);
-    va_end(ap);
-    if ((flags & O_CREAT) && full(dirfd, path)) {
-        errno = ENOSPC;
-        return -1;
-    }
-    REAL(openat64, openat_fn);
-    return real_openat64(dirfd, path, flags, m);
-}
+OPEN_LIKE(open, open_fn, , AT_FDCWD, )
+OPEN_LIKE(open64, open_fn, , AT_FDCWD, )
+OPEN_LIKE(openat, openat_fn, int dirfd COMMA, dirfd, dirfd COMMA)
+OPEN_LIKE(openat64, openat_fn, int dirfd COMMA, dirfd, dirfd COMMA)
 
 int mkdir(const char *path, mode_t mode)
 {
