@@ -37,6 +37,29 @@ void admission_scale_nodes(run *r, int64_t nodes)
         ((cn_snat_pool *)v)->ports = r->adm.snat_ports;
 }
 
+void admission_node_gone(run *r, uint32_t nd)
+{
+    /* The node's tables and its SNAT ports go with it: what was open
+     * through it is gone, what lingered is gone. */
+    cn_node *n = &r->nodes[nd];
+    cn_ct_clear(&n->ct);
+    cn_ct_init(&n->ct, n->ct.capacity, n->ct.lru, n->ct.close_hold_ns);
+    if (n->has_nf) {
+        cn_ct_clear(&n->nf);
+        cn_ct_init(&n->nf, n->nf.capacity, n->nf.lru, n->nf.close_hold_ns);
+    }
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, r->adm.snat);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if ((uint32_t)(*(uint64_t *)k >> 32) == nd) {
+            cn_snat_pool *p = v;
+            int64_t ports = p->ports;
+            cn_snat_clear(p);
+            cn_snat_init(p, ports);
+        }
+}
+
 void admission_free(run *r)
 {
     g_hash_table_unref(r->adm.snat);
@@ -73,6 +96,8 @@ static int flow_tables(run *r, const conn *cn, cn_ct_table **t)
             dup |= nds[j] == nds[i];
         if (dup)
             continue;
+        if (G_UNLIKELY(r->node_down != NULL) && r->node_down[nds[i]])
+            continue; /* its table went with it */
         cn_node *nd = &r->nodes[nds[i]];
         t[n++] = &nd->ct;
         if (nd->has_nf)
@@ -130,7 +155,7 @@ void admission_close(run *r, conn *cn)
     /* Azure LB releases a closed connection's SNAT port after a hold that
      * depends on how it ended (Azure docs, load-balancer-outbound-
      * connections): after a FIN, after a RST. */
-    if (cn->snat)
+    if (cn->snat && !(G_UNLIKELY(r->node_down != NULL) && r->node_down[cn->client_node]))
         cn_snat_close(cn->snat, now, r->adm.snat_hold_ns);
     cn->open = false;
 }

@@ -26,6 +26,9 @@ void admission_free(run *r);
 /* The load balancer's backend pool is now `nodes` nodes (scale_nodes
  * event): with the default allocation every node's ports change tier. */
 void admission_scale_nodes(run *r, int64_t nodes);
+/* Node nd left (drain, fail): its conntrack tables and SNAT pools are
+ * emptied; closes of flows through it no longer touch them. */
+void admission_node_gone(run *r, uint32_t nd);
 /* The SNAT port pool of a node towards one external destination. */
 cn_snat_pool *admission_snat_pool(run *r, uint32_t node, uint32_t destination);
 /* A new connection's SYN: true when admitted (entries and port taken). */

@@ -77,6 +77,8 @@ typedef enum {
     CN_EVENT_SET,     /* set = group.key=value */
     CN_EVENT_ROLLOUT, /* rollout = SERVICES: a Deployment-style rolling update */
     CN_EVENT_SCALE,   /* scale_nodes = N: the LB backend pool becomes N nodes */
+    CN_EVENT_DRAIN,   /* drain = N: the N highest-numbered live nodes leave, pods rescheduled */
+    CN_EVENT_FAIL,    /* fail = N: the N highest-numbered live nodes are lost without warning */
 } cn_event_kind;
 
 typedef struct {
@@ -87,6 +89,7 @@ typedef struct {
     int64_t max_surge, max_unavailable;    /* ROLLOUT: pods per Service; < 0: -percent */
     double pod_start_s;                    /* ROLLOUT: a new pod's start-up until Ready */
     int64_t scale_nodes;                   /* SCALE: nodes in the cluster from then on */
+    int64_t gone_nodes;                    /* DRAIN, FAIL: nodes that leave */
     cn_set_key key;                        /* SET: what changes */
     double value;                          /* its new value (not CN_SET_TRAFFIC) */
     double traffic_weight[CN_CLASS_COUNT]; /* CN_SET_TRAFFIC: the new mix, summing to 1 */

@@ -228,6 +228,53 @@ void ctrlplane_rollout(run *r, const cn_event *ev)
     sim_schedule(r->s, ro->wave_ns, rollout_wave, ro);
 }
 
+/* Node nd left.  Its pods' endpoints stay in every node's rules until the
+ * control plane removes them: at once for a drain (the evicted pods are
+ * deleted, and the rescheduled ones take their slots), after the node
+ * controller's grace period for a failure (until the node is NotReady
+ * nothing changes).  Meanwhile new connections sent to them fail. */
+typedef struct {
+    run *r;
+    uint32_t node;
+} node_gone_ctx;
+
+static void endpoints_of_node_changed(run *r, uint32_t nd)
+{
+    cn_ctrlplane *p = &r->cp;
+    for (uint32_t ep = 0; ep < p->n_target_eps; ep++)
+        if (r->cl->pod_node[r->cl->endpoints[ep]] == nd)
+            g_array_append_val(p->pending, ep);
+    request_sync(r);
+}
+
+static void node_not_ready(sim *s, void *ctx)
+{
+    (void)s;
+    node_gone_ctx *x = ctx;
+    endpoints_of_node_changed(x->r, x->node);
+}
+
+void ctrlplane_node_gone(run *r, uint32_t nd, bool drained)
+{
+    cn_ctrlplane *p = &r->cp;
+    if (!p->ep_stale || !p->n_target_eps)
+        return;
+    for (uint32_t ep = 0; ep < p->n_target_eps; ep++)
+        if (r->cl->pod_node[r->cl->endpoints[ep]] == nd && !p->ep_stale[ep])
+            p->ep_stale[ep] = 1;
+    if (drained) {
+        endpoints_of_node_changed(r, nd);
+        return;
+    }
+    node_gone_ctx *x = g_new(node_gone_ctx, 1);
+    *x = (node_gone_ctx){r, nd};
+    if (!p->rollouts)
+        p->rollouts = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(p->rollouts, x); /* freed with the run's rollouts */
+    sim_schedule(r->s, (sim_time_ns)llround(r->c->cost[CAL_node_fail_detect_s] * SIM_NS_PER_S),
+                 node_not_ready, x);
+}
+
 void ctrlplane_churn_changed(run *r)
 {
     /* A running churn picks the new rate up at its next change; a stopped

@@ -37,7 +37,7 @@ typedef struct {
     sim_time_ns resync_ns; /* --iptables-sync-period (0: none) */
     sim_rng *rng_churn;
     bool churning;       /* a churn event is pending */
-    GPtrArray *rollouts; /* rolling updates under way (events) */
+    GPtrArray *rollouts; /* rolling updates and node failures under way (events) */
     sim_rng *rng_sync;   /* resync phase, KUBE-SERVICES order */
 } cn_ctrlplane;
 
@@ -46,6 +46,9 @@ void ctrlplane_init(run *r, uint32_t replication);
 void ctrlplane_free(run *r);
 /* A rolling update (event kind CN_EVENT_ROLLOUT) starts now. */
 void ctrlplane_rollout(run *r, const cn_event *ev);
+/* Node nd left (drained: its pods evicted; else failed): its pods'
+ * endpoints become stale until the control plane reprograms them. */
+void ctrlplane_node_gone(run *r, uint32_t nd, bool drained);
 /* An event changed r->cm->endpoint_churn_per_s. */
 void ctrlplane_churn_changed(run *r);
 

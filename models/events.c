@@ -4,6 +4,36 @@
 
 #include "run-internal.h"
 
+/* The n highest-numbered live nodes leave (at least one node stays):
+ * their work in flight fails when it next steps (workload.c), their tables
+ * and ports go, their Service endpoints become stale until reprogrammed,
+ * and their pods and clients are spread over the live nodes. */
+static void nodes_leave(run *r, int64_t n, bool drained)
+{
+    if (!r->node_down) {
+        r->node_down = g_new0(uint8_t, r->n_nodes);
+        r->live_nodes = g_new(uint32_t, r->n_nodes);
+    }
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < r->n_nodes; i++)
+        live += !r->node_down[i];
+    for (uint32_t i = r->n_nodes; i-- > 0 && n > 0 && live > 1;) {
+        if (r->node_down[i])
+            continue;
+        r->node_down[i] = 1;
+        live--;
+        n--;
+        r->nodes_ready--;
+        r->nodes_gone = true;
+        admission_node_gone(r, i);
+        ctrlplane_node_gone(r, i, drained);
+    }
+    r->n_live = 0;
+    for (uint32_t i = 0; i < r->n_nodes; i++)
+        if (!r->node_down[i])
+            r->live_nodes[r->n_live++] = i;
+}
+
 static void fire(sim *s, void *ctx)
 {
     (void)s;
@@ -14,6 +44,11 @@ static void fire(sim *s, void *ctx)
     if (ev->kind == CN_EVENT_SCALE) {
         admission_scale_nodes(r, ev->scale_nodes);
         r->nodes_ready = ev->scale_nodes;
+        observer_event(r, ev->name);
+        return;
+    }
+    if (ev->kind == CN_EVENT_DRAIN || ev->kind == CN_EVENT_FAIL) {
+        nodes_leave(r, ev->gone_nodes, ev->kind == CN_EVENT_DRAIN);
         observer_event(r, ev->name);
         return;
     }
@@ -74,4 +109,6 @@ void events_start(run *r)
 void events_free(run *r)
 {
     g_free(r->ev.ctx);
+    g_free(r->node_down);
+    g_free(r->live_nodes);
 }

@@ -76,6 +76,7 @@ static void close_interval(run *r, sim_time_ns end)
     sim_hist_reset(all);
     double width_ns = (double)(end - o->iv_start), sum = 0, mx = 0;
     int64_t ct = 0;
+    uint32_t live = 0;
     for (uint32_t i = 0; i < r->n_nodes; i++) {
         const cn_node *nd = &r->nodes[i];
         double busy = sim_resource_busy_ns(nd->cpu);
@@ -84,6 +85,9 @@ static void close_interval(run *r, sim_time_ns end)
                                 : 0;
         o->iv_busy_prev[i] = busy;
         o->iv_busy_acc[i] = 0;
+        if (r->node_down && r->node_down[i])
+            continue; /* gone: not part of the cluster's figures */
+        live++;
         sum += u;
         mx = u > mx ? u : mx;
         int64_t occ = cn_ct_occupancy(&r->nodes[i].ct, now);
@@ -93,7 +97,7 @@ static void close_interval(run *r, sim_time_ns end)
         }
         ct = occ > ct ? occ : ct;
     }
-    row.cpu_util_mean = r->n_nodes ? sum / r->n_nodes : 0;
+    row.cpu_util_mean = live ? sum / live : 0;
     row.cpu_util_max = mx;
     row.conntrack_max = ct;
     GHashTableIter it;

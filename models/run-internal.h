@@ -4,6 +4,7 @@
 #ifndef CN_RUN_INTERNAL_H
 #define CN_RUN_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
 
@@ -29,7 +30,13 @@ struct run {
     sim_resource *cpu,
         *nic; /* the nodes' resources, contiguous: node i's is sim_resource_at(cpu, i) */
     uint32_t n_nodes;
-    int64_t nodes_ready; /* the cluster's nodes (scale_nodes events change it) */
+    int64_t nodes_ready; /* the cluster's nodes (scale_nodes, drain, fail events change it) */
+    /* Nodes gone (drain, fail events): NULL until one goes.  A gone node
+     * takes no traffic; its pods and clients run on the live nodes. */
+    uint8_t *node_down;
+    uint32_t *live_nodes; /* the live nodes, n_live of them */
+    uint32_t n_live;
+    bool nodes_gone; /* some node is down: in-flight work checks its path */
     int64_t n_services;
     sim_time_ns warm_end, end;
     cn_workload wl;

@@ -1226,7 +1226,7 @@ static const struct {
     {"cluster", "network_policies", CN_SET_POLICIES},
 };
 
-static const char *const event_actions[] = {"drain", "fail", "upgrade", "migrate"};
+static const char *const event_actions[] = {"upgrade", "migrate"};
 
 /* max_surge / max_unavailable: a pod count or a percentage of a Service's
  * endpoints, as a Deployment's strategy takes them (stored as -percent). */
@@ -1300,6 +1300,20 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
             have_set = true;
             continue;
         }
+        if (strcmp(kl[i], "drain") == 0 || strcmp(kl[i], "fail") == 0) {
+            if (have_set || !parse_whole(v, &ev.gone_nodes) || ev.gone_nodes < 1 ||
+                ev.gone_nodes >= MAX_NODES) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        have_set ? "one action per event"
+                                 : "expected the number of nodes that leave, 1 or more, got '%s'",
+                        v);
+                return false;
+            }
+            ev.kind = kl[i][0] == 'd' ? CN_EVENT_DRAIN : CN_EVENT_FAIL;
+            ev.text = kl[i][0] == 'd' ? "drain" : "fail";
+            have_set = true;
+            continue;
+        }
         if (strcmp(kl[i], "max_surge") == 0 || strcmp(kl[i], "max_unavailable") == 0) {
             int64_t *f = kl[i][4] == 's' ? &ev.max_surge : &ev.max_unavailable;
             if (!parse_pods_or_percent(v, f)) {
@@ -1326,13 +1340,13 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
                 if (strcmp(kl[i], event_actions[a]) == 0) {
                     set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
                             "this cnisim does not simulate %s events yet (an event can: set = "
-                            "group.key=value)",
+                            "group.key=value, rollout, scale_nodes, drain, fail)",
                             kl[i]);
                     return false;
                 }
             set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
-                    "unknown key (keys of an event: at_s, and set, or rollout with max_surge, "
-                    "max_unavailable, pod_start_s)");
+                    "unknown key (keys of an event: at_s, and set, scale_nodes, drain, fail, or "
+                    "rollout with max_surge, max_unavailable, pod_start_s)");
             return false;
         }
         if (have_set) {
@@ -1433,6 +1447,11 @@ static bool check_events(cn_scenario *sc, GError **error)
                       "external-to-service";
             else if (ev->rollout_services > c->target_services)
                 why = "rolls more Services than [workload] target_services";
+        } else if (ev->kind == CN_EVENT_DRAIN || ev->kind == CN_EVENT_FAIL) {
+            if (ev->gone_nodes >= c->nodes)
+                why = "at least one node must stay: give fewer nodes than [cluster] nodes";
+        } else if (ev->kind != CN_EVENT_SET) {
+            /* scale_nodes: nothing to check against the workload */
         } else if (ev->key == CN_SET_RATE_RPS && c->model != CN_LOAD_OPEN)
             why = "workload.rate_rps applies to model = open only";
         else if (ev->key == CN_SET_CONCURRENCY && c->model != CN_LOAD_CLOSED)
@@ -1444,7 +1463,8 @@ static bool check_events(cn_scenario *sc, GError **error)
                           "give it a small weight there";
         if (why) {
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_COMBINATION,
-                        "%s: [event %s] set: %s: %s", sc->path, ev->name, ev->text, why);
+                        "%s: [event %s] %s%s: %s", sc->path, ev->name,
+                        ev->kind == CN_EVENT_SET ? "set: " : "", ev->text, why);
             return false;
         }
     }

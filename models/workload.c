@@ -101,6 +101,16 @@ static uint32_t pod_policies_on(run *r, uint32_t nd)
     return r->cl->pod_policies[pod];
 }
 
+/* The node that runs what nd ran: nd itself unless it left (drain, fail);
+ * then a live node drawn for each connection, as the scheduler spreads a
+ * gone node's pods and the clients reconnect from wherever they run now. */
+static uint32_t live_node(run *r, uint32_t nd)
+{
+    if (G_LIKELY(!r->nodes_gone) || !r->node_down[nd])
+        return nd;
+    return r->live_nodes[sim_rng_uniform_int(r->wl.rng_target, r->n_live)];
+}
+
 /* A Service endpoint: fills server node, lookup cost and policy count. */
 static void pick_service(run *r, conn *cn, uint32_t *selecting)
 {
@@ -110,7 +120,9 @@ static void pick_service(run *r, conn *cn, uint32_t *selecting)
     uint32_t k = n ? (uint32_t)sim_rng_uniform_int(r->wl.rng_target, n) : 0;
     uint32_t pod = cl->endpoints[a + k];
     cn->target = svc;
-    cn->server_node = cl->pod_node[pod];
+    /* A gone node's pods run on its stand-in once their endpoints are
+     * reprogrammed (until then the connection is stale and fails). */
+    cn->server_node = live_node(r, cl->pod_node[pod]);
     *selecting = cl->pod_policies ? cl->pod_policies[pod] : 0;
     cn->stale = r->cp.ep_stale && r->cp.ep_stale[a + k];
     uint32_t pos = cl->svc_chain_pos[svc];
@@ -126,6 +138,7 @@ static void pick_service(run *r, conn *cn, uint32_t *selecting)
 static void choose_conn(run *r, conn *cn, uint32_t client_node)
 {
     const cn_config *c = r->c;
+    client_node = live_node(r, client_node); /* a gone node's clients moved */
     cn->cls = (uint8_t)sim_rng_discrete_draw(r->wl.rng_class, r->wl.class_pick);
     cn->client_node = client_node;
     cn->remaining = c->requests_per_connection;
@@ -140,9 +153,9 @@ static void choose_conn(run *r, conn *cn, uint32_t client_node)
         selecting = pod_policies_on(r, client_node);
         break;
     case CN_CLASS_CROSS_NODE:
-        cn->server_node =
-            (client_node + 1 + (uint32_t)sim_rng_uniform_int(r->wl.rng_target, r->n_nodes - 1)) %
-            r->n_nodes;
+        cn->server_node = live_node(
+            r, (client_node + 1 + (uint32_t)sim_rng_uniform_int(r->wl.rng_target, r->n_nodes - 1)) %
+                   r->n_nodes);
         selecting = pod_policies_on(r, cn->server_node);
         break;
     case CN_CLASS_SERVICE:
@@ -156,7 +169,8 @@ static void choose_conn(run *r, conn *cn, uint32_t client_node)
         break;
     case CN_CLASS_INGRESS:
         cn->client_node = CN_NODE_EXTERNAL;
-        cn->ingress_node = (uint32_t)sim_rng_uniform_int(r->wl.rng_target, r->n_nodes);
+        cn->ingress_node =
+            live_node(r, (uint32_t)sim_rng_uniform_int(r->wl.rng_target, r->n_nodes));
         pick_service(r, cn, &selecting);
         break;
     default:
@@ -178,6 +192,30 @@ static void advance(txn *t);
 static void start_txn(run *r, txn *t);
 static void issue(run *r, txn *t);
 static void open_key_release(run *r, conn *cn);
+static void finish(txn *t, bool ok);
+
+static bool node_gone(const run *r, uint32_t nd)
+{
+    return nd != CN_NODE_EXTERNAL && r->node_down[nd];
+}
+
+/* Whether the connection runs through a node that left (drain, fail). */
+static bool conn_through_gone(const run *r, const conn *cn)
+{
+    return node_gone(r, cn->client_node) || node_gone(r, cn->server_node) ||
+           (cn->cls == CN_CLASS_INGRESS && node_gone(r, cn->ingress_node));
+}
+
+/* The connection went with a node: the transaction on it fails and the
+ * connection is gone (its entries on the live nodes close); the client's
+ * next transaction connects again, to live nodes. */
+static void fail_with_node(run *r, txn *t)
+{
+    if (t->cn->open)
+        admission_close(r, t->cn);
+    t->cn->remaining = 0;
+    finish(t, false);
+}
 
 /* The end of a step: at a resource (ctx is the job, the txn's first
  * field) or of a delay (ctx is the txn). */
@@ -185,6 +223,10 @@ static void step_done(sim *s, void *ctx)
 {
     (void)s;
     txn *t = ctx;
+    if (G_UNLIKELY(t->r->nodes_gone) && conn_through_gone(t->r, t->cn)) {
+        fail_with_node(t->r, t);
+        return;
+    }
     t->step++;
     advance(t);
 }
@@ -320,6 +362,10 @@ static void issue_path(run *r, txn *t, const conn *cn)
 static void issue(run *r, txn *t)
 {
     conn *cn = t->cn;
+    if (G_UNLIKELY(r->nodes_gone) && conn_through_gone(r, cn)) {
+        fail_with_node(r, t);
+        return;
+    }
     if (t->new_conn && !admission_admit(r, cn)) {
         syn_dropped(r, t);
         return;

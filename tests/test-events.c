@@ -129,7 +129,10 @@ static void test_refusals(void **state)
     (void)state;
     assert_refused("[event grow]\nat_s = 1\nset = cluster.nodes=5\n",
                    "cluster.nodes cannot change mid-run");
-    assert_refused("[event r]\nat_s = 1\ndrain = 3\n", "does not simulate drain events");
+    assert_refused("[event r]\nat_s = 1\ndrain = 3\n", "at least one node must stay");
+    assert_refused("[event r]\nat_s = 1\nfail = some\n", "expected the number of nodes");
+    assert_refused("[event r]\nat_s = 1\nfail = 1\ndrain = 1\n", "one action per event");
+    assert_refused("[event r]\nat_s = 1\nmigrate = cilium\n", "does not simulate migrate events");
     assert_refused("[event r]\nat_s = 1\nupgrade = 1\n", "does not simulate upgrade events");
     assert_refused("[event r]\nat_s = 1\nrollout = 3\n", "a rollout replaces Service endpoints");
     assert_refused("[event r]\nat_s = 1\nset = workload.rate_rps=5\nmax_surge = 1\n",
@@ -237,6 +240,92 @@ static void test_scale_nodes_snat_tier(void **state)
     cn_run_result_clear(&r);
 }
 
+/* Transactions failed in the intervals starting in [from, to). */
+static uint64_t failed_between(const cn_run_result *r, double from, double to)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->n_intervals; i++)
+        if (r->intervals[i].t_s >= from - 1e-9 && r->intervals[i].t_s < to - 1e-9)
+            n += r->intervals[i].failed[CN_CLASS_COUNT];
+    return n;
+}
+
+static uint64_t stale_between(const cn_run_result *r, double from, double to)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < r->n_intervals; i++)
+        if (r->intervals[i].t_s >= from - 1e-9 && r->intervals[i].t_s < to - 1e-9)
+            n += r->intervals[i].stale_failures;
+    return n;
+}
+
+/* Nodes that leave with pod-to-service traffic: their pods' endpoints stay
+ * programmed until the control plane removes them, at once for a drain
+ * (one sync) and only after the node controller's grace period for a
+ * failure (50 s, longer than the run): a drain's stale failures end, a
+ * failure's go on.  nodes_ready falls by N at the event. */
+static void test_drain_and_fail_endpoints(void **state)
+{
+    (void)state;
+    const char base[] = "[scenario]\nname = dr\nseed = 2\nduration_s = 8\nwarmup_s = 0\n"
+                        "interval_s = 0.5\n[cluster]\nnodes = 5\nservices = 200\n"
+                        "endpoints_per_service = 10\n"
+                        "[workload]\nmodel = open\nrate_rps = 2000\nrequests_per_connection = 1\n"
+                        "traffic = pod-to-service\ntarget_services = 4\n"
+                        "[costs]\ntcp_syn_retries = 1\nsyn_rto_initial_s = 0.2\n"
+                        "[plugins]\ncompare = azure-cni\n"
+                        "[event gone]\nat_s = 3\n";
+    g_autofree char *dt = g_strconcat(base, "drain = 2\n", NULL);
+    g_autofree char *ft = g_strconcat(base, "fail = 2\n", NULL);
+    cn_run_result d = run_text(dt), f = run_text(ft);
+    for (int k = 0; k < 2; k++) {
+        const cn_run_result *r = k ? &f : &d;
+        /* nodes_ready is the state at an interval's end (t_s + 0.5 s). */
+        assert_int_equal(r->intervals[4].nodes_ready, 5);
+        assert_int_equal(r->intervals[5].nodes_ready, 3);
+        assert_int_equal(r->intervals[15].nodes_ready, 3);
+        assert_int_equal(stale_between(r, 0, 3), 0);
+        assert_int_equal(failed_between(r, 0, 3), 0);
+    }
+    /* Drain: the first sync removes the endpoints (1 s min-sync period,
+     * then 0.2 s + 0.4 s of SYN retries): nothing stale from 5 s on. */
+    assert_true(stale_between(&d, 3, 5) > 0);
+    assert_int_equal(stale_between(&d, 5, 8), 0);
+    assert_int_equal(failed_between(&d, 5, 8), 0);
+    /* Fail: 2 of 5 nodes' endpoints stay stale to the end of the run. */
+    assert_true(stale_between(&f, 6, 8) > 0);
+    assert_true(failed_between(&f, 6, 8) > 0);
+    assert_true(f.stale_failures > 5 * d.stale_failures);
+    assert_true(rate_between(&f, 5, 8) < 0.75 * rate_between(&f, 0, 3));
+    assert_true(rate_between(&d, 5, 8) > 0.95 * rate_between(&d, 0, 3));
+    cn_run_result_clear(&d);
+    cn_run_result_clear(&f);
+}
+
+/* Pod-to-pod traffic on connections that carry many requests: the
+ * transactions in flight through the gone node fail at the event, the
+ * clients reconnect to live nodes, and nothing fails afterwards (traffic
+ * still scheduled on the gone node would fail).  The CPU-bound cluster
+ * keeps 3 of its 4 nodes' throughput. */
+static void test_fail_in_flight(void **state)
+{
+    (void)state;
+    const char text[] = "[scenario]\nname = x\nseed = 2\nduration_s = 4\nwarmup_s = 0\n"
+                        "interval_s = 0.5\n[cluster]\nnodes = 4\n"
+                        "[workload]\nmodel = closed\nconcurrency = 64\n"
+                        "requests_per_connection = 100\ntraffic = pod-to-pod-cross-node\n"
+                        "[plugins]\ncompare = azure-cni\n"
+                        "[event gone]\nat_s = 2\nfail = 1\n";
+    cn_run_result r = run_text(text);
+    assert_int_equal(failed_between(&r, 0, 2), 0);
+    assert_true(failed_between(&r, 2, 2.5) > 0);
+    assert_int_equal(failed_between(&r, 2.5, 4), 0);
+    double before = rate_between(&r, 0, 2), after = rate_between(&r, 2.5, 4);
+    assert_true(after > 0.65 * before && after < 0.85 * before);
+    assert_int_equal(r.intervals[7].nodes_ready, 3);
+    cn_run_result_clear(&r);
+}
+
 static char *slurp(const char *path)
 {
     char *text = NULL;
@@ -288,7 +377,8 @@ int main(void)
         cmocka_unit_test(test_rate_change_shows), cmocka_unit_test(test_concurrency_change),
         cmocka_unit_test(test_refusals),          cmocka_unit_test(test_disruption_window),
         cmocka_unit_test(test_rollout),           cmocka_unit_test(test_scale_nodes_snat_tier),
-        cmocka_unit_test(test_report_over_time),
+        cmocka_unit_test(test_report_over_time),  cmocka_unit_test(test_drain_and_fail_endpoints),
+        cmocka_unit_test(test_fail_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
