@@ -79,19 +79,21 @@ typedef enum {
     CN_EVENT_SCALE,   /* scale_nodes = N: the LB backend pool becomes N nodes */
     CN_EVENT_DRAIN,   /* drain = N: the N highest-numbered live nodes leave, pods rescheduled */
     CN_EVENT_FAIL,    /* fail = N: the N highest-numbered live nodes are lost without warning */
+    CN_EVENT_UPGRADE, /* upgrade = all: AKS's node-by-node reimage with surge nodes */
 } cn_event_kind;
 
 typedef struct {
     const char *name; /* NAME of [event NAME] */
     double at_s;      /* from the start of the run, warm-up included */
     cn_event_kind kind;
-    int64_t rollout_services;              /* ROLLOUT: target Services rolled (the first ones) */
-    int64_t max_surge, max_unavailable;    /* ROLLOUT: pods per Service; < 0: -percent */
-    double pod_start_s;                    /* ROLLOUT: a new pod's start-up until Ready */
-    int64_t scale_nodes;                   /* SCALE: nodes in the cluster from then on */
-    int64_t gone_nodes;                    /* DRAIN, FAIL: nodes that leave */
-    cn_set_key key;                        /* SET: what changes */
-    double value;                          /* its new value (not CN_SET_TRAFFIC) */
+    int64_t rollout_services;           /* ROLLOUT: target Services rolled (the first ones) */
+    int64_t max_surge, max_unavailable; /* ROLLOUT: pods per Service; < 0: -percent */
+    double pod_start_s;                 /* ROLLOUT: a new pod's start-up until Ready */
+    int64_t scale_nodes;                /* SCALE: nodes in the cluster from then on */
+    int64_t gone_nodes;                 /* DRAIN, FAIL: nodes that leave */
+    double reimage_s; /* UPGRADE: a node's reimage (drained to back); <0: default */
+    cn_set_key key;   /* SET: what changes */
+    double value;     /* its new value (not CN_SET_TRAFFIC) */
     double traffic_weight[CN_CLASS_COUNT]; /* CN_SET_TRAFFIC: the new mix, summing to 1 */
     const char *text;                      /* "group.key=value" as written */
 } cn_event;

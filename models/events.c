@@ -4,34 +4,111 @@
 
 #include "run-internal.h"
 
-/* The n highest-numbered live nodes leave (at least one node stays):
- * their work in flight fails when it next steps (workload.c), their tables
- * and ports go, their Service endpoints become stale until reprogrammed,
- * and their pods and clients are spread over the live nodes. */
-static void nodes_leave(run *r, int64_t n, bool drained)
+static void live_changed(run *r)
+{
+    r->n_live = 0;
+    for (uint32_t i = 0; i < r->n_nodes; i++)
+        if (!r->node_down[i])
+            r->live_nodes[r->n_live++] = i;
+    r->nodes_gone = r->n_live < r->n_nodes;
+}
+
+/* Node i leaves: its work in flight fails when it next steps (workload.c),
+ * its tables and ports go, its Service endpoints become stale until
+ * reprogrammed, and its pods and clients are spread over the live nodes. */
+static void node_leave(run *r, uint32_t i, bool drained)
 {
     if (!r->node_down) {
         r->node_down = g_new0(uint8_t, r->n_nodes);
         r->live_nodes = g_new(uint32_t, r->n_nodes);
     }
-    uint32_t live = 0;
-    for (uint32_t i = 0; i < r->n_nodes; i++)
-        live += !r->node_down[i];
-    for (uint32_t i = r->n_nodes; i-- > 0 && n > 0 && live > 1;) {
-        if (r->node_down[i])
+    r->node_down[i] = 1;
+    r->nodes_ready--;
+    admission_node_gone(r, i);
+    ctrlplane_node_gone(r, i, drained);
+    live_changed(r);
+}
+
+/* The n highest-numbered live nodes leave (at least one node stays). */
+static void nodes_leave(run *r, int64_t n, bool drained)
+{
+    for (uint32_t i = r->n_nodes; i-- > 0 && n > 0;) {
+        if (r->node_down && (r->node_down[i] || r->n_live <= 1))
             continue;
-        r->node_down[i] = 1;
-        live--;
+        node_leave(r, i, drained);
         n--;
-        r->nodes_ready--;
-        r->nodes_gone = true;
-        admission_node_gone(r, i);
-        ctrlplane_node_gone(r, i, drained);
     }
-    r->n_live = 0;
-    for (uint32_t i = 0; i < r->n_nodes; i++)
-        if (!r->node_down[i])
-            r->live_nodes[r->n_live++] = i;
+}
+
+/* AKS's node image upgrade (az aks upgrade): max_surge surge nodes join
+ * the load balancer's pool (the SNAT tier follows, as with scale_nodes;
+ * they carry no pods), then the nodes are reimaged in order, max_surge at
+ * a time: each is cordoned and drained (as a drain event), down for
+ * reimage_s, and back, empty, on the new image; the surge nodes leave
+ * after the last.  The reimaged node's pods come back to it (the model
+ * has no other placement for them). */
+typedef struct {
+    run *r;
+    uint32_t next;      /* the next node to reimage */
+    uint32_t reimaging; /* nodes down now */
+    int64_t surge;
+    sim_time_ns reimage_ns;
+} upgrade;
+
+typedef struct {
+    upgrade *u;
+    uint32_t node;
+} reimage;
+
+static void reimage_next(upgrade *u);
+
+static void node_back(sim *s, void *ctx)
+{
+    (void)s;
+    reimage *x = ctx;
+    upgrade *u = x->u;
+    run *r = u->r;
+    r->node_down[x->node] = 0;
+    r->nodes_ready++;
+    live_changed(r);
+    g_free(x);
+    u->reimaging--;
+    reimage_next(u);
+}
+
+static void reimage_next(upgrade *u)
+{
+    run *r = u->r;
+    if (u->next >= r->n_nodes) {
+        if (u->reimaging == 0) {
+            r->nodes_ready -= u->surge;
+            admission_scale_nodes(r, r->nodes_ready);
+        }
+        return;
+    }
+    reimage *x = g_new(reimage, 1);
+    *x = (reimage){u, u->next++};
+    u->reimaging++;
+    node_leave(r, x->node, true);
+    sim_schedule(r->s, u->reimage_ns, node_back, x);
+}
+
+static void upgrade_start(run *r, const cn_event *ev)
+{
+    upgrade *u = g_new0(upgrade, 1);
+    u->r = r;
+    int64_t surge = ev->max_surge >= 0 ? ev->max_surge
+                                       : (int64_t)ceil((double)r->n_nodes * -ev->max_surge / 100.0);
+    u->surge = surge > 0 ? surge : 1;
+    double reimage_s = ev->reimage_s >= 0 ? ev->reimage_s : r->c->cost[CAL_node_reimage_s];
+    u->reimage_ns = (sim_time_ns)llround(reimage_s * SIM_NS_PER_S);
+    if (!r->ev.upgrades)
+        r->ev.upgrades = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(r->ev.upgrades, u);
+    r->nodes_ready += u->surge;
+    admission_scale_nodes(r, r->nodes_ready);
+    for (int64_t k = 0; k < u->surge && (uint32_t)k < r->n_nodes - 1; k++)
+        reimage_next(u);
 }
 
 static void fire(sim *s, void *ctx)
@@ -49,6 +126,11 @@ static void fire(sim *s, void *ctx)
     }
     if (ev->kind == CN_EVENT_DRAIN || ev->kind == CN_EVENT_FAIL) {
         nodes_leave(r, ev->gone_nodes, ev->kind == CN_EVENT_DRAIN);
+        observer_event(r, ev->name);
+        return;
+    }
+    if (ev->kind == CN_EVENT_UPGRADE) {
+        upgrade_start(r, ev);
         observer_event(r, ev->name);
         return;
     }
@@ -109,6 +191,8 @@ void events_start(run *r)
 void events_free(run *r)
 {
     g_free(r->ev.ctx);
+    if (r->ev.upgrades)
+        g_ptr_array_unref(r->ev.upgrades);
     g_free(r->node_down);
     g_free(r->live_nodes);
 }

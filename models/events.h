@@ -4,6 +4,8 @@
 #ifndef CN_EVENTS_H
 #define CN_EVENTS_H
 
+#include <glib.h>
+
 #include "config.h"
 
 typedef struct run run;
@@ -14,7 +16,8 @@ typedef struct {
 } cn_event_ctx;
 
 typedef struct {
-    cn_event_ctx *ctx; /* one per event of the configuration */
+    cn_event_ctx *ctx;   /* one per event of the configuration */
+    GPtrArray *upgrades; /* upgrades under way (freed with the run) */
 } cn_events;
 
 /* Schedule the configuration's events (none: nothing happens). */

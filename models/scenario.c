@@ -1226,7 +1226,7 @@ static const struct {
     {"cluster", "network_policies", CN_SET_POLICIES},
 };
 
-static const char *const event_actions[] = {"upgrade", "migrate"};
+static const char *const event_actions[] = {"migrate"};
 
 /* max_surge / max_unavailable: a pod count or a percentage of a Service's
  * endpoints, as a Deployment's strategy takes them (stored as -percent). */
@@ -1255,7 +1255,7 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
     /* Kubernetes' Deployment defaults: 25% surge, 25% unavailable. */
     cn_event ev = {
         .name = name, .at_s = -1, .max_surge = -25, .max_unavailable = -25, .pod_start_s = 5};
-    bool rollout_keys = false;
+    bool rollout_keys = false, surge_set = false, reimage_set = false;
     bool have_set = false;
     g_auto(GStrv) kl = g_key_file_get_keys(kf, group, NULL, NULL);
     for (int i = 0; kl && kl[i]; i++) {
@@ -1314,7 +1314,30 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
             have_set = true;
             continue;
         }
+        if (strcmp(kl[i], "upgrade") == 0) {
+            if (have_set || strcmp(v, "all") != 0) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        have_set ? "one action per event"
+                                 : "expected 'all' (every node is reimaged), got '%s'",
+                        v);
+                return false;
+            }
+            ev.kind = CN_EVENT_UPGRADE;
+            ev.text = "upgrade";
+            have_set = true;
+            continue;
+        }
+        if (strcmp(kl[i], "reimage_s") == 0) {
+            if (!parse_dbl(v, &ev.reimage_s) || ev.reimage_s < 0 || ev.reimage_s > 86400) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        "expected seconds from 0 to 86400, got '%s'", v);
+                return false;
+            }
+            reimage_set = true;
+            continue;
+        }
         if (strcmp(kl[i], "max_surge") == 0 || strcmp(kl[i], "max_unavailable") == 0) {
+            surge_set |= kl[i][4] == 's';
             int64_t *f = kl[i][4] == 's' ? &ev.max_surge : &ev.max_unavailable;
             if (!parse_pods_or_percent(v, f)) {
                 set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
@@ -1340,13 +1363,14 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
                 if (strcmp(kl[i], event_actions[a]) == 0) {
                     set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
                             "this cnisim does not simulate %s events yet (an event can: set = "
-                            "group.key=value, rollout, scale_nodes, drain, fail)",
+                            "group.key=value, rollout, scale_nodes, drain, fail, upgrade)",
                             kl[i]);
                     return false;
                 }
             set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
-                    "unknown key (keys of an event: at_s, and set, scale_nodes, drain, fail, or "
-                    "rollout with max_surge, max_unavailable, pod_start_s)");
+                    "unknown key (keys of an event: at_s, and set, scale_nodes, drain, fail, "
+                    "rollout with max_surge, max_unavailable, pod_start_s, or upgrade with "
+                    "max_surge, reimage_s)");
             return false;
         }
         if (have_set) {
@@ -1405,6 +1429,26 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
                     "%s: [%s]: an event needs at_s and an action (set = group.key=value, or "
                     "rollout = SERVICES)",
                     cx->file, group);
+        return false;
+    }
+    if (ev.kind == CN_EVENT_UPGRADE) {
+        /* AKS's default: one surge node. */
+        if (!surge_set)
+            ev.max_surge = 1;
+        if (!reimage_set)
+            ev.reimage_s = -1;
+        if (ev.max_surge == 0 || ev.max_unavailable != -25 || ev.pod_start_s != 5) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                        "%s: [%s]: an upgrade takes max_surge (nodes or a percentage, at least 1) "
+                        "and reimage_s",
+                        cx->file, group);
+            return false;
+        }
+        rollout_keys = false;
+    }
+    if (reimage_set && ev.kind != CN_EVENT_UPGRADE) {
+        g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                    "%s: [%s]: reimage_s goes with upgrade", cx->file, group);
         return false;
     }
     if (rollout_keys && ev.kind != CN_EVENT_ROLLOUT) {

@@ -133,7 +133,9 @@ static void test_refusals(void **state)
     assert_refused("[event r]\nat_s = 1\nfail = some\n", "expected the number of nodes");
     assert_refused("[event r]\nat_s = 1\nfail = 1\ndrain = 1\n", "one action per event");
     assert_refused("[event r]\nat_s = 1\nmigrate = cilium\n", "does not simulate migrate events");
-    assert_refused("[event r]\nat_s = 1\nupgrade = 1\n", "does not simulate upgrade events");
+    assert_refused("[event r]\nat_s = 1\nupgrade = 1\n", "expected 'all'");
+    assert_refused("[event r]\nat_s = 1\nupgrade = all\nmax_surge = 0\n", "at least 1");
+    assert_refused("[event r]\nat_s = 1\ndrain = 1\nreimage_s = 5\n", "goes with upgrade");
     assert_refused("[event r]\nat_s = 1\nrollout = 3\n", "a rollout replaces Service endpoints");
     assert_refused("[event r]\nat_s = 1\nset = workload.rate_rps=5\nmax_surge = 1\n",
                    "go with rollout");
@@ -326,6 +328,50 @@ static void test_fail_in_flight(void **state)
     cn_run_result_clear(&r);
 }
 
+/* az aks upgrade across the 50-node SNAT tier (1,024 ports per node up
+ * to 50 backend nodes, 512 from 51): the surge node makes every node's
+ * pools 512 for the whole upgrade (50 nodes reimaged one at a time, 2 s
+ * each, from 200 s to 300 s), so nodes using more than that refuse new
+ * connections and their ports in use fall to at most 512; after the surge
+ * node leaves, none is refused and ports in use grow past 512 again. */
+static int64_t ports_max_between(const cn_run_result *r, double from, double to)
+{
+    int64_t m = 0;
+    for (size_t i = 0; i < r->n_intervals; i++)
+        if (r->intervals[i].t_s >= from - 1e-9 && r->intervals[i].t_s < to - 1e-9)
+            m = r->intervals[i].snat_ports_max > m ? r->intervals[i].snat_ports_max : m;
+    return m;
+}
+
+static void test_upgrade_snat_tier(void **state)
+{
+    (void)state;
+    const char base[] = "[scenario]\nname = up\nseed = 4\nduration_s = 420\nwarmup_s = 0\n"
+                        "interval_s = 10\n[cluster]\nnodes = 50\nmax_pods_per_node = 30\n"
+                        "[workload]\nmodel = open\nrate_rps = 150\nrequests_per_connection = 1\n"
+                        "traffic = pod-to-external\nexternal_destinations = 1\n"
+                        "[costs]\nlb_fin_hold_s = 240\n"
+                        "[plugins]\ncompare = azure-cni\n"
+                        "[event up]\nat_s = 200\nupgrade = all\nreimage_s = 2\n";
+    cn_run_result r = run_text(base);
+    assert_int_equal(snat_between(&r, 0, 200), 0);
+    assert_true(ports_max_between(&r, 180, 200) > 600);
+    assert_true(snat_between(&r, 200, 300) > 10000);
+    assert_true(ports_max_between(&r, 280, 300) <= 512);
+    assert_int_equal(snat_between(&r, 310, 420), 0);
+    assert_true(ports_max_between(&r, 400, 420) > 600);
+    /* 51 nodes less the one being reimaged. */
+    for (size_t i = 0; i < r.n_intervals; i++)
+        assert_int_equal(r.intervals[i].nodes_ready, 50);
+    cn_run_result_clear(&r);
+    /* With two surge nodes, two are reimaged at a time: over by 250 s. */
+    g_autofree char *two = g_strconcat(base, "max_surge = 2\n", NULL);
+    r = run_text(two);
+    assert_true(snat_between(&r, 200, 250) > 0);
+    assert_int_equal(snat_between(&r, 270, 420), 0);
+    cn_run_result_clear(&r);
+}
+
 static char *slurp(const char *path)
 {
     char *text = NULL;
@@ -378,7 +424,7 @@ int main(void)
         cmocka_unit_test(test_refusals),          cmocka_unit_test(test_disruption_window),
         cmocka_unit_test(test_rollout),           cmocka_unit_test(test_scale_nodes_snat_tier),
         cmocka_unit_test(test_report_over_time),  cmocka_unit_test(test_drain_and_fail_endpoints),
-        cmocka_unit_test(test_fail_in_flight),
+        cmocka_unit_test(test_fail_in_flight),    cmocka_unit_test(test_upgrade_snat_tier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
