@@ -79,7 +79,15 @@ static void node_back(sim *s, void *ctx)
 static void reimage_next(upgrade *u)
 {
     run *r = u->r;
-    if (u->next >= r->n_nodes) {
+    /* A node already gone (a fail or drain event) is not reimaged; at least
+     * one node stays up. */
+    while (u->next < r->n_nodes && r->node_down && r->node_down[u->next])
+        u->next++;
+    bool last_up = r->node_down && r->n_live <= 1; /* wait for a node to come back */
+    if (last_up && u->reimaging > 0)
+        return;
+    if (u->next >= r->n_nodes || last_up || r->n_nodes < 2) {
+        u->next = r->n_nodes;
         if (u->reimaging == 0) {
             r->nodes_ready -= u->surge;
             admission_scale_nodes(r, r->nodes_ready);
@@ -107,7 +115,7 @@ static void upgrade_start(run *r, const cn_event *ev)
     g_ptr_array_add(r->ev.upgrades, u);
     r->nodes_ready += u->surge;
     admission_scale_nodes(r, r->nodes_ready);
-    for (int64_t k = 0; k < u->surge && (uint32_t)k < r->n_nodes - 1; k++)
+    for (int64_t k = 0; k < u->surge; k++)
         reimage_next(u);
 }
 
