@@ -1532,7 +1532,8 @@ static gboolean finalize(batch *b, GError **error)
         unlink(ts); /* not one left by an earlier configuration */
     gboolean ok = (!with_ts || cn_timeseries_write_csv(b->sc, ts_text, b, ts_staged, error)) &&
                   write_runs_csv(b, staged[0], error) && write_summary_csv(b, staged[1], error) &&
-                  cn_plan_write_ipam_csv(b->sc, staged[2], error) && write_meta(b, staged[3], error);
+                  cn_plan_write_ipam_csv(b->sc, staged[2], error) &&
+                  write_meta(b, staged[3], error);
     if (ok && unlink(final[3]) != 0 && errno != ENOENT) {
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: cannot replace: %s",
                     final[3], g_strerror(errno));

@@ -467,8 +467,10 @@ static void full_row(GString *csv, const char *scenario, int point, const char *
 static void test_control_characters(void **state)
 {
     g_autoptr(GString) csv = g_string_new(HEADER_LEAD "," HEADER_TAIL_FULL);
-    full_row(csv, "esc", 1, "\"a\x1b[31mred\nforged line\xc2\x9b" "2J\"", "", "pod-to-service", 1000,
-             10, 100, 8, 0.5, 3000, 0);
+    full_row(csv, "esc", 1,
+             "\"a\x1b[31mred\nforged line\xc2\x9b"
+             "2J\"",
+             "", "pod-to-service", 1000, 10, 100, 8, 0.5, 3000, 0);
     full_row(csv, "esc", 1, "b", "", "pod-to-service", 1200, 10, 110, 8, 0.5, 3600, 0);
     g_autofree char *dir = make_dir(csv->str);
     g_autofree char *md = report_ok(dir);
