@@ -192,3 +192,14 @@ void cn_csv_string(FILE *out, const char *s)
     }
     fputc('"', out);
 }
+
+void cn_gp_num(GString *gp, double v)
+{
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    if (!isfinite(v)) {
+        g_string_append(gp, " NaN");
+        return;
+    }
+    g_ascii_formatd(buf, sizeof buf, "%.6g", v);
+    g_string_append_printf(gp, " %s", buf);
+}

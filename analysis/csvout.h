@@ -45,4 +45,8 @@ void cn_csv_format_double(char *buf, double v);
  * they are. */
 void cn_csv_string(FILE *out, const char *s);
 
+/* A number for a gnuplot data block: a space, then %.6g in the C locale,
+ * or NaN (a gap in the line) when v is not finite. */
+void cn_gp_num(GString *gp, double v);
+
 #endif

@@ -123,17 +123,6 @@ static void gp_label(GString *gp, const char *t)
     g_string_append_c(gp, '"');
 }
 
-static void gp_num(GString *gp, double v)
-{
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    if (!isfinite(v)) {
-        g_string_append(gp, " NaN");
-        return;
-    }
-    g_ascii_formatd(buf, sizeof buf, "%.6g", v);
-    g_string_append_printf(gp, " %s", buf);
-}
-
 /* Width of the images: the plot area stays about 800 pixels wide, the key
  * beside it gets what its longest label needs. */
 static int image_width = 1100;
@@ -291,14 +280,14 @@ static gboolean gp_bars(GString *gp, const summary *s, const gp_term *term, cons
             longest = MAX(longest, label->len);
             n++;
             double ci, y = plot_value(pl, r, bars2 ? 1 : 0, &ci);
-            gp_num(data, y * scale);
+            cn_gp_num(data, y * scale);
             finite += isfinite(y);
             if (bars2) {
                 y = plot_value(pl, r, 0, &ci);
-                gp_num(data, y);
+                cn_gp_num(data, y);
                 finite += isfinite(y);
             } else if (errs) {
-                gp_num(data, isfinite(ci) ? ci * scale : 0);
+                cn_gp_num(data, isfinite(ci) ? ci * scale : 0);
             }
             g_string_append_c(data, '\n');
         }
@@ -385,9 +374,9 @@ static gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, con
             const row *r0 = g_ptr_array_index(l->rows, j);
             const row *r = pl->kind == P_RUN ? plot_row(s, pl, r0->point, r0->variant) : r0;
             double ci = NAN, y = r ? plot_value(pl, r, 0, &ci) : NAN;
-            gp_num(data, row_x(s, r0));
-            gp_num(data, y * scale);
-            gp_num(data, isfinite(ci) ? ci * scale : 0);
+            cn_gp_num(data, row_x(s, r0));
+            cn_gp_num(data, y * scale);
+            cn_gp_num(data, isfinite(ci) ? ci * scale : 0);
             g_string_append_c(data, '\n');
             if (isfinite(y)) {
                 finite++;
@@ -414,9 +403,9 @@ static gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, con
     /* The x range is the data's, so no axis starts below a sweep's 0. */
     if (hi > lo) {
         g_string_append(gp, "set xrange [");
-        gp_num(gp, lo);
+        cn_gp_num(gp, lo);
         g_string_append(gp, ":");
-        gp_num(gp, hi);
+        cn_gp_num(gp, hi);
         g_string_append(gp, "]\n");
     }
     g_string_append(gp, "set offsets graph 0.02, graph 0.02, graph 0.05, 0\n");

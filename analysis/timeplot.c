@@ -105,17 +105,6 @@ static void gp_quoted(GString *gp, const char *t)
     g_string_append_c(gp, '\'');
 }
 
-static void gp_num(GString *gp, double v)
-{
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    if (!isfinite(v)) {
-        g_string_append(gp, " NaN");
-        return;
-    }
-    g_ascii_formatd(buf, sizeof buf, "%.6g", v);
-    g_string_append_printf(gp, " %s", buf);
-}
-
 static void script(GString *gp, const panel *pn, const char *name)
 {
     g_string_append_printf(gp,
@@ -131,11 +120,11 @@ static void script(GString *gp, const panel *pn, const char *name)
         g_string_append_printf(gp, "$v%u << EOD\n", v);
         for (guint i = 0; i < l->samples->len; i++) {
             const sample *s = &g_array_index(l->samples, sample, i);
-            gp_num(gp, s->t);
-            gp_num(gp, s->tput);
-            gp_num(gp, s->p99);
-            gp_num(gp, s->failed);
-            gp_num(gp, s->ct);
+            cn_gp_num(gp, s->t);
+            cn_gp_num(gp, s->tput);
+            cn_gp_num(gp, s->p99);
+            cn_gp_num(gp, s->failed);
+            cn_gp_num(gp, s->ct);
             g_string_append_c(gp, '\n');
         }
         g_string_append(gp, "EOD\n");
