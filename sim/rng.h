@@ -32,4 +32,8 @@ sim_rng_discrete *sim_rng_discrete_new(size_t n, const double *weights);
 void sim_rng_discrete_free(sim_rng_discrete *d);
 size_t sim_rng_discrete_draw(sim_rng *r, const sim_rng_discrete *d);
 
+/* Internal, for tests: the stream's GSL generator (a gsl_rng *), whose
+ * state the draws above advance exactly as GSL's own functions would. */
+void *sim__rng_gsl(sim_rng *r);
+
 #endif
