@@ -42,12 +42,9 @@ void admission_node_gone(run *r, uint32_t nd)
     /* The node's tables and its SNAT ports go with it: what was open
      * through it is gone, what lingered is gone. */
     cn_node *n = &r->nodes[nd];
-    cn_ct_clear(&n->ct);
-    cn_ct_init(&n->ct, n->ct.capacity, n->ct.lru, n->ct.close_hold_ns);
-    if (n->has_nf) {
-        cn_ct_clear(&n->nf);
-        cn_ct_init(&n->nf, n->nf.capacity, n->nf.lru, n->nf.close_hold_ns);
-    }
+    cn_ct_empty(&n->ct);
+    if (n->has_nf)
+        cn_ct_empty(&n->nf);
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, r->adm.snat);

@@ -62,6 +62,9 @@ typedef enum {
  * (SO_LINGER 0, some load testers).  Azure's SNAT port release depends on it. */
 typedef enum { CN_CLOSE_FIN, CN_CLOSE_RST } cn_close;
 
+/* migrate events a scenario may hold: each adds a variant to a run. */
+#define CN_MAX_MIGRATIONS 7
+
 /* A scheduled event ([event NAME]): at at_s simulated seconds from the
  * start of the run, one key of the workload or cluster takes a new value. */
 typedef enum {
@@ -80,6 +83,7 @@ typedef enum {
     CN_EVENT_DRAIN,   /* drain = N: the N highest-numbered live nodes leave, pods rescheduled */
     CN_EVENT_FAIL,    /* fail = N: the N highest-numbered live nodes are lost without warning */
     CN_EVENT_UPGRADE, /* upgrade = all: AKS's node-by-node reimage with surge nodes */
+    CN_EVENT_MIGRATE, /* migrate = VARIANT: the same reimage, nodes come back on VARIANT */
 } cn_event_kind;
 
 typedef struct {
@@ -87,13 +91,15 @@ typedef struct {
     double at_s;      /* from the start of the run, warm-up included */
     cn_event_kind kind;
     int64_t rollout_services;           /* ROLLOUT: target Services rolled (the first ones) */
-    int64_t max_surge, max_unavailable; /* ROLLOUT: pods per Service; < 0: -percent */
+    int64_t max_surge, max_unavailable; /* ROLLOUT: pods per Service; UPGRADE, MIGRATE:
+                                         * max_surge nodes; < 0: -percent */
     double pod_start_s;                 /* ROLLOUT: a new pod's start-up until Ready */
     int64_t scale_nodes;                /* SCALE: nodes in the cluster from then on */
     int64_t gone_nodes;                 /* DRAIN, FAIL: nodes that leave */
-    double reimage_s; /* UPGRADE: a node's reimage (drained to back); <0: default */
-    cn_set_key key;   /* SET: what changes */
-    double value;     /* its new value (not CN_SET_TRAFFIC) */
+    double reimage_s;  /* UPGRADE, MIGRATE: a node's reimage (drained to back); <0: default */
+    cn_variant target; /* MIGRATE: what the reimaged nodes run */
+    cn_set_key key;    /* SET: what changes */
+    double value;      /* its new value (not CN_SET_TRAFFIC) */
     double traffic_weight[CN_CLASS_COUNT]; /* CN_SET_TRAFFIC: the new mix, summing to 1 */
     const char *text;                      /* "group.key=value" as written */
 } cn_event;

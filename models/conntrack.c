@@ -11,6 +11,16 @@ void cn_ct_clear(cn_ct_table *t)
     cn_expiry_clear(&t->closing);
 }
 
+void cn_ct_empty(cn_ct_table *t)
+{
+    cn_ct_table keep = *t;
+    cn_ct_clear(t);
+    cn_ct_init(t, keep.capacity, keep.lru, keep.close_hold_ns);
+    t->peak = keep.peak;
+    t->drops = keep.drops;
+    t->evictions = keep.evictions;
+}
+
 int64_t cn_ct_occupancy(cn_ct_table *t, sim_time_ns now)
 {
     cn_expiry_drain(&t->closing, now);

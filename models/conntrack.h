@@ -23,6 +23,8 @@ typedef struct {
 
 void cn_ct_init(cn_ct_table *t, int64_t capacity, bool lru, sim_time_ns close_hold_ns);
 void cn_ct_clear(cn_ct_table *t);
+/* Every entry goes (the node went); what the table counted stays. */
+void cn_ct_empty(cn_ct_table *t);
 int64_t cn_ct_occupancy(cn_ct_table *t, sim_time_ns now);
 /* A new flow wants an entry: true if it got one (after an eviction when the
  * table is LRU and full); false and a drop when a netfilter table is full. */

@@ -41,15 +41,26 @@ double cn_sync_duration_ns(const cn_config *c, const cn_variant *v, int64_t n_se
 
 static void sync_start(sim *s, void *ctx);
 
+static bool kube_proxy(const cn_variant *v)
+{
+    return !v->ebpf_dataplane;
+}
+
+static bool iptables(const cn_variant *v)
+{
+    return v->svc == CN_SVC_IPTABLES;
+}
+
 /* Ask for a sync: kube-proxy runs at most one per min-sync period and
  * batches the changes that arrive meanwhile; Cilium applies each change. */
 static void request_sync(run *r)
 {
     cn_ctrlplane *p = &r->cp;
-    if (p->sync_scheduled || p->syncing || (p->pending->len == 0 && !p->need_full))
+    if (p->sync_scheduled || p->syncing ||
+        (p->pending->len == 0 && p->pending_services == 0 && !p->need_full))
         return;
     sim_time_ns at = sim_now(r->s);
-    if (!r->v->ebpf_dataplane && r->c->min_sync_period_s > 0 && r->obs.now.syncs > 0) {
+    if (run_some_node(r, kube_proxy) && r->c->min_sync_period_s > 0 && r->obs.now.syncs > 0) {
         sim_time_ns next =
             p->last_sync_start + (sim_time_ns)llround(r->c->min_sync_period_s * SIM_NS_PER_S);
         if (next > at)
@@ -67,11 +78,11 @@ static void sync_end(sim *s, void *ctx)
     for (guint i = 0; i < p->inflight->len; i++)
         p->ep_stale[g_array_index(p->inflight, uint32_t, i)] = 0;
     g_array_set_size(p->inflight, 0);
+    p->inflight_services = 0;
     p->syncing = false;
     /* kube-proxy rewrote KUBE-SERVICES in a new order (it iterates a Go
      * map): the target Services now sit somewhere else. */
-    if (r->v->svc == CN_SVC_IPTABLES && r->c->chain_position == CN_CHAIN_RANDOM &&
-        r->n_services > 0)
+    if (run_some_node(r, iptables) && r->c->chain_position == CN_CHAIN_RANDOM && r->n_services > 0)
         for (int64_t i = 0; i < r->c->target_services && i < r->n_services; i++)
             r->cl->svc_chain_pos[i] =
                 (uint32_t)sim_rng_uniform_int(p->rng_sync, (uint64_t)r->n_services);
@@ -84,6 +95,8 @@ static void resync_due(sim *s, void *ctx)
 {
     run *r = ctx;
     cn_ctrlplane *p = &r->cp;
+    if (!run_some_node(r, iptables))
+        return; /* migrated away from kube-proxy's iptables mode */
     sim_schedule(s, p->resync_ns, resync_due, r);
     p->need_full = true;
     request_sync(r);
@@ -101,12 +114,24 @@ static void sync_start(sim *s, void *ctx)
     p->pending = t;
     p->syncing_full = p->need_full;
     p->need_full = false;
-    double d = cn_sync_duration_ns(r->c, r->v, r->n_services, p->inflight->len, p->syncing_full);
+    p->inflight_services = p->pending_services;
+    p->pending_services = 0;
+    /* Every node's agent syncs at once; during a migration the nodes run
+     * different agents, and a change is everywhere once the slowest has it. */
+    uint32_t changes = p->inflight->len + p->inflight_services;
+    double dv[CN_MAX_MIGRATIONS + 1], d = 0;
+    for (int v = 0; v < r->n_vars; v++) {
+        dv[v] = r->var_nodes[v] > 0
+                    ? cn_sync_duration_ns(r->c, &r->var[v], r->n_services, changes, p->syncing_full)
+                    : 0;
+        d = dv[v] > d ? dv[v] : d;
+    }
     r->obs.now.syncs++;
     r->obs.now.sync_ns += d;
     /* The sync occupies one vCPU on every node while it runs. */
     for (uint32_t i = 0; i < r->n_nodes; i++)
-        sim_resource_request(r->nodes[i].cpu, (sim_time_ns)llround(d), NULL, NULL);
+        sim_resource_request(r->nodes[i].cpu, (sim_time_ns)llround(dv[run_node_var(r, i)]), NULL,
+                             NULL);
     sim_schedule(s, (sim_time_ns)llround(d), sync_end, r);
 }
 
@@ -287,6 +312,13 @@ void ctrlplane_churn_changed(run *r)
         r->s,
         (sim_time_ns)llround(sim_rng_exponential(p->rng_churn, 1e9 / r->c->endpoint_churn_per_s)),
         churn, r);
+}
+
+void ctrlplane_services_changed(run *r, int64_t before)
+{
+    int64_t d = r->n_services - before;
+    r->cp.pending_services += (uint32_t)(d < 0 ? -d : d);
+    request_sync(r);
 }
 
 void ctrlplane_free(run *r)

@@ -30,6 +30,9 @@ typedef struct {
     uint32_t n_target_eps;
     GArray *pending;  /* endpoints changed since the last sync started */
     GArray *inflight; /* endpoints the running sync will program */
+    /* Services added or removed (events) since the last sync started, and
+     * in the running sync: their chains are written too. */
+    uint32_t pending_services, inflight_services;
     bool sync_scheduled, syncing;
     sim_time_ns last_sync_start;
     bool need_full;        /* kube-proxy's periodic full resync is due */
@@ -51,5 +54,8 @@ void ctrlplane_rollout(run *r, const cn_event *ev);
 void ctrlplane_node_gone(run *r, uint32_t nd, bool drained);
 /* An event changed r->cm->endpoint_churn_per_s. */
 void ctrlplane_churn_changed(run *r);
+/* An event changed the cluster's Service count from `before` to
+ * r->n_services: the change is synced like an endpoint change. */
+void ctrlplane_services_changed(run *r, int64_t before);
 
 #endif

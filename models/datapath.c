@@ -77,44 +77,49 @@ static double packets(const cn_dp_costs *k, int64_t bytes)
 }
 
 /* One message from node a to node b (either may be external): the sender's
- * socket and stack, its NIC, the network, the receiver's stack and socket.
- * via: an intermediate node that forwards (the ingress node), or UINT32_MAX. */
-static void message(cn_path *p, const cn_dp_costs *k, uint32_t a, uint32_t b, int64_t bytes,
-                    bool a_is_pod, bool b_is_pod)
+ * socket and stack, its NIC, the network, the receiver's stack and socket;
+ * ka and kb are the costs at a and b.  A node that is not the pod's end
+ * (a_is_pod or b_is_pod false) only forwards. */
+static void message(cn_path *p, const cn_dp_costs *ka, const cn_dp_costs *kb, uint32_t a,
+                    uint32_t b, int64_t bytes, bool a_is_pod, bool b_is_pod)
 {
-    double pk = packets(k, bytes);
-    double sock = k->sock_msg_ns + k->copy_byte_ns * (double)bytes;
+    double pk = packets(ka, bytes);
+    double sock_a = ka->sock_msg_ns + ka->copy_byte_ns * (double)bytes;
+    double sock_b = kb->sock_msg_ns + kb->copy_byte_ns * (double)bytes;
     bool a_ext = a == CN_NODE_EXTERNAL, b_ext = b == CN_NODE_EXTERNAL;
-    double tun = a != b && !a_ext && !b_ext ? k->tunnel_pkt_ns : 0;
-    double at_a = (a_is_pod ? k->pkt_ns : k->fwd_pkt_ns) + tun;
-    double at_b = (b_is_pod ? k->pkt_ns : k->fwd_pkt_ns) + tun;
+    bool tunnel = a != b && !a_ext && !b_ext && ka->tunnel_pkt_ns > 0 && kb->tunnel_pkt_ns > 0;
+    double at_a = (a_is_pod ? ka->pkt_ns : ka->fwd_pkt_ns) + (tunnel ? ka->tunnel_pkt_ns : 0);
+    double at_b = (b_is_pod ? kb->pkt_ns : kb->fwd_pkt_ns) + (tunnel ? kb->tunnel_pkt_ns : 0);
     if (!a_ext)
-        add(p, CN_STEP_CPU, a, (a_is_pod ? sock : 0) + pk * at_a);
+        add(p, CN_STEP_CPU, a, (a_is_pod ? sock_a : 0) + pk * at_a);
     if (a == b) {
         /* Same node: veth to veth through the host, no NIC. */
-        add(p, CN_STEP_CPU, b, b_is_pod ? sock : 0);
+        add(p, CN_STEP_CPU, b, b_is_pod ? sock_b : 0);
         return;
     }
     if (!a_ext)
-        add(p, CN_STEP_NIC, a, (double)bytes * k->nic_ns_per_byte);
-    add(p, CN_STEP_DELAY, 0, (double)(a_ext || b_ext ? k->ext_ns : k->vnet_ns));
+        add(p, CN_STEP_NIC, a, (double)bytes * ka->nic_ns_per_byte);
+    add(p, CN_STEP_DELAY, 0, (double)(a_ext || b_ext ? ka->ext_ns : kb->vnet_ns));
     if (!b_ext)
-        add(p, CN_STEP_CPU, b, pk * at_b + (b_is_pod ? sock : 0));
+        add(p, CN_STEP_CPU, b, pk * at_b + (b_is_pod ? sock_b : 0));
 }
 
 /* A handshake segment (SYN or SYN-ACK) from a to b: stack and network only.
  * fwd: the node (a or b) that only forwards, or UINT32_MAX. */
-static void segment(cn_path *p, const cn_dp_costs *k, uint32_t a, uint32_t b, uint32_t fwd)
+static void segment(cn_path *p, const cn_dp_costs *ka, const cn_dp_costs *kb, uint32_t a,
+                    uint32_t b, uint32_t fwd)
 {
     bool ext = a == CN_NODE_EXTERNAL || b == CN_NODE_EXTERNAL;
-    double tun = a != b && !ext ? k->tunnel_pkt_ns : 0;
+    bool tunnel = a != b && !ext && ka->tunnel_pkt_ns > 0 && kb->tunnel_pkt_ns > 0;
     if (a != CN_NODE_EXTERNAL)
-        add(p, CN_STEP_CPU, a, (a == fwd ? k->fwd_pkt_ns : k->pkt_ns) + tun);
+        add(p, CN_STEP_CPU, a,
+            (a == fwd ? ka->fwd_pkt_ns : ka->pkt_ns) + (tunnel ? ka->tunnel_pkt_ns : 0));
     if (a == b)
         return;
-    add(p, CN_STEP_DELAY, 0, (double)(ext ? k->ext_ns : k->vnet_ns));
+    add(p, CN_STEP_DELAY, 0, (double)(ext ? ka->ext_ns : kb->vnet_ns));
     if (b != CN_NODE_EXTERNAL)
-        add(p, CN_STEP_CPU, b, (b == fwd ? k->fwd_pkt_ns : k->pkt_ns) + tun);
+        add(p, CN_STEP_CPU, b,
+            (b == fwd ? kb->fwd_pkt_ns : kb->pkt_ns) + (tunnel ? kb->tunnel_pkt_ns : 0));
 }
 
 static void build(const cn_dp_costs *k, const cn_flow *f, cn_path *p);
@@ -126,65 +131,74 @@ void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
     p->step[p->n] = (cn_step){CN_STEP_END, 0, 0};
 }
 
+/* The costs at node nd of the flow. */
+static const cn_dp_costs *at(const cn_dp_costs *k, const cn_flow *f, uint32_t nd)
+{
+    return nd < 2 && f->node_k[nd] ? f->node_k[nd] : k;
+}
+
 static void build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
 {
     uint32_t c = f->client_node, s = f->server_node;
+    const cn_dp_costs *ks = at(k, f, s);
 
     if (f->cls == CN_CLASS_INGRESS) {
         /* External client -> Azure LB -> ingress node (NodePort: service
          * lookup, conntrack, SNAT when forwarding) -> endpoint's node. */
         uint32_t in = f->ingress_node;
+        const cn_dp_costs *ki = at(k, f, in);
         if (f->new_conn) {
             add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
             add(p, CN_STEP_CPU, in,
-                (in != s ? k->fwd_pkt_ns : k->pkt_ns) + f->lookup_ns + k->ct_new_ns +
-                    (in != s ? k->masq_ns : 0));
+                (in != s ? ki->fwd_pkt_ns : ki->pkt_ns) + f->lookup_ns + ki->ct_new_ns +
+                    (in != s ? ki->masq_ns : 0));
             if (in != s)
-                segment(p, k, in, s, in);
+                segment(p, ki, ks, in, s, in);
             add(p, CN_STEP_CPU, s,
-                k->conn_side_ns + (in != s ? k->ct_new_ns : 0) + f->ingress_policy_ns);
+                ks->conn_side_ns + (in != s ? ks->ct_new_ns : 0) + f->ingress_policy_ns);
             if (in != s)
-                segment(p, k, s, in, in);
+                segment(p, ks, ki, s, in, in);
             add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
         }
         add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
         if (in != s) {
-            message(p, k, in, s, f->request_bytes, false, true);
+            message(p, ki, ks, in, s, f->request_bytes, false, true);
         } else {
             add(p, CN_STEP_CPU, s,
-                packets(k, f->request_bytes) * k->pkt_ns + k->sock_msg_ns +
-                    k->copy_byte_ns * (double)f->request_bytes);
+                packets(ks, f->request_bytes) * ks->pkt_ns + ks->sock_msg_ns +
+                    ks->copy_byte_ns * (double)f->request_bytes);
         }
-        add(p, CN_STEP_CPU, s, (double)k->server_ns);
+        add(p, CN_STEP_CPU, s, (double)ks->server_ns);
         if (in != s)
-            message(p, k, s, in, f->response_bytes, true, false);
+            message(p, ks, ki, s, in, f->response_bytes, true, false);
         else
             add(p, CN_STEP_CPU, s,
-                k->sock_msg_ns + k->copy_byte_ns * (double)f->response_bytes +
-                    packets(k, f->response_bytes) * k->pkt_ns);
-        add(p, CN_STEP_NIC, in, (double)f->response_bytes * k->nic_ns_per_byte);
+                ks->sock_msg_ns + ks->copy_byte_ns * (double)f->response_bytes +
+                    packets(ks, f->response_bytes) * ks->pkt_ns);
+        add(p, CN_STEP_NIC, in, (double)f->response_bytes * ki->nic_ns_per_byte);
         add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
         return;
     }
 
+    const cn_dp_costs *kc = at(k, f, c);
     if (f->new_conn) {
-        double at_client = k->conn_side_ns + k->ct_new_ns + f->lookup_ns + f->egress_policy_ns;
+        double at_client = kc->conn_side_ns + kc->ct_new_ns + f->lookup_ns + f->egress_policy_ns;
         if (f->cls == CN_CLASS_EXTERNAL)
-            at_client += k->masq_ns;
+            at_client += kc->masq_ns;
         add(p, CN_STEP_CPU, c, at_client);
-        segment(p, k, c, s, UINT32_MAX); /* SYN */
+        segment(p, kc, ks, c, s, UINT32_MAX); /* SYN */
         if (s != CN_NODE_EXTERNAL)
             add(p, CN_STEP_CPU, s,
-                k->conn_side_ns + (s != c ? k->ct_new_ns : 0) + f->ingress_policy_ns);
-        segment(p, k, s, c, UINT32_MAX); /* SYN-ACK; the request follows the ACK */
+                ks->conn_side_ns + (s != c ? ks->ct_new_ns : 0) + f->ingress_policy_ns);
+        segment(p, ks, kc, s, c, UINT32_MAX); /* SYN-ACK; the request follows the ACK */
     }
-    add(p, CN_STEP_CPU, c, (double)k->client_ns);
-    message(p, k, c, s, f->request_bytes, true, true);
+    add(p, CN_STEP_CPU, c, (double)kc->client_ns);
+    message(p, kc, ks, c, s, f->request_bytes, true, true);
     if (s == CN_NODE_EXTERNAL)
         add(p, CN_STEP_DELAY, 0, (double)k->server_ns); /* the external server's own time */
     else
-        add(p, CN_STEP_CPU, s, (double)k->server_ns);
-    message(p, k, s, c, f->response_bytes, true, true);
+        add(p, CN_STEP_CPU, s, (double)ks->server_ns);
+    message(p, ks, kc, s, c, f->response_bytes, true, true);
 }
 
 static unsigned role_of(uint32_t *nd, uint32_t *node, unsigned *n_roles)

@@ -74,6 +74,12 @@ typedef struct {
     double egress_policy_ns;  /* new flow, at the client's node */
     double ingress_policy_ns; /* new flow, at the server's node */
     int64_t request_bytes, response_bytes;
+    /* During a migration the nodes run different variants: the costs at
+     * node role 0 and 1 (see cn_flow_roles), or NULL: the path's k for
+     * every node.  Traffic between two variants pays each node's own
+     * stack; the network hop takes the destination's routing (kubenet's
+     * route table, overlay's routing); encapsulation needs both ends. */
+    const cn_dp_costs *node_k[2];
 } cn_flow;
 
 void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p);

@@ -2,6 +2,7 @@
 
 #include <math.h>
 
+#include "node.h"
 #include "run-internal.h"
 
 static void live_changed(run *r)
@@ -40,19 +41,25 @@ static void nodes_leave(run *r, int64_t n, bool drained)
     }
 }
 
-/* AKS's node image upgrade (az aks upgrade): max_surge surge nodes join
- * the load balancer's pool (the SNAT tier follows, as with scale_nodes;
- * they carry no pods), then the nodes are reimaged in order, max_surge at
- * a time: each is cordoned and drained (as a drain event), down for
- * reimage_s, and back, empty, on the new image; the surge nodes leave
- * after the last.  The reimaged node's pods come back to it (the model
- * has no other placement for them). */
+/* AKS's node-by-node reimage: a node image upgrade (az aks upgrade) or a
+ * migration (az aks update --network-plugin-mode overlay, --network-dataplane
+ * cilium, --network-policy), which AKS performs the same way.  max_surge
+ * surge nodes join the load balancer's pool (the SNAT tier follows, as with
+ * scale_nodes; they carry no pods), then the nodes are reimaged in order,
+ * max_surge at a time: each is cordoned and drained (as a drain event), down
+ * for reimage_s, and back, empty, on the new image (for a migration: running
+ * the target variant); the surge nodes leave after the last.  The reimaged
+ * node's pods come back to it (the model has no other placement for them).
+ * AKS runs one such operation at a time: one asked for meanwhile waits. */
 typedef struct {
     run *r;
+    const cn_event_ctx *x;
     uint32_t next;      /* the next node to reimage */
     uint32_t reimaging; /* nodes down now */
     int64_t surge;
     sim_time_ns reimage_ns;
+    int var; /* the variant the nodes come back on; -1: theirs (an upgrade) */
+    bool done;
 } upgrade;
 
 typedef struct {
@@ -61,6 +68,7 @@ typedef struct {
 } reimage;
 
 static void reimage_next(upgrade *u);
+static void upgrade_start(run *r, const cn_event_ctx *x);
 
 static void node_back(sim *s, void *ctx)
 {
@@ -68,12 +76,37 @@ static void node_back(sim *s, void *ctx)
     reimage *x = ctx;
     upgrade *u = x->u;
     run *r = u->r;
+    if (u->var >= 0) {
+        uint8_t was = r->node_var[x->node];
+        r->var_nodes[was]--;
+        r->var_nodes[u->var]++;
+        r->node_var[x->node] = (uint8_t)u->var;
+        cn_node_set_variant(&r->nodes[x->node], r->c, &r->var[u->var]);
+    }
     r->node_down[x->node] = 0;
     r->nodes_ready++;
     live_changed(r);
     g_free(x);
     u->reimaging--;
     reimage_next(u);
+}
+
+/* The last node is back: the surge nodes leave, and the next operation
+ * asked for starts. */
+static void upgrade_done(upgrade *u)
+{
+    run *r = u->r;
+    r->nodes_ready -= u->surge;
+    admission_scale_nodes(r, r->nodes_ready);
+    if (u->var >= 0)
+        r->cilium_unenforced = false; /* every node runs the target now */
+    g_autofree char *mark = g_strdup_printf("%s done", u->x->ev->name);
+    observer_event(r, mark);
+    r->ev.reimaging = false;
+    if (r->ev.waiting && r->ev.waiting->len > 0) {
+        const cn_event_ctx *next = g_ptr_array_steal_index(r->ev.waiting, 0);
+        upgrade_start(r, next);
+    }
 }
 
 static void reimage_next(upgrade *u)
@@ -88,9 +121,9 @@ static void reimage_next(upgrade *u)
         return;
     if (u->next >= r->n_nodes || last_up || r->n_nodes < 2) {
         u->next = r->n_nodes;
-        if (u->reimaging == 0) {
-            r->nodes_ready -= u->surge;
-            admission_scale_nodes(r, r->nodes_ready);
+        if (u->reimaging == 0 && !u->done) {
+            u->done = true;
+            upgrade_done(u);
         }
         return;
     }
@@ -101,10 +134,29 @@ static void reimage_next(upgrade *u)
     sim_schedule(r->s, u->reimage_ns, node_back, x);
 }
 
-static void upgrade_start(run *r, const cn_event *ev)
+static void upgrade_start(run *r, const cn_event_ctx *x)
 {
+    const cn_event *ev = x->ev;
+    if (r->ev.reimaging) {
+        if (!r->ev.waiting)
+            r->ev.waiting = g_ptr_array_new();
+        g_ptr_array_add(r->ev.waiting, (gpointer)x);
+        return;
+    }
+    r->ev.reimaging = true;
+    observer_event(r, ev->name);
     upgrade *u = g_new0(upgrade, 1);
     u->r = r;
+    u->x = x;
+    u->var = x->var;
+    if (u->var >= 0) {
+        if (!r->node_var)
+            r->node_var = g_new0(uint8_t, r->n_nodes);
+        /* Cilium enforces policy only once every node runs it. */
+        r->cilium_unenforced = r->var[u->var].ebpf_dataplane;
+        for (uint32_t i = 0; i < r->n_nodes; i++)
+            r->cilium_unenforced = r->cilium_unenforced && !r->var[r->node_var[i]].ebpf_dataplane;
+    }
     int64_t surge = ev->max_surge >= 0 ? ev->max_surge
                                        : (int64_t)ceil((double)r->n_nodes * -ev->max_surge / 100.0);
     u->surge = surge > 0 ? surge : 1;
@@ -115,7 +167,7 @@ static void upgrade_start(run *r, const cn_event *ev)
     g_ptr_array_add(r->ev.upgrades, u);
     r->nodes_ready += u->surge;
     admission_scale_nodes(r, r->nodes_ready);
-    for (int64_t k = 0; k < u->surge; k++)
+    for (int64_t k = 0; k < u->surge && u->next < r->n_nodes; k++)
         reimage_next(u);
 }
 
@@ -137,9 +189,8 @@ static void fire(sim *s, void *ctx)
         observer_event(r, ev->name);
         return;
     }
-    if (ev->kind == CN_EVENT_UPGRADE) {
-        upgrade_start(r, ev);
-        observer_event(r, ev->name);
+    if (ev->kind == CN_EVENT_UPGRADE || ev->kind == CN_EVENT_MIGRATE) {
+        upgrade_start(r, x); /* marks the event when it starts */
         return;
     }
     if (ev->kind == CN_EVENT_ROLLOUT) {
@@ -170,8 +221,11 @@ static void fire(sim *s, void *ctx)
         c->services = (int64_t)ev->value;
         bool to_services =
             c->traffic_weight[CN_CLASS_SERVICE] > 0 || c->traffic_weight[CN_CLASS_INGRESS] > 0;
+        int64_t before = r->n_services;
         r->n_services =
             to_services && c->services < c->target_services ? c->target_services : c->services;
+        /* The added or removed Services' rules are written at the next sync. */
+        ctrlplane_services_changed(r, before);
         break;
     }
     case CN_SET_POLICIES:
@@ -190,7 +244,15 @@ void events_start(run *r)
         return;
     r->ev.ctx = g_new(cn_event_ctx, c->n_events);
     for (int i = 0; i < c->n_events; i++) {
-        r->ev.ctx[i] = (cn_event_ctx){r, &c->events[i]};
+        r->ev.ctx[i] = (cn_event_ctx){r, &c->events[i], -1};
+        if (c->events[i].kind == CN_EVENT_MIGRATE && r->n_vars <= CN_MAX_MIGRATIONS) {
+            /* The scenario's check made each migration one documented step
+             * from the variant before it. */
+            int k = r->n_vars++;
+            r->var[k] = c->events[i].target;
+            cn_dp_costs_init(&r->kv[k], c, &r->var[k]);
+            r->ev.ctx[i].var = k;
+        }
         sim_schedule_at(r->s, (sim_time_ns)llround(c->events[i].at_s * SIM_NS_PER_S), fire,
                         &r->ev.ctx[i]);
     }
@@ -201,6 +263,9 @@ void events_free(run *r)
     g_free(r->ev.ctx);
     if (r->ev.upgrades)
         g_ptr_array_unref(r->ev.upgrades);
+    if (r->ev.waiting)
+        g_ptr_array_unref(r->ev.waiting);
+    g_free(r->node_var);
     g_free(r->node_down);
     g_free(r->live_nodes);
 }

@@ -13,11 +13,14 @@ typedef struct run run;
 typedef struct {
     run *r;
     const cn_event *ev;
+    int var; /* a migrate event: its target's index in the run's variants; else -1 */
 } cn_event_ctx;
 
 typedef struct {
     cn_event_ctx *ctx;   /* one per event of the configuration */
-    GPtrArray *upgrades; /* upgrades under way (freed with the run) */
+    GPtrArray *upgrades; /* upgrades and migrations, done or under way (freed with the run) */
+    bool reimaging;      /* one is under way */
+    GPtrArray *waiting;  /* upgrades and migrations asked for meanwhile (cn_event_ctx) */
 } cn_events;
 
 /* Schedule the configuration's events (none: nothing happens). */

@@ -231,11 +231,16 @@ void cn_migration_find(const cn_variant *from, const cn_variant *to, cn_migratio
         path[len++] = s;
     out->in_place = true;
     out->n_steps = len;
+    out->reimages = true;
     GString *steps = g_string_new(NULL);
     GPtrArray *pre = g_ptr_array_new();
     for (int i = len - 1; i >= 0; i--) {
         const edge *e = &via[path[i]];
         g_string_append_printf(steps, "%s%s", steps->len ? " -> " : "", e->label);
+        bool reimage = false;
+        for (int k = 0; k < MAX_PREREQS; k++)
+            reimage = reimage || e->prereq[k] == P_REIMAGE;
+        out->reimages = out->reimages && reimage;
         for (int k = 0; k < MAX_PREREQS; k++) {
             bool seen = false;
             for (guint j = 0; e->prereq[k] && j < pre->len; j++)

@@ -22,6 +22,7 @@
 typedef struct {
     bool in_place;       /* a documented path exists on a running cluster */
     int n_steps;         /* its operations (0 when not in place) */
+    bool reimages;       /* every operation reimages the nodes (in place only) */
     char *steps;         /* "op -> op", or what to do instead */
     char *prerequisites; /* "condition; condition" (may be empty) */
 } cn_migration;

@@ -35,14 +35,20 @@ int64_t cn_node_ct_peak(const cn_node *n)
     return n->has_nf && n->nf.peak > n->ct.peak ? n->nf.peak : n->ct.peak;
 }
 
+/* Node n's tables, empty, as variant v sizes them. */
+static void tables_init(cn_node *n, const cn_config *c, const cn_variant *v)
+{
+    cn_ct_init(&n->ct, cn_node_ct_capacity(c, v), v->ebpf_dataplane, cn_node_ct_hold_ns(c, v));
+    n->has_nf = cn_node_has_nf_table(c, v);
+    if (n->has_nf)
+        cn_ct_init(&n->nf,
+                   c->nf_conntrack_max > 0 ? c->nf_conntrack_max
+                                           : (int64_t)c->cost[CAL_nf_conntrack_kernel_max],
+                   false, (sim_time_ns)llround(c->cost[CAL_nf_time_wait_s] * SIM_NS_PER_S));
+}
+
 cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t n)
 {
-    int64_t cap = cn_node_ct_capacity(c, v);
-    sim_time_ns hold = cn_node_ct_hold_ns(c, v);
-    bool nf = cn_node_has_nf_table(c, v);
-    int64_t nf_cap = c->nf_conntrack_max > 0 ? c->nf_conntrack_max
-                                             : (int64_t)c->cost[CAL_nf_conntrack_kernel_max];
-    sim_time_ns nf_hold = (sim_time_ns)llround(c->cost[CAL_nf_time_wait_s] * SIM_NS_PER_S);
     cn_node *nodes = g_new0(cn_node, n);
     /* One contiguous array per resource kind: the datapath indexes them by
      * node (a cache line or two per node, not a scattered allocation). */
@@ -55,12 +61,23 @@ cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t 
         sim_resource_set_wait_stats(sim_resource_at(nic, i), false);
         nodes[i].cpu = sim_resource_at(cpu, i);
         nodes[i].nic = sim_resource_at(nic, i);
-        cn_ct_init(&nodes[i].ct, cap, v->ebpf_dataplane, hold);
-        nodes[i].has_nf = nf;
-        if (nf)
-            cn_ct_init(&nodes[i].nf, nf_cap, false, nf_hold);
+        tables_init(&nodes[i], c, v);
     }
     return nodes;
+}
+
+void cn_node_set_variant(cn_node *n, const cn_config *c, const cn_variant *v)
+{
+    /* What the old tables counted stays the node's (in the main table). */
+    uint64_t drops = cn_node_ct_drops(n), evictions = n->ct.evictions;
+    int64_t peak = cn_node_ct_peak(n);
+    cn_ct_clear(&n->ct);
+    if (n->has_nf)
+        cn_ct_clear(&n->nf);
+    tables_init(n, c, v);
+    n->ct.drops = drops;
+    n->ct.evictions = evictions;
+    n->ct.peak = peak;
 }
 
 void cn_nodes_free(cn_node *nodes, uint32_t n)

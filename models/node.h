@@ -36,5 +36,7 @@ int64_t cn_node_ct_peak(const cn_node *n);
 /* n nodes (n >= 1) with their resources on s and empty tables. */
 cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t n);
 void cn_nodes_free(cn_node *nodes, uint32_t n);
+/* Node n comes back from a reimage on variant v: empty tables, as v sizes them. */
+void cn_node_set_variant(cn_node *n, const cn_config *c, const cn_variant *v);
 
 #endif

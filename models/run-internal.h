@@ -37,6 +37,17 @@ struct run {
     uint32_t *live_nodes; /* the live nodes, n_live of them */
     uint32_t n_live;
     bool nodes_gone; /* some node is down: in-flight work checks its path */
+    /* The variants the nodes run: var[0] is the run's (*v), and each
+     * migrate event adds its target.  node_var is NULL until a migration
+     * starts: every node runs var[0]. */
+    cn_variant var[CN_MAX_MIGRATIONS + 1];
+    cn_dp_costs kv[CN_MAX_MIGRATIONS + 1]; /* kv[0] == k */
+    int n_vars;
+    uint8_t *node_var;
+    uint32_t var_nodes[CN_MAX_MIGRATIONS + 1]; /* nodes on each variant */
+    /* A migration to the Cilium dataplane: Cilium enforces no policy until
+     * every node is reimaged (AKS docs, update-azure-cni). */
+    bool cilium_unenforced;
     int64_t n_services;
     sim_time_ns warm_end, end;
     cn_workload wl;
@@ -45,6 +56,26 @@ struct run {
     cn_observer obs;
     cn_events ev;
 };
+
+/* The variant node nd runs (the run's for an endpoint outside). */
+static inline uint8_t run_node_var(const run *r, uint32_t nd)
+{
+    return G_LIKELY(!r->node_var) || nd == CN_NODE_EXTERNAL ? 0 : r->node_var[nd];
+}
+
+static inline const cn_variant *run_node_variant(const run *r, uint32_t nd)
+{
+    return &r->var[run_node_var(r, nd)];
+}
+
+/* Whether some node runs a variant for which pred holds. */
+static inline bool run_some_node(const run *r, bool (*pred)(const cn_variant *))
+{
+    for (int i = 0; i < r->n_vars; i++)
+        if (r->var_nodes[i] > 0 && pred(&r->var[i]))
+            return true;
+    return false;
+}
 
 /* GLib's g_int64_hash folds the halves together, so (node << 32 | key)
  * keys collide massively; mix all bits instead. */

@@ -85,7 +85,11 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
         return FALSE;
     r->s = sim_new();
     cn_dp_costs_init(&r->k, c, v);
+    r->var[0] = *v;
+    r->kv[0] = r->k;
+    r->n_vars = 1;
     r->n_nodes = r->cl->n_nodes;
+    r->var_nodes[0] = r->n_nodes;
     r->n_services = r->cl->n_services;
     r->nodes_ready = r->n_nodes;
     r->warm_end = (sim_time_ns)llround(c->warmup_s * SIM_NS_PER_S);

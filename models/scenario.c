@@ -1,5 +1,6 @@
 #include "scenario.h"
 #include "suggest.h"
+#include "migration.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1226,8 +1227,6 @@ static const struct {
     {"cluster", "network_policies", CN_SET_POLICIES},
 };
 
-static const char *const event_actions[] = {"migrate"};
-
 /* max_surge / max_unavailable: a pod count or a percentage of a Service's
  * endpoints, as a Deployment's strategy takes them (stored as -percent). */
 static bool parse_pods_or_percent(const char *v, int64_t *out)
@@ -1327,6 +1326,24 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
             have_set = true;
             continue;
         }
+        if (strcmp(kl[i], "migrate") == 0) {
+            char *why = NULL;
+            if (have_set || !cn_variant_parse(v, &ev.target, &why)) {
+                set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
+                        have_set ? "one action per event"
+                                 : "expected the variant the nodes move to, "
+                                   "preset[+policy][/service-mode]: %s",
+                        why ? why : "");
+                g_free(why);
+                return false;
+            }
+            ev.kind = CN_EVENT_MIGRATE;
+            char *text = g_strdup_printf("migrate=%s", ev.target.name);
+            g_ptr_array_add(sc->strings, text);
+            ev.text = text;
+            have_set = true;
+            continue;
+        }
         if (strcmp(kl[i], "reimage_s") == 0) {
             if (!parse_dbl(v, &ev.reimage_s) || ev.reimage_s < 0 || ev.reimage_s > 86400) {
                 set_err(error, CN_SCENARIO_ERROR_VALUE, cx, where,
@@ -1359,18 +1376,10 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
             continue;
         }
         if (strcmp(kl[i], "set") != 0) {
-            for (gsize a = 0; a < G_N_ELEMENTS(event_actions); a++)
-                if (strcmp(kl[i], event_actions[a]) == 0) {
-                    set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
-                            "this cnisim does not simulate %s events yet (an event can: set = "
-                            "group.key=value, rollout, scale_nodes, drain, fail, upgrade)",
-                            kl[i]);
-                    return false;
-                }
             set_err(error, CN_SCENARIO_ERROR_UNKNOWN, cx, where,
-                    "unknown key (keys of an event: at_s, and set, scale_nodes, drain, fail, "
-                    "rollout with max_surge, max_unavailable, pod_start_s, or upgrade with "
-                    "max_surge, reimage_s)");
+                    "unknown key (keys of an event: at_s, and one of set, scale_nodes, drain, "
+                    "fail, rollout with max_surge, max_unavailable, pod_start_s, or upgrade or "
+                    "migrate with max_surge, reimage_s)");
             return false;
         }
         if (have_set) {
@@ -1426,12 +1435,13 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
     }
     if (ev.at_s < 0 || !have_set) {
         g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
-                    "%s: [%s]: an event needs at_s and an action (set = group.key=value, or "
-                    "rollout = SERVICES)",
+                    "%s: [%s]: an event needs at_s and an action (set = group.key=value, "
+                    "rollout = SERVICES, scale_nodes = N, drain = N, fail = N, upgrade = all "
+                    "or migrate = VARIANT)",
                     cx->file, group);
         return false;
     }
-    if (ev.kind == CN_EVENT_UPGRADE) {
+    if (ev.kind == CN_EVENT_UPGRADE || ev.kind == CN_EVENT_MIGRATE) {
         /* AKS's default: one surge node. */
         if (!surge_set)
             ev.max_surge = 1;
@@ -1439,16 +1449,17 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
             ev.reimage_s = -1;
         if (ev.max_surge == 0 || ev.max_unavailable != -25 || ev.pod_start_s != 5) {
             g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
-                        "%s: [%s]: an upgrade takes max_surge (nodes or a percentage, at least 1) "
+                        "%s: [%s]: %s takes max_surge (nodes or a percentage, at least 1) "
                         "and reimage_s",
-                        cx->file, group);
+                        cx->file, group,
+                        ev.kind == CN_EVENT_UPGRADE ? "an upgrade" : "a migration");
             return false;
         }
         rollout_keys = false;
     }
-    if (reimage_set && ev.kind != CN_EVENT_UPGRADE) {
+    if (reimage_set && ev.kind != CN_EVENT_UPGRADE && ev.kind != CN_EVENT_MIGRATE) {
         g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
-                    "%s: [%s]: reimage_s goes with upgrade", cx->file, group);
+                    "%s: [%s]: reimage_s goes with upgrade or migrate", cx->file, group);
         return false;
     }
     if (rollout_keys && ev.kind != CN_EVENT_ROLLOUT) {
@@ -1472,6 +1483,59 @@ static bool load_event(cn_scenario *sc, GKeyFile *kf, const char *group, const c
     while (at > 0 && g_array_index(sc->events, cn_event, at - 1).at_s > ev.at_s)
         at--;
     g_array_insert_val(sc->events, at, ev);
+    return true;
+}
+
+/* A migrate event moves every node of the cluster one documented
+ * operation on from what it runs then (the run's variant, or the previous
+ * migration's target): the plan's path (migrations.csv) must be in place
+ * and one operation that reimages the nodes. */
+static bool check_migrations(const cn_scenario *sc, GError **error)
+{
+    const cn_config *c = &sc->base;
+    int n_migrate = 0;
+    for (guint i = 0; i < sc->events->len; i++)
+        if (g_array_index(sc->events, cn_event, i).kind == CN_EVENT_MIGRATE &&
+            ++n_migrate > CN_MAX_MIGRATIONS) {
+            g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_VALUE,
+                        "%s: [event %s] migrate: at most %d migrate events in a scenario", sc->path,
+                        g_array_index(sc->events, cn_event, i).name, CN_MAX_MIGRATIONS);
+            return false;
+        }
+    for (int vi = 0; vi < c->n_variants; vi++) {
+        cn_variant cur = c->variants[vi];
+        for (guint i = 0; i < sc->events->len; i++) {
+            const cn_event *ev = &g_array_index(sc->events, cn_event, i);
+            if (ev->kind != CN_EVENT_MIGRATE)
+                continue;
+            cn_migration m;
+            cn_migration_find(&cur, &ev->target, &m);
+            g_autofree char *why = NULL;
+            if (!m.in_place)
+                why = g_strdup_printf("not in place from %s: %s (%s; as in migrations.csv)",
+                                      cur.name, m.prerequisites, m.steps);
+            else if (m.n_steps == 0)
+                why = g_strdup_printf("the cluster already runs it (%s): nothing to migrate",
+                                      cur.name);
+            else if (m.n_steps > 1)
+                why = g_strdup_printf("from %s takes %d operations (%s); AKS runs one per az aks "
+                                      "update: write one [event] per operation",
+                                      cur.name, m.n_steps, m.steps);
+            else if (!m.reimages)
+                why = g_strdup_printf("from %s is '%s', which AKS applies without reimaging "
+                                      "nodes; migrate simulates the operations that reimage them "
+                                      "(IPAM to overlay, the Cilium dataplane, a policy engine)",
+                                      cur.name, m.steps);
+            cn_migration_clear(&m);
+            if (why) {
+                g_set_error(error, CN_SCENARIO_ERROR, CN_SCENARIO_ERROR_COMBINATION,
+                            "%s: [event %s] migrate = %s: %s", sc->path, ev->name, ev->target.name,
+                            why);
+                return false;
+            }
+            cur = ev->target;
+        }
+    }
     return true;
 }
 
@@ -1605,6 +1669,8 @@ static cn_scenario *load_data(const char *data, gsize len, const char *display_n
                     display_name);
         return NULL;
     }
+    if (!check_migrations(sc, error))
+        return NULL;
     if (sc->base.report_baseline) {
         int v = 0;
         while (v < sc->base.n_variants &&

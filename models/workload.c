@@ -126,13 +126,25 @@ static void pick_service(run *r, conn *cn, uint32_t *selecting)
     *selecting = cl->pod_policies ? cl->pod_policies[pod] : 0;
     cn->stale = r->cp.ep_stale && r->cp.ep_stale[a + k];
     uint32_t pos = cl->svc_chain_pos[svc];
-    uint32_t walk = r->v->svc == CN_SVC_IPTABLES
+    /* The translation happens where the connection enters: the client's
+     * node, or for ingress the node the load balancer picked. */
+    cn_svc_mode mode =
+        run_node_variant(r, cn->cls == CN_CLASS_INGRESS ? cn->ingress_node : cn->client_node)->svc;
+    uint32_t walk = mode == CN_SVC_IPTABLES
                         ? cn_chain_walk_position(r->c->chain_position, svc, pos, r->n_services,
                                                  r->wl.rng_target)
                         : pos;
-    cn->lookup_ns = cn_svc_lookup_ns(r->c, r->v->svc, walk, k, r->n_services, n);
+    cn->lookup_ns = cn_svc_lookup_ns(r->c, mode, walk, k, r->n_services, n);
     /* eBPF programs Services into the LB map in order until it is full. */
-    cn->lb_programmed = r->v->svc != CN_SVC_EBPF || (int64_t)pos < r->adm.lb_programmed;
+    cn->lb_programmed = mode != CN_SVC_EBPF || (int64_t)pos < r->adm.lb_programmed;
+}
+
+/* The policy engine enforcing at node nd: its variant's, except that a
+ * Cilium dataplane being migrated to enforces nothing yet. */
+static cn_policy node_policy(const run *r, uint32_t nd)
+{
+    const cn_variant *v = run_node_variant(r, nd);
+    return G_UNLIKELY(r->cilium_unenforced) && v->ebpf_dataplane ? CN_POLICY_NONE : v->policy;
 }
 
 static void choose_conn(run *r, conn *cn, uint32_t client_node)
@@ -177,10 +189,11 @@ static void choose_conn(run *r, conn *cn, uint32_t client_node)
         g_assert_not_reached();
     }
     if (cn->client_node != CN_NODE_EXTERNAL)
-        cn->egress_ns = cn_policy_egress_ns(c, r->v->policy);
+        cn->egress_ns = cn_policy_egress_ns(c, node_policy(r, cn->client_node));
     if (cn->server_node != CN_NODE_EXTERNAL) {
-        cn->ingress_ns = cn_policy_ingress_ns(c, r->v->policy, selecting);
-        cn->policy_programmed = cn_policy_programmed(c, r->v->policy, selecting);
+        cn_policy pol = node_policy(r, cn->server_node);
+        cn->ingress_ns = cn_policy_ingress_ns(c, pol, selecting);
+        cn->policy_programmed = cn_policy_programmed(c, pol, selecting);
     } else {
         cn->policy_programmed = true;
     }
@@ -326,6 +339,24 @@ static void syn_dropped(run *r, txn *t)
     sim_schedule(r->s, (sim_time_ns)llround(rto_s * 1e9), last ? give_up : retry, t);
 }
 
+/* During a migration: each role's node's costs into f, and the path of
+ * the shape for these variants. */
+static cn_path **mixed_costs(run *r, cn_flow *f, const uint32_t node[2], unsigned shape)
+{
+    unsigned nv = CN_MAX_MIGRATIONS + 1;
+    uint8_t var[2] = {0, 0};
+    uint32_t roles[3] = {f->client_node, f->server_node,
+                         f->cls == CN_CLASS_INGRESS ? f->ingress_node : CN_NODE_EXTERNAL};
+    for (int i = 0; i < 3; i++)
+        if (roles[i] < 2)
+            var[roles[i]] = r->node_var[node[roles[i]]];
+    f->node_k[0] = &r->kv[var[0]];
+    f->node_k[1] = &r->kv[var[1]];
+    if (!r->wl.reuse_mixed)
+        r->wl.reuse_mixed = g_new0(cn_path *, (gsize)CN_PATH_SHAPES * nv * nv);
+    return &r->wl.reuse_mixed[((size_t)shape * nv + var[0]) * nv + var[1]];
+}
+
 static void issue_path(run *r, txn *t, const conn *cn)
 {
     cn_flow f = {
@@ -338,9 +369,11 @@ static void issue_path(run *r, txn *t, const conn *cn)
         .response_bytes = r->c->response_bytes,
     };
     unsigned shape = cn_flow_roles(&f, t->node);
+    cn_path **p = &r->wl.reuse_path[shape];
+    if (G_UNLIKELY(r->node_var != NULL))
+        p = mixed_costs(r, &f, t->node, shape);
     if (!t->new_conn) {
         /* Without set-up the path has no per-connection cost. */
-        cn_path **p = &r->wl.reuse_path[shape];
         if (!*p) {
             *p = path_get(r);
             cn_path_build(&r->k, &f, *p);
@@ -578,6 +611,7 @@ void workload_free(run *r)
     g_ptr_array_unref(w->blocks);
     g_ptr_array_unref(w->txn_blocks);
     g_ptr_array_unref(w->free_paths);
+    g_free(w->reuse_mixed);
     g_free(w->node_pod_start);
     g_free(w->node_pods);
 }

@@ -683,6 +683,60 @@ static void test_role_paths(void **state)
     cn_scenario_free(sc);
 }
 
+/* During a migration a path joins nodes on different variants: each node
+ * pays its own stack and each hop its destination's routing.  A
+ * pod-to-pod round trip with equal request and response sizes is then,
+ * within rounding, the mean of the two pure paths; and one side's costs
+ * alone (the path built with k only) would give the pure path. */
+static void test_mixed_variant_path(void **state)
+{
+    (void)state;
+    cn_scenario *sc = load(base, NULL);
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    c.request_bytes = c.response_bytes = 1000;
+    const char *pairs[][2] = {{"kubenet", "azure-cni-overlay"},
+                              {"azure-cni-overlay", "cilium"},
+                              {"azure-cni", "azure-cni-overlay"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(pairs); i++) {
+        cn_variant va, vb;
+        char *why = NULL;
+        assert_true(cn_variant_parse(pairs[i][0], &va, &why));
+        assert_true(cn_variant_parse(pairs[i][1], &vb, &why));
+        cn_dp_costs ka, kb;
+        cn_dp_costs_init(&ka, &c, &va);
+        cn_dp_costs_init(&kb, &c, &vb);
+        for (int nc = 0; nc < 2; nc++) {
+            cn_flow f = {.cls = CN_CLASS_CROSS_NODE,
+                         .new_conn = nc,
+                         .client_node = 0,
+                         .server_node = 1,
+                         .request_bytes = c.request_bytes,
+                         .response_bytes = c.response_bytes};
+            cn_path pa, pb, mixed, both_b;
+            cn_path_build(&ka, &f, &pa);
+            cn_path_build(&kb, &f, &pb);
+            cn_flow g = f;
+            g.node_k[0] = &ka;
+            g.node_k[1] = &kb;
+            cn_path_build(&ka, &g, &mixed);
+            double want = ((double)cn_path_total_ns(&pa) + (double)cn_path_total_ns(&pb)) / 2;
+            double got = (double)cn_path_total_ns(&mixed);
+            if (fabs(got - want) > 8)
+                fail_msg("%s -> %s (new %d): mixed %.0f ns, mean of the two %.0f ns", pairs[i][0],
+                         pairs[i][1], nc, got, want);
+            assert_true(cn_path_total_ns(&pa) != cn_path_total_ns(&pb));
+            /* Both roles on b: exactly b's path, whatever k is. */
+            g.node_k[0] = &kb;
+            cn_path_build(&ka, &g, &both_b);
+            assert_int_equal(both_b.n, pb.n);
+            for (int s = 0; s < pb.n; s++)
+                assert_int_equal(both_b.step[s].ns, pb.step[s].ns);
+        }
+    }
+    cn_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -701,6 +755,7 @@ int main(void)
         cmocka_unit_test(test_every_variant_runs_every_class),
         cmocka_unit_test(test_deterministic_across_threads),
         cmocka_unit_test(test_role_paths),
+        cmocka_unit_test(test_mixed_variant_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "migration.h"
 #include "report.h"
 #include "run.h"
 #include "scenario.h"
@@ -132,7 +133,6 @@ static void test_refusals(void **state)
     assert_refused("[event r]\nat_s = 1\ndrain = 3\n", "at least one node must stay");
     assert_refused("[event r]\nat_s = 1\nfail = some\n", "expected the number of nodes");
     assert_refused("[event r]\nat_s = 1\nfail = 1\ndrain = 1\n", "one action per event");
-    assert_refused("[event r]\nat_s = 1\nmigrate = cilium\n", "does not simulate migrate events");
     assert_refused("[event r]\nat_s = 1\nupgrade = 1\n", "expected 'all'");
     assert_refused("[event r]\nat_s = 1\nupgrade = all\nmax_surge = 0\n", "at least 1");
     assert_refused("[event r]\nat_s = 1\ndrain = 1\nreimage_s = 5\n", "goes with upgrade");
@@ -372,6 +372,178 @@ static void test_upgrade_snat_tier(void **state)
     cn_run_result_clear(&r);
 }
 
+/* A migration is refused unless the plan's path (migrations.csv, from
+ * cn_migration_find) is in place and one operation that reimages nodes;
+ * a refused one says what migrations.csv says. */
+static void test_migrate_refusals(void **state)
+{
+    (void)state;
+    assert_refused("[event r]\nat_s = 1\nmigrate = cilium\n", "from azure-cni takes 2 operations");
+    assert_refused("[event r]\nat_s = 1\nmigrate = azure-cni\n", "already runs it");
+    assert_refused("[event r]\nat_s = 1\nmigrate = azure-cni/ipvs\n", "without reimaging nodes");
+    assert_refused("[event r]\nat_s = 1\nmigrate = flannel\n",
+                   "expected the variant the nodes move to");
+    assert_refused("[event r]\nat_s = 1\nmigrate = azure-cni-overlay\nmax_surge = 0\n",
+                   "a migration takes max_surge");
+    /* The second step is checked from where the first left the cluster. */
+    assert_refused("[event a]\nat_s = 1\nmigrate = azure-cni-overlay\n"
+                   "[event b]\nat_s = 2\nmigrate = azure-cni\n",
+                   "not in place from azure-cni-overlay");
+    /* From the Cilium dataplane nothing is in place: the plan's reason. */
+    cn_variant from, to;
+    char *why = NULL;
+    assert_true(cn_variant_parse("cilium", &from, &why));
+    assert_true(cn_variant_parse("azure-cni-overlay", &to, &why));
+    cn_migration m;
+    cn_migration_find(&from, &to, &m);
+    assert_false(m.in_place);
+    g_autofree char *text =
+        g_strconcat(open_base, "[event r]\nat_s = 1\nmigrate = azure-cni-overlay\n", NULL);
+    char *at = strstr(text, "compare = azure-cni\n");
+    g_autofree char *cil = g_strdup_printf("%.*scompare = cilium\n%s", (int)(at - text), text,
+                                           at + strlen("compare = azure-cni\n"));
+    GError *err = NULL;
+    assert_null(load(cil, &err));
+    if (!strstr(err->message, m.prerequisites) || !strstr(err->message, m.steps))
+        fail_msg("'%s' does not give the plan's reason '%s' (%s)", err->message, m.prerequisites,
+                 m.steps);
+    g_error_free(err);
+    cn_migration_clear(&m);
+}
+
+/* Services added mid-run are a change for the control plane: one more rule
+ * sync, writing their chains (iptables: longer than a sync of nothing). */
+static void test_services_change_syncs(void **state)
+{
+    (void)state;
+    const char svc[] = "[scenario]\nname = ev\nseed = 3\nduration_s = 4\nwarmup_s = 1\n"
+                       "interval_s = 0.1\n[cluster]\nnodes = 3\nservices = 100\n"
+                       "sync_period_s = 0\n[workload]\nmodel = open\nrate_rps = 500\n"
+                       "traffic = pod-to-service\ntarget_services = 1\n"
+                       "[plugins]\ncompare = azure-cni\n";
+    cn_run_result a = run_text(svc);
+    g_autofree char *more =
+        g_strconcat(svc, "[event grow]\nat_s = 2\nset = cluster.services=5000\n", NULL);
+    cn_run_result b = run_text(more);
+    assert_int_equal(a.rule_syncs, 0);
+    assert_int_equal(b.rule_syncs, 1);
+    /* KUBE-SERVICES of 5,000 Services plus 4,900 new chains: seconds at
+     * 0.25 ms per rule, not the fixed cost alone. */
+    assert_true(b.sync_ms_mean > 1000);
+    cn_run_result_clear(&a);
+    cn_run_result_clear(&b);
+}
+
+/* The median over the intervals in [from, to) of the class's p50. */
+static double p50_between(const cn_run_result *r, cn_class k, double from, double to)
+{
+    double v[256];
+    int n = 0;
+    for (size_t i = 0; i < r->n_intervals && n < 256; i++)
+        if (r->intervals[i].t_s >= from - 1e-9 && r->intervals[i].t_s < to - 1e-9 &&
+            !isnan(r->intervals[i].p50_us[k]))
+            v[n++] = r->intervals[i].p50_us[k];
+    assert_true(n > 0);
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const char mig_base[] =
+    "[scenario]\nname = mig\nseed = 5\nduration_s = 13\nwarmup_s = 0\ninterval_s = 0.5\n"
+    "[cluster]\nnodes = 4\n[workload]\nmodel = open\nrate_rps = 400\n"
+    "requests_per_connection = 1000000\ntraffic = pod-to-pod-cross-node\n"
+    "[plugins]\ncompare = %s\n";
+
+static char *mig_text(const char *variant, const char *events)
+{
+    g_autofree char *head = g_strdup_printf(mig_base, variant);
+    return g_strconcat(head, events, NULL);
+}
+
+static bool marked(const cn_run_result *r, double t_s, const char *events)
+{
+    for (size_t i = 0; i < r->n_intervals; i++)
+        if (fabs(r->intervals[i].t_s - t_s) < 1e-9)
+            return r->intervals[i].events && strcmp(r->intervals[i].events, events) == 0;
+    return false;
+}
+
+/* kubenet -> overlay -> the Cilium dataplane, node by node: before, between
+ * and after the steps the cross-node latency is that of a cluster running
+ * kubenet, overlay and Cilium throughout; while nodes are mixed it lies
+ * between the two; each step is marked when it starts and ends. */
+static void test_migrate_steps(void **state)
+{
+    (void)state;
+    const char *steps = "[event overlay]\nat_s = 2\nmigrate = azure-cni-overlay\nreimage_s = 1\n"
+                        "[event cilium]\nat_s = 7\nmigrate = cilium\nreimage_s = 1\n";
+    g_autofree char *mt = mig_text("kubenet", steps);
+    cn_run_result m = run_text(mt);
+    double pure[3];
+    const char *vs[] = {"kubenet", "azure-cni-overlay", "cilium"};
+    for (int i = 0; i < 3; i++) {
+        g_autofree char *t = mig_text(vs[i], "");
+        cn_run_result p = run_text(t);
+        pure[i] = p50_between(&p, CN_CLASS_CROSS_NODE, 0.5, 13);
+        cn_run_result_clear(&p);
+    }
+    assert_true(pure[1] > pure[0] * 1.1); /* the steps are told apart */
+    double before = p50_between(&m, CN_CLASS_CROSS_NODE, 0.5, 2);
+    double between = p50_between(&m, CN_CLASS_CROSS_NODE, 6.5, 7);
+    double after = p50_between(&m, CN_CLASS_CROSS_NODE, 11.5, 13);
+    double mixed = p50_between(&m, CN_CLASS_CROSS_NODE, 3.5, 4);
+    if (fabs(before / pure[0] - 1) > 0.03 || fabs(between / pure[1] - 1) > 0.03 ||
+        fabs(after / pure[2] - 1) > 0.03)
+        fail_msg("p50 before/between/after %.1f %.1f %.1f us, pure %.1f %.1f %.1f us", before,
+                 between, after, pure[0], pure[1], pure[2]);
+    assert_true(mixed > pure[0] * 1.02 && mixed < pure[1] * 0.98);
+    /* 4 nodes, one surge node, 1 s each: each step takes 4 s. */
+    assert_true(marked(&m, 2, "overlay"));
+    assert_true(marked(&m, 6, "overlay done"));
+    assert_true(marked(&m, 7, "cilium"));
+    assert_true(marked(&m, 11, "cilium done"));
+    for (size_t i = 0; i < m.n_intervals; i++)
+        assert_int_equal(m.intervals[i].nodes_ready, 4);
+    cn_run_result_clear(&m);
+    /* AKS runs one operation at a time: the second waits for the first. */
+    const char *early = "[event overlay]\nat_s = 2\nmigrate = azure-cni-overlay\nreimage_s = 1\n"
+                        "[event cilium]\nat_s = 3\nmigrate = cilium\nreimage_s = 1\n";
+    g_autofree char *et = mig_text("kubenet", early);
+    m = run_text(et);
+    assert_true(marked(&m, 6, "overlay done;cilium"));
+    assert_true(marked(&m, 10, "cilium done"));
+    assert_true(fabs(p50_between(&m, CN_CLASS_CROSS_NODE, 10.5, 13) / pure[2] - 1) < 0.03);
+    cn_run_result_clear(&m);
+    /* A node comes back with its new variant's tables: a full netfilter
+     * table drops new flows until the node runs Cilium (eBPF host routing:
+     * BPF maps only, far larger). */
+    const char tables[] =
+        "[scenario]\nname = mig\nseed = 5\nduration_s = 8\nwarmup_s = 0\ninterval_s = 0.5\n"
+        "[cluster]\nnodes = 4\nnf_conntrack_max = 100\nhost_routing = ebpf\n"
+        "[workload]\nmodel = open\nrate_rps = 400\nrequests_per_connection = 1\n"
+        "traffic = pod-to-pod-cross-node\n[plugins]\ncompare = azure-cni-overlay\n"
+        "[event cilium]\nat_s = 2\nmigrate = cilium\nreimage_s = 1\n";
+    m = run_text(tables);
+    uint64_t drops_before = 0, drops_after = 0;
+    for (size_t i = 0; i < m.n_intervals; i++) {
+        if (m.intervals[i].t_s < 2)
+            drops_before += m.intervals[i].drops_conntrack;
+        if (m.intervals[i].t_s >= 6)
+            drops_after += m.intervals[i].drops_conntrack + m.intervals[i].ct_evictions;
+    }
+    assert_true(marked(&m, 6, "cilium done"));
+    assert_true(drops_before > 100);
+    assert_int_equal(drops_after, 0);
+    /* What the old tables counted stays in the run's total. */
+    assert_true(m.drops_conntrack >= drops_before);
+    cn_run_result_clear(&m);
+}
+
 static char *slurp(const char *path)
 {
     char *text = NULL;
@@ -420,11 +592,19 @@ static void test_report_over_time(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rate_change_shows), cmocka_unit_test(test_concurrency_change),
-        cmocka_unit_test(test_refusals),          cmocka_unit_test(test_disruption_window),
-        cmocka_unit_test(test_rollout),           cmocka_unit_test(test_scale_nodes_snat_tier),
-        cmocka_unit_test(test_report_over_time),  cmocka_unit_test(test_drain_and_fail_endpoints),
-        cmocka_unit_test(test_fail_in_flight),    cmocka_unit_test(test_upgrade_snat_tier),
+        cmocka_unit_test(test_rate_change_shows),
+        cmocka_unit_test(test_concurrency_change),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_disruption_window),
+        cmocka_unit_test(test_rollout),
+        cmocka_unit_test(test_scale_nodes_snat_tier),
+        cmocka_unit_test(test_report_over_time),
+        cmocka_unit_test(test_drain_and_fail_endpoints),
+        cmocka_unit_test(test_fail_in_flight),
+        cmocka_unit_test(test_upgrade_snat_tier),
+        cmocka_unit_test(test_migrate_refusals),
+        cmocka_unit_test(test_migrate_steps),
+        cmocka_unit_test(test_services_change_syncs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
