@@ -12,8 +12,8 @@ _cnisim_ask()
 _cnisim_keys()
 {
     _cnisim_ask help keys | awk '
-        /^\[[a-z_]+\]$/ { group = substr($0, 2, length($0) - 2); next }
-        group != "costs" && /^  [a-z]/ { print group "." $1 "=" }'
+        /^\[/ { group = /^\[[a-z_]+\]$/ ? substr($0, 2, length($0) - 2) : ""; next }
+        group != "" && group != "costs" && /^  [a-z]/ { print group "." $1 "=" }'
     _cnisim_ask help costs | awk 'NR > 1 && NF == 0 { exit }
         NR > 1 && $1 ~ /^[a-z][a-z0-9_]*$/ { print "costs." $1 "=" }'
 }

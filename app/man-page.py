@@ -26,7 +26,7 @@ def keys(cnisim):
     """'cnisim help keys': '[group]' lines, then '  key   help' lines."""
     parts, group, n = [], None, 0
     for line in run(cnisim, 'help', 'keys'):
-        m = re.fullmatch(r'\[([a-z_]+)\]', line)
+        m = re.fullmatch(r'\[([a-z_]+(?: NAME)?)\]', line)
         if m:
             group = m.group(1)
             parts.append('## [%s]\n' % group)

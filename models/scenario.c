@@ -1800,6 +1800,28 @@ void cn_scenario_print_keys(FILE *out)
         last = k->group;
         fprintf(out, "  %-26s %s%s\n", k->key, k->help, is_sweepable(k) ? " (sweepable)" : "");
     }
+    /* [event NAME]: at_s and one action (README "Scheduled events"). */
+    static const char *const event_keys[][2] = {
+        {"at_s", "simulated seconds from the start of the run (warm-up included)"},
+        {"set", "group.key=value, a key a running cluster can change: workload.rate_rps, "
+                "workload.concurrency, workload.endpoint_churn_per_s, workload.traffic, "
+                "cluster.services, cluster.network_policies"},
+        {"rollout", "SERVICES: a Deployment rolling update of the first target Services"},
+        {"scale_nodes", "N: the load balancer's pool becomes N nodes (the SNAT tier follows)"},
+        {"drain", "N: the N highest-numbered live nodes are drained and leave"},
+        {"fail", "N: the N highest-numbered live nodes are lost without warning"},
+        {"upgrade", "all: AKS's node image upgrade, node by node with surge nodes"},
+        {"migrate", "VARIANT: one az aks update that reimages the nodes onto VARIANT (IPAM to "
+                    "overlay, the Cilium dataplane, a policy engine), node by node"},
+        {"max_surge", "rollout: pods or a percentage of a Service's endpoints (25%); upgrade, "
+                      "migrate: nodes or a percentage of them (1)"},
+        {"max_unavailable", "rollout: pods or a percentage of a Service's endpoints (25%)"},
+        {"pod_start_s", "rollout: a new pod's start until Ready (5)"},
+        {"reimage_s", "upgrade, migrate: a node's reimage, drained to back (node_reimage_s)"},
+    };
+    fprintf(out, "\n[event NAME]\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(event_keys); i++)
+        fprintf(out, "  %-26s %s\n", event_keys[i][0], event_keys[i][1]);
     fprintf(out, "\n[costs]\n  any calibration entry by name (see 'cnisim help costs'); "
                  "sweepable\n");
 }
