@@ -32,9 +32,13 @@ static void iv_counts_now(run *r, cn_iv_counts *x)
     }
 }
 
-static double quantile_us(const sim_hist *h, double q)
+/* The q-quantile of the latencies of hs[0..n) together, µs; NaN: none. */
+static double quantile_us(const sim_span_hist *const *hs, int n, double q)
 {
-    return sim_hist_count(h) ? sim_hist_quantile(h, q) / 1e3 : NAN;
+    uint64_t count = 0;
+    for (int k = 0; k < n; k++)
+        count += sim_span_hist_count(hs[k]);
+    return count ? sim_span_hist_quantile(hs, n, q) / 1e3 : NAN;
 }
 
 /* Close the interval [iv_start, end): end is now. */
@@ -51,29 +55,19 @@ static void close_interval(run *r, sim_time_ns end)
         iv_counts_now(r, &cur);
     cn_interval row = {.t_s = (double)o->iv_start / 1e9,
                        .width_s = (double)(end - o->iv_start) / 1e9};
-    sim_hist *all = o->iv_lat[CN_CLASS_COUNT];
+    const sim_span_hist *const *lat = (const sim_span_hist *const *)o->iv_lat;
     for (int k = 0; k < CN_CLASS_COUNT; k++) {
         row.done[k] = cur.done[k] - o->iv_prev.done[k];
         row.failed[k] = cur.failed[k] - o->iv_prev.failed[k];
         row.done[CN_CLASS_COUNT] += row.done[k];
         row.failed[CN_CLASS_COUNT] += row.failed[k];
-        sim_hist *h = o->iv_lat[k];
-        if (o->measuring)
-            sim_hist_merge(o->lat[k], h);
-        if (o->iv_prewarm_used) {
-            sim_hist_merge(o->iv_prewarm[k], h);
-            sim_hist_reset(h);
-            h = o->iv_prewarm[k];
-        }
-        row.p50_us[k] = quantile_us(h, 0.5);
-        row.p99_us[k] = quantile_us(h, 0.99);
-        sim_hist_merge(all, h);
-        sim_hist_reset(h);
+        row.p50_us[k] = quantile_us(&lat[k], 1, 0.5);
+        row.p99_us[k] = quantile_us(&lat[k], 1, 0.99);
     }
-    o->iv_prewarm_used = false;
-    row.p50_us[CN_CLASS_COUNT] = quantile_us(all, 0.5);
-    row.p99_us[CN_CLASS_COUNT] = quantile_us(all, 0.99);
-    sim_hist_reset(all);
+    row.p50_us[CN_CLASS_COUNT] = quantile_us(lat, CN_CLASS_COUNT, 0.5);
+    row.p99_us[CN_CLASS_COUNT] = quantile_us(lat, CN_CLASS_COUNT, 0.99);
+    for (int k = 0; k < CN_CLASS_COUNT; k++)
+        sim_span_hist_reset(o->iv_lat[k]);
     double width_ns = (double)(end - o->iv_start), sum = 0, mx = 0;
     int64_t ct = 0;
     uint32_t live = 0;
@@ -138,14 +132,6 @@ static void warm_done(sim *s, void *ctx)
         /* The interval keeps the CPU time before the reset. */
         iv_counts_now(r, &o->iv_warm);
         o->iv_warm_set = true;
-        /* Latencies so far are warm-up's: kept for the interval's quantiles,
-         * not merged into the measured ones. */
-        for (int k = 0; k < CN_CLASS_COUNT; k++) {
-            sim_hist *t = o->iv_prewarm[k];
-            o->iv_prewarm[k] = o->iv_lat[k];
-            o->iv_lat[k] = t;
-        }
-        o->iv_prewarm_used = true;
         for (uint32_t i = 0; i < r->n_nodes; i++) {
             o->iv_busy_acc[i] += sim_resource_busy_ns(r->nodes[i].cpu) - o->iv_busy_prev[i];
             o->iv_busy_prev[i] = 0;
@@ -174,10 +160,8 @@ void observer_init(run *r)
     o->first_ct_drop = o->first_snat_failure = o->first_event = -1;
     o->iv_ns = cn_observer_interval_ns(r->c);
     if (o->iv_ns > 0) {
-        for (int k = 0; k <= CN_CLASS_COUNT; k++)
-            o->iv_lat[k] = sim_hist_new();
         for (int k = 0; k < CN_CLASS_COUNT; k++)
-            o->iv_prewarm[k] = sim_hist_new();
+            o->iv_lat[k] = sim_span_hist_new();
         o->iv_busy_prev = g_new0(double, r->n_nodes);
         o->iv_busy_acc = g_new0(double, r->n_nodes);
         o->iv_rows = g_array_new(FALSE, FALSE, sizeof(cn_interval));
@@ -308,15 +292,14 @@ void observer_txn_done(run *r, int cls, bool ok, bool new_conn, sim_time_ns late
     if (ok) {
         o->now.done[cls]++;
         if (o->iv_ns)
-            sim_hist_add(o->iv_lat[cls], (uint64_t)latency_ns);
+            sim_span_hist_add(o->iv_lat[cls], (uint64_t)latency_ns);
     } else {
         o->now.failed[cls]++;
     }
     if (!o->measuring)
         return;
     if (ok) {
-        if (!o->iv_ns)
-            sim_hist_add(o->lat[cls], (uint64_t)latency_ns);
+        sim_hist_add(o->lat[cls], (uint64_t)latency_ns);
         sim_hist_add(new_conn ? o->lat_new[cls] : o->lat_reused[cls], (uint64_t)latency_ns);
         o->measured_done++;
         if (r->c->stop_after_transactions > 0 &&
@@ -394,12 +377,8 @@ void observer_free(run *r)
         sim_hist_free(r->obs.lat_new[k]);
         sim_hist_free(r->obs.lat_reused[k]);
     }
-    for (int k = 0; k <= CN_CLASS_COUNT; k++)
-        if (r->obs.iv_lat[k])
-            sim_hist_free(r->obs.iv_lat[k]);
     for (int k = 0; k < CN_CLASS_COUNT; k++)
-        if (r->obs.iv_prewarm[k])
-            sim_hist_free(r->obs.iv_prewarm[k]);
+        sim_span_hist_free(r->obs.iv_lat[k]);
     g_free(r->obs.iv_busy_prev);
     g_free(r->obs.iv_busy_acc);
     if (r->obs.iv_rows) {

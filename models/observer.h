@@ -46,12 +46,9 @@ typedef struct {
     bool iv_warm_set;     /* iv_warm holds them */
     double *iv_busy_prev; /* per node: CPU busy ns (since its reset) at iv_start */
     double *iv_busy_acc;  /* per node: busy ns of this interval from before a reset */
-    /* This interval's latencies (last: all classes).  With intervals on,
-     * measured latencies reach lat[] by merging these when an interval
-     * closes, so a transaction is added to one histogram only. */
-    sim_hist *iv_lat[CN_CLASS_COUNT + 1];
-    sim_hist *iv_prewarm[CN_CLASS_COUNT]; /* the part before warm-up's end */
-    bool iv_prewarm_used;                 /* iv_prewarm holds it (until the interval closes) */
+    /* This interval's latencies, warm-up's included, for its quantiles
+     * (class all: of all of them together). */
+    sim_span_hist *iv_lat[CN_CLASS_COUNT];
     /* Exhaustion: the first SYN a full conntrack table or SNAT pool refused. */
     sim_time_ns first_ct_drop, first_snat_failure; /* -1: none yet */
     uint64_t admitted;                             /* connections admitted so far */

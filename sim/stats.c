@@ -177,21 +177,39 @@ uint64_t sim_hist_count(const sim_hist *h)
     return h->n;
 }
 
-double sim_hist_quantile(const sim_hist *h, double q)
+/* The rank (1-based) of the q-quantile of n > 0 samples: ceil(q n), at
+ * least 1, the usual "inverse of the empirical distribution" definition. */
+static uint64_t quantile_rank(uint64_t n, double q)
 {
-    if (h->n == 0)
-        return 0.0;
     if (q < 0)
         q = 0;
     if (q > 1)
         q = 1;
-    /* The q-quantile is the sample of rank ceil(q n) (1-based, at least 1),
-     * the usual "inverse of the empirical distribution" definition. */
-    uint64_t rank = (uint64_t)ceil(q * (double)h->n);
+    uint64_t rank = (uint64_t)ceil(q * (double)n);
     if (rank < 1)
         rank = 1;
-    if (rank > h->n)
-        rank = h->n;
+    if (rank > n)
+        rank = n;
+    return rank;
+}
+
+/* Bucket b's midpoint, clamped to the samples' range: a narrow sample's
+ * quantiles stay inside it. */
+static double bucket_value(size_t b, uint64_t min, uint64_t max)
+{
+    double v = hist_midpoint(b);
+    if (v < (double)min)
+        v = (double)min;
+    if (v > (double)max)
+        v = (double)max;
+    return v;
+}
+
+double sim_hist_quantile(const sim_hist *h, double q)
+{
+    if (h->n == 0)
+        return 0.0;
+    uint64_t rank = quantile_rank(h->n, q);
     /* The extremes are kept exactly: p0 and p100 need no bucket. */
     if (rank == 1)
         return (double)h->min;
@@ -204,13 +222,7 @@ double sim_hist_quantile(const sim_hist *h, double q)
         if (seen >= rank)
             break;
     }
-    /* Clamping keeps a narrow sample's quantiles inside its range. */
-    double v = hist_midpoint(b);
-    if (v < (double)h->min)
-        v = (double)h->min;
-    if (v > (double)h->max)
-        v = (double)h->max;
-    return v;
+    return bucket_value(b, h->min, h->max);
 }
 
 double sim_hist_mean(const sim_hist *h)
@@ -289,4 +301,120 @@ bool sim_hist_parse(sim_hist *h, const char *text)
     sim_hist_merge(h, &one);
     g_free(one.counts);
     return true;
+}
+
+/* ---- the histogram of a span ---- */
+
+#define SIM__SPAN_GROUPS (64 - SIM_HIST_SUB_BITS + 1) /* bucket b is in group b / SUB */
+#define SIM__SPAN_WORDS  ((int)SIM__HIST_SUB / 64)    /* bitmap words per group */
+
+struct sim_span_hist {
+    uint64_t n;                                       /* samples */
+    uint64_t min, max;                                /* least and greatest, exact */
+    uint64_t groups;                                  /* bit g: group g holds samples */
+    uint64_t group_n[SIM__SPAN_GROUPS];               /* samples per group */
+    uint64_t used[SIM__SPAN_GROUPS][SIM__SPAN_WORDS]; /* bit per non-empty bucket */
+    uint64_t *counts[SIM__SPAN_GROUPS];               /* SUB per group, allocated on first use */
+};
+
+G_STATIC_ASSERT(SIM__SPAN_GROUPS <= 64);
+G_STATIC_ASSERT(SIM__HIST_SUB % 64 == 0);
+
+sim_span_hist *sim_span_hist_new(void)
+{
+    return g_new0(sim_span_hist, 1);
+}
+
+void sim_span_hist_free(sim_span_hist *h)
+{
+    if (h == NULL)
+        return;
+    for (int g = 0; g < SIM__SPAN_GROUPS; g++)
+        g_free(h->counts[g]);
+    g_free(h);
+}
+
+void sim_span_hist_reset(sim_span_hist *h)
+{
+    for (uint64_t gs = h->groups; gs; gs &= gs - 1) {
+        int g = __builtin_ctzll(gs);
+        for (int w = 0; w < SIM__SPAN_WORDS; w++) {
+            for (uint64_t bs = h->used[g][w]; bs; bs &= bs - 1)
+                h->counts[g][w * 64 + __builtin_ctzll(bs)] = 0;
+            h->used[g][w] = 0;
+        }
+        h->group_n[g] = 0;
+    }
+    h->groups = 0;
+    h->n = h->min = h->max = 0;
+}
+
+void sim_span_hist_add(sim_span_hist *h, uint64_t value)
+{
+    size_t b = hist_bucket(value);
+    size_t g = b / SIM__HIST_SUB, i = b % SIM__HIST_SUB;
+    if (G_UNLIKELY(!h->counts[g]))
+        h->counts[g] = g_new0(uint64_t, SIM__HIST_SUB);
+    h->counts[g][i]++;
+    h->used[g][i / 64] |= UINT64_C(1) << (i % 64);
+    h->group_n[g]++;
+    h->groups |= UINT64_C(1) << g;
+    if (h->n == 0 || value < h->min)
+        h->min = value;
+    if (h->n == 0 || value > h->max)
+        h->max = value;
+    h->n++;
+}
+
+uint64_t sim_span_hist_count(const sim_span_hist *h)
+{
+    return h->n;
+}
+
+double sim_span_hist_quantile(const sim_span_hist *const *hs, int n, double q)
+{
+    uint64_t total = 0, min = 0, max = 0, groups = 0;
+    for (int k = 0; k < n; k++) {
+        const sim_span_hist *h = hs[k];
+        if (h->n == 0)
+            continue;
+        min = total == 0 || h->min < min ? h->min : min;
+        max = total == 0 || h->max > max ? h->max : max;
+        total += h->n;
+        groups |= h->groups;
+    }
+    if (total == 0)
+        return 0.0;
+    uint64_t rank = quantile_rank(total, q);
+    if (rank == 1)
+        return (double)min;
+    if (rank == total)
+        return (double)max;
+    /* Whole groups first, then the buckets of the group the rank is in. */
+    uint64_t seen = 0;
+    for (; groups; groups &= groups - 1) {
+        int g = __builtin_ctzll(groups);
+        uint64_t in = 0;
+        for (int k = 0; k < n; k++)
+            in += hs[k]->group_n[g];
+        if (seen + in < rank) {
+            seen += in;
+            continue;
+        }
+        for (int w = 0; w < SIM__SPAN_WORDS; w++) {
+            uint64_t bs = 0;
+            for (int k = 0; k < n; k++)
+                bs |= hs[k]->used[g][w];
+            for (; bs; bs &= bs - 1) {
+                size_t i = (size_t)w * 64 + (size_t)__builtin_ctzll(bs);
+                for (int k = 0; k < n; k++)
+                    if (hs[k]->counts[g])
+                        seen += hs[k]->counts[g][i];
+                if (seen >= rank)
+                    return bucket_value((size_t)g * SIM__HIST_SUB + i, min, max);
+            }
+        }
+    }
+    g_assert_not_reached(); /* the counts add up to total */
+    return (double)max;
 }

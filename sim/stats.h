@@ -49,4 +49,21 @@ double sim_hist_mean(const sim_hist *h); /* exact mean of the values added */
 char *sim_hist_to_text(const sim_hist *h);
 bool sim_hist_parse(sim_hist *h, const char *text);
 
+/* The same buckets for the samples of a short span (an interval of a time
+ * series): adding, quantiles and reset touch only the buckets in use
+ * (bitmaps over the groups and their buckets), so a span of a few hundred
+ * samples costs a few hundred steps however wide their range, where
+ * sim_hist's merge and reset cost the whole range.  Quantiles only: no mean,
+ * no merge, no text. */
+typedef struct sim_span_hist sim_span_hist;
+
+sim_span_hist *sim_span_hist_new(void);
+void sim_span_hist_free(sim_span_hist *h);
+void sim_span_hist_reset(sim_span_hist *h);
+void sim_span_hist_add(sim_span_hist *h, uint64_t value);
+uint64_t sim_span_hist_count(const sim_span_hist *h);
+/* The q-quantile of the samples of hs[0..n) together: what
+ * sim_hist_quantile gives for a sim_hist holding them all. */
+double sim_span_hist_quantile(const sim_span_hist *const *hs, int n, double q);
+
 #endif

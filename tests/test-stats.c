@@ -197,13 +197,66 @@ static void test_hist_merge(void **state)
     sim_hist_free(b);
 }
 
+/* A span histogram's quantiles, alone and of several together, are the
+ * sim_hist's of the same samples, over rounds of reset and reuse, with
+ * samples from the exact region to the largest values. */
+static void test_span_hist(void **state)
+{
+    enum { K = 4 };
+    sim_span_hist *sp[K];
+    for (int k = 0; k < K; k++)
+        sp[k] = sim_span_hist_new();
+    sim_rng *r = sim_rng_new(14, 0, 0);
+    const double qs[] = {0, 1e-4, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1};
+    for (int round = 0; round < 200; round++) {
+        sim_hist *one[K], *all = sim_hist_new();
+        int n = (int)sim_rng_uniform_int(r, round < 100 ? 40 : 3000);
+        for (int k = 0; k < K; k++)
+            one[k] = sim_hist_new();
+        for (int i = 0; i < n; i++) {
+            int k = (int)sim_rng_uniform_int(r, K);
+            double mean = round % 5 == 0 ? 50 : round % 5 == 1 ? 1e9 : 3e4;
+            uint64_t x = (uint64_t)sim_rng_exponential(r, mean);
+            if (sim_rng_uniform_int(r, 100) == 0)
+                x = UINT64_MAX - sim_rng_uniform_int(r, 3); /* an outlier far up */
+            sim_span_hist_add(sp[k], x);
+            sim_hist_add(one[k], x);
+            sim_hist_add(all, x);
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(qs); i++) {
+            for (int k = 0; k < K; k++) {
+                const sim_span_hist *h = sp[k];
+                assert_true(sim_span_hist_quantile(&h, 1, qs[i]) ==
+                            sim_hist_quantile(one[k], qs[i]));
+            }
+            assert_true(sim_span_hist_quantile((const sim_span_hist *const *)sp, K, qs[i]) ==
+                        sim_hist_quantile(all, qs[i]));
+        }
+        uint64_t total = 0;
+        for (int k = 0; k < K; k++) {
+            assert_int_equal(sim_span_hist_count(sp[k]), sim_hist_count(one[k]));
+            total += sim_span_hist_count(sp[k]);
+            sim_span_hist_reset(sp[k]);
+            sim_hist_free(one[k]);
+        }
+        assert_int_equal(total, (uint64_t)n);
+        sim_hist_free(all);
+    }
+    for (int k = 0; k < K; k++) {
+        assert_int_equal(sim_span_hist_count(sp[k]), 0);
+        assert_true(sim_span_hist_quantile((const sim_span_hist *const *)&sp[k], 1, 0.5) == 0);
+        sim_span_hist_free(sp[k]);
+    }
+    sim_rng_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_welford_small),    cmocka_unit_test(test_welford_offset),
         cmocka_unit_test(test_welford_merge),    cmocka_unit_test(test_hist_uniform),
         cmocka_unit_test(test_hist_exponential), cmocka_unit_test(test_hist_extremes),
-        cmocka_unit_test(test_hist_merge),
+        cmocka_unit_test(test_hist_merge),       cmocka_unit_test(test_span_hist),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
