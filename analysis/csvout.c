@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -133,28 +135,132 @@ int cn_outfile_remove_stale(const char *dir)
     return n;
 }
 
+/* The decimal digits of x at p, returning the end. */
+static char *put_digits(char *p, uint64_t x)
+{
+    char tmp[20]; /* 2^64 has 20 digits */
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + x % 10);
+    while ((x /= 10) > 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* %.6g of v, 1e-15 <= |v| < 1e6, without the floating-point formatter,
+ * which dominates the cost of writing timeseries.csv.  The six digits are
+ * v x 10^k rounded to nearest, with 10^k exact (k <= 22): the product is
+ * within 2^-53 of the true value, 1.2e-10 for a product below 10^6, so
+ * rounding it gives printf's digits unless the true value is that close to
+ * a tie; false then (the caller asks printf). */
+static bool format_g6(char *buf, double v)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    double a = fabs(v);
+    if (!(a >= 1e-15 && a < 1e6))
+        return false;
+    int x = (int)floor(log10(a)); /* the exponent, give or take one near a power of 10 */
+    double m = 0;
+    for (int tries = 0;; tries++) {
+        if (tries == 3 || 5 - x < 0 || 5 - x > 22)
+            return false;
+        m = a * pow10[5 - x];
+        if (m < 1e5)
+            x--;
+        else if (m >= 1e6)
+            x++;
+        else
+            break;
+    }
+    double whole = floor(m), frac = m - whole;
+    if (fabs(frac - 0.5) < 1e-6)
+        return false;
+    uint32_t d = (uint32_t)whole + (frac > 0.5);
+    if (d == 1000000) {
+        d = 100000;
+        x++;
+    }
+    char dig[6];
+    for (int i = 5; i >= 0; i--, d /= 10)
+        dig[i] = (char)('0' + d % 10);
+    int nd = 6; /* significant digits without the trailing zeros %g drops */
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    char *p = buf;
+    if (v < 0)
+        *p++ = '-';
+    if (x < -4 || x >= 6) {
+        *p++ = dig[0];
+        if (nd > 1) {
+            *p++ = '.';
+            for (int i = 1; i < nd; i++)
+                *p++ = dig[i];
+        }
+        *p++ = 'e';
+        *p++ = x < 0 ? '-' : '+';
+        int ax = x < 0 ? -x : x;
+        if (ax < 10)
+            *p++ = '0';
+        p = put_digits(p, (uint64_t)ax);
+    } else if (x >= 0) {
+        for (int i = 0; i <= x; i++)
+            *p++ = dig[i];
+        if (nd > x + 1) {
+            *p++ = '.';
+            for (int i = x + 1; i < nd; i++)
+                *p++ = dig[i];
+        }
+    } else {
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -x - 1; i++)
+            *p++ = '0';
+        for (int i = 0; i < nd; i++)
+            *p++ = dig[i];
+    }
+    *p = '\0';
+    return true;
+}
+
 void cn_csv_format_double(char *buf, double v)
 {
     double a = fabs(v);
-    /* Whole numbers below 10^6 (counts, rates over round intervals): the
-     * digits %.6g would print, without the floating-point formatter, which
-     * dominates the cost of writing timeseries.csv. */
-    if (a < 1e6 && v == floor(v) && !(v == 0 && signbit(v))) {
-        char tmp[8];
-        int n = 0;
-        long x = (long)a;
-        do
-            tmp[n++] = (char)('0' + x % 10);
-        while ((x /= 10) > 0);
+    /* Whole numbers below 10^15 (counts, rates over round intervals): the
+     * digits %.6g or %.0f would print, without the floating-point
+     * formatter. */
+    if (a < 1e15 && v == floor(v) && !(v == 0 && signbit(v))) {
         char *p = buf;
         if (v < 0)
             *p++ = '-';
-        while (n > 0)
-            *p++ = tmp[--n];
-        *p = '\0';
+        *put_digits(p, (uint64_t)a) = '\0';
         return;
     }
+    if (a < 1e6 && format_g6(buf, v))
+        return;
     g_ascii_formatd(buf, CN_CSV_DOUBLE_BUF, a >= 1e6 && a < 1e15 ? "%.0f" : "%.6g", v);
+}
+
+char *cn_csv_put_double(char *p, double v)
+{
+    cn_csv_format_double(p, v);
+    return p + strlen(p);
+}
+
+char *cn_csv_put_uint(char *p, uint64_t v)
+{
+    return put_digits(p, v);
+}
+
+char *cn_csv_put_int(char *p, int64_t v)
+{
+    if (v < 0) {
+        *p++ = '-';
+        return put_digits(p, -(uint64_t)v);
+    }
+    return put_digits(p, (uint64_t)v);
 }
 
 void cn_csv_double(FILE *out, double v)

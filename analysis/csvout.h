@@ -6,6 +6,7 @@
 #ifndef CN_CSVOUT_H
 #define CN_CSVOUT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <glib.h>
 
@@ -38,6 +39,12 @@ void cn_csv_double(FILE *out, double v);
 #define CN_CSV_DOUBLE_BUF 40
 /* The same text into buf (CN_CSV_DOUBLE_BUF bytes). */
 void cn_csv_format_double(char *buf, double v);
+/* For rows put together in a buffer: the text of cn_csv_double, or of an
+ * integer in decimal, at p (room for CN_CSV_DOUBLE_BUF bytes), without a
+ * terminating NUL; they return the end. */
+char *cn_csv_put_double(char *p, double v);
+char *cn_csv_put_int(char *p, int64_t v);
+char *cn_csv_put_uint(char *p, uint64_t v);
 /* Write a CSV field, quoting it when it holds a comma, quote or newline.  A
  * text field starting with =, +, -, @, tab or CR (a spreadsheet would take
  * it for a formula) is written quoted with a leading apostrophe, the usual

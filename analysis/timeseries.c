@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "csvout.h"
@@ -13,35 +14,60 @@ static const char *const row_header =
     "conntrack_max,drops_conntrack,ct_evictions,snat_ports_max,snat_failures,stale_failures,"
     "nodes_ready,events";
 
-static void opt_double(FILE *out, double v)
+/* A row's text is put together in a buffer and written at once: stdio's
+ * per-call cost is most of the cost of the file otherwise. */
+#define ROW_BUF 1024 /* 16 fields of at most CN_CSV_DOUBLE_BUF, the events aside */
+
+static char *opt_double(char *p, double v)
 {
-    fputc(',', out);
-    if (!isnan(v))
-        cn_csv_double(out, v);
+    *p++ = ',';
+    return isnan(v) ? p : cn_csv_put_double(p, v);
+}
+
+static char *put_uint(char *p, uint64_t v)
+{
+    *p++ = ',';
+    return cn_csv_put_uint(p, v);
+}
+
+static char *put_int(char *p, int64_t v)
+{
+    *p++ = ',';
+    return cn_csv_put_int(p, v);
 }
 
 static void write_row(FILE *out, const char *t_s, const cn_interval *iv, int k)
 {
-    fputs(CN_TIMESERIES_PREFIX, out);
-    fputs(t_s, out);
-    fprintf(out, ",%s,", k == CN_CLASS_COUNT ? "all" : cn_class_name((cn_class)k));
-    cn_csv_double(out, iv->width_s > 0 ? (double)iv->done[k] / iv->width_s : 0);
-    fprintf(out, ",%" G_GUINT64_FORMAT, iv->failed[k]);
-    opt_double(out, iv->p50_us[k]);
-    opt_double(out, iv->p99_us[k]);
+    G_STATIC_ASSERT(ROW_BUF > 16 * CN_CSV_DOUBLE_BUF + sizeof CN_TIMESERIES_PREFIX + 32);
+    char buf[ROW_BUF], *p = buf;
+    const char *cls = k == CN_CLASS_COUNT ? "all" : cn_class_name((cn_class)k);
+    p = stpcpy(p, CN_TIMESERIES_PREFIX);
+    p = stpcpy(p, t_s);
+    *p++ = ',';
+    p = stpcpy(p, cls);
+    *p++ = ',';
+    p = cn_csv_put_double(p, iv->width_s > 0 ? (double)iv->done[k] / iv->width_s : 0);
+    p = put_uint(p, iv->failed[k]);
+    p = opt_double(p, iv->p50_us[k]);
+    p = opt_double(p, iv->p99_us[k]);
     if (k != CN_CLASS_COUNT) {
-        fputs(",,,,,,,,,,\n", out); /* cluster-wide figures: on the class=all row */
+        p = stpcpy(p, ",,,,,,,,,,\n"); /* cluster-wide figures: on the class=all row */
+        fwrite(buf, 1, (size_t)(p - buf), out);
         return;
     }
-    fputc(',', out);
-    cn_csv_double(out, iv->cpu_util_mean);
-    fputc(',', out);
-    cn_csv_double(out, iv->cpu_util_max);
-    fprintf(out,
-            ",%" G_GINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GINT64_FORMAT
-            ",%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%" G_GINT64_FORMAT ",",
-            iv->conntrack_max, iv->drops_conntrack, iv->ct_evictions, iv->snat_ports_max,
-            iv->snat_failures, iv->stale_failures, iv->nodes_ready);
+    *p++ = ',';
+    p = cn_csv_put_double(p, iv->cpu_util_mean);
+    *p++ = ',';
+    p = cn_csv_put_double(p, iv->cpu_util_max);
+    p = put_int(p, iv->conntrack_max);
+    p = put_uint(p, iv->drops_conntrack);
+    p = put_uint(p, iv->ct_evictions);
+    p = put_int(p, iv->snat_ports_max);
+    p = put_uint(p, iv->snat_failures);
+    p = put_uint(p, iv->stale_failures);
+    p = put_int(p, iv->nodes_ready);
+    *p++ = ',';
+    fwrite(buf, 1, (size_t)(p - buf), out);
     if (iv->events)
         cn_csv_string(out, iv->events);
     fputc('\n', out);
@@ -70,9 +96,15 @@ gboolean cn_timeseries_enabled(const cn_scenario *sc)
     return FALSE;
 }
 
-static void write_prefix(FILE *out, const cn_scenario *sc, const cn_config *c, gsize p, int v,
-                         int rep)
+/* The columns scenario..replication of a job's rows, with the comma after. */
+static void job_prefix(GString *g, const cn_scenario *sc, const cn_config *c, gsize p, int v,
+                       int rep)
 {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out)
+        g_error("timeseries: out of memory");
     cn_csv_string(out, c->name);
     fprintf(out, ",%" G_GSIZE_FORMAT ",", p + 1);
     cn_csv_string(out, c->variants[v].name);
@@ -81,6 +113,9 @@ static void write_prefix(FILE *out, const cn_scenario *sc, const cn_config *c, g
         cn_csv_string(out, cn_scenario_axis_value(sc, a, p));
     }
     fprintf(out, ",%d,", rep + 1);
+    fclose(out);
+    g_string_append_len(g, buf, (gssize)len);
+    free(buf);
 }
 
 gboolean cn_timeseries_write_csv(const cn_scenario *sc,
@@ -98,6 +133,7 @@ gboolean cn_timeseries_write_csv(const cn_scenario *sc,
         cn_csv_string(out, cn_scenario_axis_key(sc, a));
     }
     fprintf(out, ",replication,%s\n", row_header);
+    g_autoptr(GString) prefix = g_string_new(NULL);
     gsize job = 0;
     for (gsize p = 0; p < cn_scenario_n_points(sc); p++) {
         cn_config c;
@@ -110,13 +146,16 @@ gboolean cn_timeseries_write_csv(const cn_scenario *sc,
                     return FALSE;
                 }
                 const size_t skip = strlen(CN_TIMESERIES_PREFIX);
+                g_string_truncate(prefix, 0);
                 for (char *line = text, *nl; *line; line = nl + 1) {
                     nl = strchr(line, '\n');
                     if (!nl)
                         break;
                     if (strncmp(line, CN_TIMESERIES_PREFIX, skip) != 0)
                         continue;
-                    write_prefix(out, sc, &c, p, v, rep);
+                    if (!prefix->len)
+                        job_prefix(prefix, sc, &c, p, v, rep);
+                    fwrite(prefix->str, 1, prefix->len, out);
                     fwrite(line + skip, 1, (size_t)(nl - line + 1 - skip), out);
                 }
             }

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 #include <glib.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,49 @@ static void test_number_format(void **state)
     assert_string_equal(buf, "2.5e+17");
 }
 
+static void check_format(double v)
+{
+    char got[CN_CSV_DOUBLE_BUF], want[CN_CSV_DOUBLE_BUF];
+    double a = fabs(v);
+    cn_csv_format_double(got, v);
+    g_ascii_formatd(want, sizeof want, a >= 1e6 && a < 1e15 ? "%.0f" : "%.6g", v);
+    if (strcmp(got, want) != 0)
+        fail_msg("%.17g: wrote '%s', printf writes '%s'", v, got, want);
+}
+
+/* The formatter's shortcuts write printf's digits: over magnitudes from
+ * 1e-17 to 1e17, values with few decimals (whose sixth digit is a near tie
+ * in binary), exact ties, halves, whole numbers, and neighbours of powers
+ * of ten. */
+static void test_number_format_printf(void **state)
+{
+    (void)state;
+    g_autoptr(GRand) rnd = g_rand_new_with_seed(7);
+    for (int i = 0; i < 300000; i++) {
+        double v = pow(10, g_rand_double_range(rnd, -17, 17));
+        check_format(i % 2 ? v : -v);
+        double d =
+            (double)g_rand_int_range(rnd, 1, 10000000) / pow(10, g_rand_int_range(rnd, 0, 14));
+        check_format(d);
+        check_format((double)g_rand_int_range(rnd, 0, 2000000) + 0.5);
+        check_format(
+            ldexp((double)g_rand_int_range(rnd, 1, 1 << 30), g_rand_int_range(rnd, -60, 10)));
+        check_format(floor(pow(10, g_rand_double_range(rnd, 0, 18))));
+    }
+    for (int k = -16; k <= 16; k++) {
+        double p = pow(10, k);
+        for (int j = -3; j <= 3; j++)
+            check_format(p + j * p * DBL_EPSILON);
+        check_format(9.999995 * p);
+        check_format(9.9999949 * p);
+        check_format(1.000005 * p);
+    }
+    const double special[] = {0.0,     -0.0,   NAN,      INFINITY, -INFINITY, 999999.5, 999999.4,
+                              0.00001, 0.0001, 123456.5, 1e15,     DBL_MAX,   DBL_MIN,  5e-324};
+    for (size_t i = 0; i < G_N_ELEMENTS(special); i++)
+        check_format(special[i]);
+}
+
 /* [report] baseline must be one of the variants. */
 static void test_report_group(void **state)
 {
@@ -244,11 +288,9 @@ static void test_report_group(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hist_text_round_trip),
-        cmocka_unit_test(test_pooled_quantiles),
-        cmocka_unit_test(test_undefined_values_are_empty),
-        cmocka_unit_test(test_number_format),
-        cmocka_unit_test(test_report_group),
+        cmocka_unit_test(test_hist_text_round_trip),       cmocka_unit_test(test_pooled_quantiles),
+        cmocka_unit_test(test_undefined_values_are_empty), cmocka_unit_test(test_number_format),
+        cmocka_unit_test(test_number_format_printf),       cmocka_unit_test(test_report_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
