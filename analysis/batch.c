@@ -566,8 +566,9 @@ static double ci95(const double *xs, int n, double *mean)
     return w.n >= 2 ? sim_welford_ci95(&w) : NAN;
 }
 
-/* The summary's columns after `class,replications`: the required ones, then
- * the extras.  Each names the metric it is made of and how. */
+/* The summary's columns after `class,replications` (summary-cols.def): the
+ * required ones, then the extras.  Each names the metric it is made of and
+ * how. */
 typedef enum {
     S_SUM,           /* total over replications (a count) */
     S_MAX,           /* largest over replications (a count) */
@@ -585,46 +586,9 @@ static const struct {
     summary_how how;
     double q; /* S_POOLED: the quantile */
 } summary_cols[] = {
-    {"transactions", M_TRANSACTIONS, S_SUM, 0},
-    {"failed", M_FAILED, S_SUM, 0},
-    {"throughput_rps", M_THROUGHPUT, S_MEAN, 0},
-    {"throughput_ci95", M_THROUGHPUT, S_CI, 0},
-    {"latency_mean_us", M_LAT_MEAN, S_MEAN, 0},
-    {"latency_ci95_us", M_LAT_MEAN, S_CI, 0},
-    {"latency_p50_us", M_LAT_P50, S_POOLED, 0.5},
-    {"latency_p90_us", M_LAT_P90, S_POOLED, 0.9},
-    {"latency_p99_us", M_LAT_P99, S_POOLED, 0.99},
-    {"latency_p999_us", M_LAT_P999, S_POOLED, 0.999},
-    {"cpu_util_mean", M_CPU_MEAN, S_MEAN, 0},
-    {"cpu_util_max", M_CPU_MAX, S_MEAN, 0},
-    {"conntrack_peak", M_CT_PEAK, S_MAX, 0},
-    {"drops_conntrack", M_DROPS_CT, S_SUM, 0},
-    {"snat_failures", M_SNAT_FAIL, S_SUM, 0},
-    {"policy_drops", M_POLICY_DROPS, S_SUM, 0},
-    /* extras */
-    {"ct_evictions", M_CT_EVICT, S_SUM, 0},
-    {"lb_unprogrammed", M_LB_UNPROG, S_SUM, 0},
-    {"stale_failures", M_STALE_FAIL, S_SUM, 0},
-    {"rule_syncs", M_SYNCS, S_SUM, 0},
-    {"sync_ms_mean", M_SYNC_MS, S_MEAN, 0},
-    {"latency_p50_ci95_us", M_LAT_P50, S_CI, 0},
-    {"latency_p99_ci95_us", M_LAT_P99, S_CI, 0},
-    {"cpu_us_per_txn", M_CPU_US_TXN, S_MEAN, 0},
-    {"cpu_us_per_txn_busiest", M_CPU_US_TXN_MAX, S_MEAN, 0},
-    {"cpu_us_per_txn_ci95", M_CPU_US_TXN, S_CI, 0},
-    {"goodput_gbps", M_THROUGHPUT, S_GBPS, 0},
-    {"transactions_new", M_TXN_NEW, S_SUM, 0},
-    {"latency_new_p50_us", M_NEW_P50, S_POOLED_NEW, 0.5},
-    {"latency_new_p99_us", M_NEW_P99, S_POOLED_NEW, 0.99},
-    {"latency_reused_p50_us", M_REUSED_P50, S_POOLED_REUSED, 0.5},
-    {"latency_reused_p99_us", M_REUSED_P99, S_POOLED_REUSED, 0.99},
-    /* transients: means over the replications that had one */
-    {"time_to_first_ct_drop_s", M_T_CT_DROP, S_MEAN, 0},
-    {"time_to_first_snat_failure_s", M_T_SNAT_FAIL, S_MEAN, 0},
-    {"admitted_before_exhaustion", M_ADMITTED_BEFORE, S_MEAN, 0},
-    {"failure_rate_after_exhaustion", M_FAIL_RATE_AFTER, S_MEAN, 0},
-    {"disruption_s", M_DISRUPTION_S, S_MEAN, 0},
-    {"disruption_failed", M_DISRUPTION_FAILED, S_MEAN, 0},
+#define SUMMARY_COL(id, name, required, metric, how, q) {name, metric, how, q},
+#include "summary-cols.def"
+#undef SUMMARY_COL
 };
 
 static char *log_read_text(const batch *b, gsize j, GError **error);

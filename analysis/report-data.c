@@ -22,42 +22,12 @@ static const char *const lead_cols[] = {"scenario", "point",     "variant",
 
 const char *const col_names[C_COUNT] = {
     "replications",
-    "transactions",
-    "failed",
-    "throughput_rps",
-    "throughput_ci95",
-    "latency_mean_us",
-    "latency_ci95_us",
-    "latency_p50_us",
-    "latency_p90_us",
-    "latency_p99_us",
-    "latency_p999_us",
-    "cpu_util_mean",
-    "cpu_util_max",
-    "conntrack_peak",
-    "drops_conntrack",
-    "snat_failures",
-    "policy_drops",
-    "ct_evictions",
-    "lb_unprogrammed",
-    "stale_failures",
-    "rule_syncs",
-    "sync_ms_mean",
-    "latency_p50_ci95_us",
-    "latency_p99_ci95_us",
-    "cpu_us_per_txn",
-    "cpu_us_per_txn_busiest",
-    "goodput_gbps",
-    "latency_new_p50_us",
-    "latency_new_p99_us",
-    "latency_reused_p50_us",
-    "latency_reused_p99_us",
-    "time_to_first_ct_drop_s",
-    "time_to_first_snat_failure_s",
-    "admitted_before_exhaustion",
-    "failure_rate_after_exhaustion",
-    "cpu_us_per_txn_ci95",
+#define SUMMARY_COL(id, name, required, metric, how, q) name,
+#include "summary-cols.def"
+#undef SUMMARY_COL
 };
+/* parse_header takes the first C_REQUIRED in order: they must lead. */
+G_STATIC_ASSERT((int)C_REQUIRED == (int)C_CT_EVICT);
 
 /* ---- the parsed summary ---- */
 

@@ -13,47 +13,23 @@
  * dataplane, policy. */
 enum { L_SCENARIO, L_POINT, L_VARIANT, L_COUNT = 6 };
 
-/* The columns after `class`: required ones in this order, then the optional
- * ones (anywhere among the extras; NaN when absent). */
+/* The columns after `class` (summary-cols.def): replications and the
+ * required ones in this order, then the optional ones (anywhere among the
+ * extras; NaN when absent). */
 enum {
     C_REPLICATIONS,
-    C_TRANSACTIONS,
-    C_FAILED,
-    C_TPUT,
-    C_TPUT_CI,
-    C_LAT_MEAN,
-    C_LAT_CI,
-    C_P50,
-    C_P90,
-    C_P99,
-    C_P999,
-    C_CPU_MEAN,
-    C_CPU_MAX,
-    C_CT_PEAK,
-    C_DROPS_CT,
-    C_SNAT,
-    C_POLICY,
-    C_REQUIRED,
-    C_CT_EVICT = C_REQUIRED,
-    C_LB_UNPROG,
-    C_STALE,
-    C_SYNCS,
-    C_SYNC_MS,
-    C_P50_CI,
-    C_P99_CI,
-    C_CPU_TXN,
-    C_CPU_TXN_MAX,
-    C_GBPS,
-    C_NEW_P50,
-    C_NEW_P99,
-    C_REUSED_P50,
-    C_REUSED_P99,
-    C_T_CT,
-    C_T_SNAT,
-    C_ADMITTED,
-    C_FAIL_AFTER,
-    C_CPU_TXN_CI,
+#define SUMMARY_COL(id, name, required, metric, how, q) id,
+#include "summary-cols.def"
+#undef SUMMARY_COL
     C_COUNT
+};
+
+/* How many come first in that order: replications and the required ones. */
+enum {
+    C_REQUIRED = 1
+#define SUMMARY_COL(id, name, required, metric, how, q) +(required)
+#include "summary-cols.def"
+#undef SUMMARY_COL
 };
 
 typedef struct {
