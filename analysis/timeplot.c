@@ -43,7 +43,7 @@ static GPtrArray *csv_fields(const char *line)
 }
 
 typedef struct {
-    double t, tput, p99, failed, ct;
+    double t, tput, p99, failed, ct, p50;
 } sample;
 
 typedef struct {
@@ -125,6 +125,7 @@ static void script(GString *gp, const panel *pn, const char *name)
             cn_gp_num(gp, s->p99);
             cn_gp_num(gp, s->failed);
             cn_gp_num(gp, s->ct);
+            cn_gp_num(gp, s->p50);
             g_string_append_c(gp, '\n');
         }
         g_string_append(gp, "EOD\n");
@@ -139,7 +140,7 @@ static void script(GString *gp, const panel *pn, const char *name)
         int column;
         const char *ylabel;
     } rows[] = {{2, "throughput (rps)"},
-                {3, "p99 latency (us)"},
+                {3, "p99 and p50 (dashed) latency (us)"},
                 {4, "failed per interval"},
                 {5, "conntrack entries (fullest node)"}};
     g_string_append(gp, "set multiplot layout 4,1\n");
@@ -151,9 +152,16 @@ static void script(GString *gp, const panel *pn, const char *name)
         g_string_append(gp, "plot ");
         for (guint v = 0; v < pn->lines->len; v++) {
             const line *l = g_ptr_array_index(pn->lines, v);
-            g_string_append_printf(gp, "%s$v%u using 1:%d with lines title ", v ? ", " : "", v,
-                                   rows[k].column);
+            g_string_append_printf(gp, "%s$v%u using 1:%d with lines linecolor %u title ",
+                                   v ? ", " : "", v, rows[k].column, v + 1);
             gp_quoted(gp, l->variant);
+            /* the median with the p99: a change of the typical path (a
+             * migration's routing) that the tail would hide */
+            if (rows[k].column == 3)
+                g_string_append_printf(gp,
+                                       ", $v%u using 1:6 with lines linecolor %u dashtype 2 "
+                                       "notitle",
+                                       v, v + 1);
         }
         g_string_append_c(gp, '\n');
     }
@@ -202,7 +210,8 @@ gboolean cn_timeplot_write(const char *dir, const char *gnuplot, GString *md, GE
     g_autoptr(GPtrArray) h = csv_fields(ln);
     int c_point = col(h, "point"), c_var = col(h, "variant"), c_rep = col(h, "replication"),
         c_t = col(h, "t_s"), c_cls = col(h, "class"), c_tp = col(h, "throughput_rps"),
-        c_p99 = col(h, "latency_p99_us"), c_fail = col(h, "failed"), c_ct = col(h, "conntrack_max"),
+        c_p99 = col(h, "latency_p99_us"), c_p50 = col(h, "latency_p50_us"),
+        c_fail = col(h, "failed"), c_ct = col(h, "conntrack_max"),
         c_drop = col(h, "drops_conntrack"), c_snat = col(h, "snat_failures"),
         c_stale = col(h, "stale_failures"), c_ev = col(h, "events");
     if (c_point < 0 || c_var < 0 || c_rep < 0 || c_t < 0 || c_cls < 0 || c_tp < 0) {
@@ -246,7 +255,8 @@ gboolean cn_timeplot_write(const char *dir, const char *gnuplot, GString *md, GE
             l->samples = g_array_new(FALSE, FALSE, sizeof(sample));
             g_ptr_array_add(pn->lines, l);
         }
-        sample s = {num(f, c_t), num(f, c_tp), num(f, c_p99), num(f, c_fail), num(f, c_ct)};
+        sample s = {num(f, c_t),    num(f, c_tp), num(f, c_p99),
+                    num(f, c_fail), num(f, c_ct), num(f, c_p50)};
         g_array_append_val(l->samples, s);
         if (s.failed > 0 || num(f, c_drop) > 0 || num(f, c_snat) > 0 || num(f, c_stale) > 0)
             pn->moves = TRUE;
@@ -267,7 +277,7 @@ gboolean cn_timeplot_write(const char *dir, const char *gnuplot, GString *md, GE
     g_autofree char *plots_dir = g_build_filename(dir, "plots", NULL);
     g_mkdir_with_parents(plots_dir, 0755);
     g_string_append(md, "\n## Over time\n\nFrom `timeseries.csv` (replication 1, all classes): "
-                        "throughput, p99 latency, failed transactions per interval and the "
+                        "throughput, p99 and p50 latency, failed transactions per interval and the "
                         "fullest node's conntrack table against simulated time from the start of "
                         "the run (warm-up included), one line per variant; dashed lines mark "
                         "scheduled events.\n");

@@ -579,6 +579,7 @@ static void test_report_over_time(void **state)
             assert_non_null(gp);
             assert_non_null(strstr(gp, "set arrow 1 from first 2.5"));
             assert_non_null(strstr(gp, "title 'azure-cni'"));
+            assert_non_null(strstr(gp, "using 1:6 with lines")); /* p50 with p99 */
         } else {
             assert_null(strstr(md, "## Over time"));
             assert_null(gp);
