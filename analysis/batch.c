@@ -718,6 +718,21 @@ static gboolean write_meta(const batch *b, const char *path, GError **error)
                                cn_run_seed(&c, (uint32_t)r));
     g_key_file_set_string(kf, "scenario", "replication_seeds", seeds->str);
     g_string_free(seeds, TRUE);
+    if (c.n_events) {
+        /* For the report: a scenario with events leads with its disruption
+         * window, or says why it has none. */
+        g_autoptr(GPtrArray) names = g_ptr_array_new(), at = g_ptr_array_new_with_free_func(g_free);
+        for (int e = 0; e < c.n_events; e++) {
+            char t[CN_CSV_DOUBLE_BUF];
+            cn_csv_format_double(t, c.events[e].at_s);
+            g_ptr_array_add(names, (gpointer)c.events[e].name);
+            g_ptr_array_add(at, g_strdup(t));
+        }
+        g_key_file_set_string_list(kf, "scenario", "events", (const char *const *)names->pdata,
+                                   names->len);
+        g_key_file_set_string_list(kf, "scenario", "event_at_s", (const char *const *)at->pdata,
+                                   at->len);
+    }
     if (c.report_baseline)
         g_key_file_set_string(kf, "report", "baseline", c.report_baseline);
     if (c.report_headline)
