@@ -56,6 +56,10 @@ void summary_free(summary *s)
     g_free(s->baseline);
     if (s->headline)
         g_ptr_array_unref(s->headline);
+    if (s->events)
+        g_ptr_array_unref(s->events);
+    if (s->event_at_s)
+        g_array_unref(s->event_at_s);
     if (s->plan)
         g_ptr_array_unref(s->plan);
     g_free(s);

@@ -60,6 +60,9 @@ const metric metrics[] = {
      U_COUNT, FALSE, TRUE},
     {"failure_rate_after_exhaustion", C_FAIL_AFTER, -1, "failure rate after exhaustion", U_PCT,
      TRUE, TRUE},
+    {"disruption_s", C_DISRUPTION_S, C_DISRUPTION_CI, "disruption window", U_S, TRUE, TRUE},
+    {"disruption_failed", C_DISRUPTION_FAILED, C_DISRUPTION_FAILED_CI,
+     "transactions failed in the disruption window", U_COUNT, TRUE, TRUE},
 };
 const gsize n_metrics = G_N_ELEMENTS(metrics);
 
@@ -117,6 +120,10 @@ static void fmt_value(GString *out, unit_kind u, double v, double ci)
     if (u == U_COUNT) {
         fmt_count(out, v);
         g_string_append(out, unit);
+        if (isfinite(ci) && ci > 0 && ci >= 0.005 * fabs(v)) {
+            g_string_append(out, " ± ");
+            fmt_sig_n(out, ci, 2);
+        }
         return;
     }
     fmt_sig(out, v * scale);
@@ -977,4 +984,95 @@ void headline_metric(GString *md, const summary *s, const metric *mt)
         if (n > 6)
             g_string_append_printf(md, "  - and %u more crossovers\n", n - 6);
     }
+}
+
+/* ---- scheduled events: the disruption window ---- */
+
+gboolean is_disruption_metric(const metric *mt)
+{
+    return mt->c == C_DISRUPTION_S || mt->c == C_DISRUPTION_FAILED;
+}
+
+/* Whether the runs had scheduled events: meta.ini names them, or (a
+ * directory without them in meta.ini) some run measured a window. */
+gboolean has_events(const summary *s)
+{
+    return (s->events && s->events->len) || column_measured(s, C_DISRUPTION_S);
+}
+
+/* "`roll` at 5 s, `drain` at 40 s"; nothing when meta.ini does not say. */
+void describe_events(GString *md, const summary *s)
+{
+    for (guint i = 0; s->events && i < s->events->len && i < 6; i++) {
+        g_string_append(md, i ? ", " : "");
+        md_code(md, g_ptr_array_index(s->events, i));
+        double at = g_array_index(s->event_at_s, double, i);
+        if (isfinite(at)) {
+            /* as the plots over time write it (timeplot.c) */
+            char t[CN_CSV_DOUBLE_BUF];
+            cn_csv_format_double(t, at);
+            g_string_append_printf(md, " at %s s", t);
+        }
+    }
+    if (s->events && s->events->len > 6)
+        g_string_append_printf(md, " and %u more", s->events->len - 6);
+}
+
+/* One variant: its value at each point, as no comparison can be made. */
+static void values_sentence(GString *md, const summary *s, const metric *mt)
+{
+    const char *variant = g_ptr_array_index(s->variants, 0);
+    for (guint p = 0; p < s->points->len && p < 6; p++) {
+        guint point = g_array_index(s->points, point_info, p).point;
+        double ci, v = metric_value(metric_row(s, point, variant, NULL, mt), mt, &ci);
+        g_string_append(md, "- **");
+        g_string_append(md, mt->what);
+        g_string_append(md, "**");
+        point_prefix(md, s, point);
+        g_string_append(md, ": ");
+        md_code(md, variant);
+        g_string_append_c(md, ' ');
+        fmt_value(md, mt->unit, v, ci);
+        if (isnan(ci) && !isnan(v))
+            g_string_append(md, s->reps_max > 1 ? " (no interval)"
+                                                : " (one replication: no "
+                                                  "interval)");
+        g_string_append(md, ".\n");
+    }
+}
+
+/* The findings of a scenario with scheduled events lead with what the
+ * events cost: the disruption window and the transactions failed in it,
+ * compared as the headline figures are, or why there is none. */
+void disruption_findings(GString *md, const summary *s)
+{
+    g_string_append(md, "**Disruption**");
+    if (s->events && s->events->len) {
+        g_string_append(md, " (scheduled events: ");
+        describe_events(md, s);
+        g_string_append(md, ")");
+    }
+    g_string_append(md, ": from the first event until throughput and p99 latency are back, for "
+                        "good, within the band of their level before it (README, \"Disruption "
+                        "window\"), in whole intervals of `timeseries.csv`.\n\n");
+    const metric *win = metric_named("disruption_s"), *lost = metric_named("disruption_failed");
+    if (!column_measured(s, C_DISRUPTION_S)) {
+        if (!s->timeseries)
+            g_string_append(md, "- **disruption window**: not tested: the runs kept no "
+                                "intervals (no `timeseries.csv`; `interval_s = 0` turns them off), "
+                                "and the window is measured from them.\n\n");
+        else
+            g_string_append(md, "- **disruption window**: not tested: no run had a level before "
+                                "the first event to come back to (the event falls in the first "
+                                "interval, or after the end of the run).\n\n");
+        return;
+    }
+    const metric *both[] = {win, lost};
+    for (guint i = 0; i < G_N_ELEMENTS(both); i++) {
+        if (s->variants->len < 2)
+            values_sentence(md, s, both[i]);
+        else
+            headline_metric(md, s, both[i]);
+    }
+    g_string_append_c(md, '\n');
 }

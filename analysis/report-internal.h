@@ -65,6 +65,9 @@ typedef struct {
     char *baseline;           /* [report] baseline variant, NULL when none */
     GPtrArray *headline;      /* const metric *: what the findings lead with */
     GPtrArray *plan;          /* plan_row * from ipam.csv, NULL without one */
+    GPtrArray *events;        /* char *: the scheduled events (meta.ini), in time order */
+    GArray *event_at_s;       /* double: when each starts, s from the run's start */
+    gboolean timeseries;      /* DIR/timeseries.csv exists: the runs kept intervals */
 } summary;
 
 typedef struct {
@@ -191,9 +194,16 @@ GPtrArray *plan_read(const char *dir, GError **error);
 gboolean plan_findings(GString *md, const summary *s, const GPtrArray *plan);
 void plan_table(GString *md, const summary *s, const GPtrArray *plan);
 void headline_metric(GString *md, const summary *s, const metric *mt);
+gboolean has_events(const summary *s);
+gboolean is_disruption_metric(const metric *mt);
+void describe_events(GString *md, const summary *s);
+void disruption_findings(GString *md, const summary *s);
+void disruption_table(GString *md, const summary *s);
 gint dbl_cmp(gconstpointer a, gconstpointer b);
 void table_note(GString *md, const summary *s);
 gboolean column_any(const summary *s, const char *cls, int c);
+/* Whether some row has a value (not NaN) in column c. */
+gboolean column_measured(const summary *s, int c);
 void class_table(GString *md, const summary *s, const char *cls);
 void cluster_table(GString *md, const summary *s);
 GPtrArray *plan_plots(const summary *s);

@@ -202,6 +202,105 @@ void class_table(GString *md, const summary *s, const char *cls)
     }
 }
 
+gboolean column_measured(const summary *s, int c)
+{
+    for (guint i = 0; i < s->rows->len; i++)
+        if (isfinite(((const row *)g_ptr_array_index(s->rows, i))->m[c]))
+            return TRUE;
+    return FALSE;
+}
+
+/* The first row of a point and variant that has column c, else its first
+ * row: the cluster-wide figures are the same on every class row. */
+static const row *run_row(const summary *s, guint point, const char *variant, int c)
+{
+    const row *first = NULL;
+    for (guint k = 0; k < s->classes->len; k++) {
+        const row *r = find_row(s, point, variant, g_ptr_array_index(s->classes, k));
+        if (r && isfinite(r->m[c]))
+            return r;
+        if (r && !first)
+            first = r;
+    }
+    return first;
+}
+
+/* What the scheduled events cost, once per point and variant: the
+ * disruption window and the transactions failed in it (± over the
+ * replications), the transactions failed over the whole run, and the
+ * exhaustion times when a run had them. */
+void disruption_table(GString *md, const summary *s)
+{
+    g_string_append(md, "From the first scheduled event");
+    if (s->events && s->events->len) {
+        g_string_append(md, " (");
+        describe_events(md, s);
+        g_string_append(md, ")");
+    }
+    g_string_append(md, " until the cluster is back to its level before it; failed in the "
+                        "window, and over the whole measured run (all classes); – where a run "
+                        "measured no window.\n\n");
+    if (!column_measured(s, C_DISRUPTION_S)) {
+        g_string_append(md, "Not tested: no run measured a window (see the findings).\n");
+        return;
+    }
+    gboolean t_snat = s->has[C_T_SNAT] && column_any(s, NULL, C_T_SNAT);
+    gboolean t_ct = s->has[C_T_CT] && column_any(s, NULL, C_T_CT);
+    const char *cols[5];
+    guint n = 0;
+    cols[n++] = "disruption (s)";
+    cols[n++] = "failed in it";
+    cols[n++] = "failed (run)";
+    if (t_snat)
+        cols[n++] = "1st SNAT fail (s)";
+    if (t_ct)
+        cols[n++] = "1st ct drop (s)";
+    table_head(md, s, cols, n);
+    for (guint p = 0; p < s->points->len; p++) {
+        if (!table_shows(s, p))
+            continue;
+        guint point = g_array_index(s->points, point_info, p).point;
+        for (guint v = 0; v < s->variants->len; v++) {
+            const char *variant = g_ptr_array_index(s->variants, v);
+            const row *r = run_row(s, point, variant, C_DISRUPTION_S);
+            if (!r)
+                continue;
+            double failed = 0;
+            for (guint k = 0; k < s->classes->len; k++) {
+                const row *c = find_row(s, point, variant, g_ptr_array_index(s->classes, k));
+                if (c && isfinite(c->m[C_FAILED]))
+                    failed += c->m[C_FAILED];
+            }
+            row_lead(md, s, r);
+            g_string_append(md, " | ");
+            fmt_scaled(md, r->m[C_DISRUPTION_S], r->m[C_DISRUPTION_CI], 1);
+            g_string_append(md, " | ");
+            if (isnan(r->m[C_DISRUPTION_FAILED]))
+                g_string_append(md, "–");
+            else
+                fmt_count(md, r->m[C_DISRUPTION_FAILED]);
+            double lost = r->m[C_DISRUPTION_FAILED], ci = r->m[C_DISRUPTION_FAILED_CI];
+            if (isfinite(lost) && isfinite(ci) && ci > 0) {
+                g_string_append(md, " ± ");
+                fmt_sig_n(md, ci, 2);
+                if (ci > 0.5 * lost)
+                    g_string_append(md, " (wide)"); /* as fmt_scaled */
+            }
+            g_string_append(md, " | ");
+            fmt_count(md, failed);
+            if (t_snat) {
+                g_string_append(md, " | ");
+                fmt_scaled(md, run_row(s, point, variant, C_T_SNAT)->m[C_T_SNAT], NAN, 1);
+            }
+            if (t_ct) {
+                g_string_append(md, " | ");
+                fmt_scaled(md, run_row(s, point, variant, C_T_CT)->m[C_T_CT], NAN, 1);
+            }
+            g_string_append(md, " |\n");
+        }
+    }
+}
+
 /* Cluster-wide figures, once per point and variant (not per class). */
 void cluster_table(GString *md, const summary *s)
 {

@@ -102,6 +102,9 @@ static void write_markdown(GString *md, const summary *s, const GPtrArray *plots
         g_string_append(md, "A difference is stated only where the 95% intervals do not overlap "
                             "(±: half-width over the replications); otherwise the text says *no "
                             "significant difference*.\n\n");
+    gboolean events = has_events(s);
+    if (events)
+        disruption_findings(md, s);
     gboolean plan_flagged = FALSE;
     if (s->plan) {
         g_autoptr(GString) p = g_string_new(NULL);
@@ -122,8 +125,11 @@ static void write_markdown(GString *md, const summary *s, const GPtrArray *plots
             g_string_append(md, ")");
         }
         g_string_append(md, ":\n\n");
-        for (guint i = 0; i < s->headline->len; i++)
-            headline_metric(md, s, g_ptr_array_index(s->headline, i));
+        for (guint i = 0; i < s->headline->len; i++) {
+            const metric *mt = g_ptr_array_index(s->headline, i);
+            if (!events || !is_disruption_metric(mt)) /* told first, above */
+                headline_metric(md, s, mt);
+        }
         g_string_append_c(md, '\n');
     }
     if (s->x_key >= 0 && load_sweep(s)) {
@@ -166,6 +172,11 @@ static void write_markdown(GString *md, const summary *s, const GPtrArray *plots
                                             : "");
     identical_variants(md, s);
 
+    if (events) {
+        g_string_append(md, "\n## Disruption\n\n");
+        disruption_table(md, s);
+        table_note(md, s);
+    }
     for (guint c = 0; c < s->classes->len; c++) {
         const char *cls = g_ptr_array_index(s->classes, c);
         g_string_append(md, "\n## ");
@@ -218,9 +229,22 @@ static gboolean read_report_options(summary *s, const char *dir, GError **error)
     g_autofree char *meta = g_build_filename(dir, "meta.ini", NULL);
     g_autoptr(GKeyFile) kf = g_key_file_new();
     g_autofree char *baseline = NULL, *headline = NULL;
+    g_auto(GStrv) events = NULL, event_at = NULL;
+    gsize n_events = 0, n_at = 0;
     if (g_key_file_load_from_file(kf, meta, G_KEY_FILE_NONE, NULL)) {
         baseline = g_key_file_get_string(kf, "report", "baseline", NULL);
         headline = g_key_file_get_string(kf, "report", "headline", NULL);
+        events = g_key_file_get_string_list(kf, "scenario", "events", &n_events, NULL);
+        event_at = g_key_file_get_string_list(kf, "scenario", "event_at_s", &n_at, NULL);
+    }
+    s->events = g_ptr_array_new_with_free_func(g_free);
+    s->event_at_s = g_array_new(FALSE, FALSE, sizeof(double));
+    for (gsize i = 0; i < n_events; i++) {
+        double at = NAN;
+        if (i < n_at && !parse_number(event_at[i], &at))
+            at = NAN;
+        g_ptr_array_add(s->events, g_strdup(events[i]));
+        g_array_append_val(s->event_at_s, at);
     }
     if (baseline && *baseline) {
         if (!str_in(s->variants, baseline)) {
@@ -262,6 +286,8 @@ gboolean cn_report(const char *dir, FILE *out, GError **error)
         return FALSE;
     if (!read_report_options(s, dir, error))
         return FALSE;
+    g_autofree char *ts = g_build_filename(dir, "timeseries.csv", NULL);
+    s->timeseries = g_file_test(ts, G_FILE_TEST_EXISTS);
     GError *perr = NULL;
     s->plan = plan_read(dir, &perr);
     if (perr) {

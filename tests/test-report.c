@@ -621,6 +621,114 @@ static void test_large_summary_speed(void **state)
     rm_rf(dir);
 }
 
+/* full_row's line with the disruption columns (disruption_s,
+ * disruption_failed and their intervals; NaN: an empty field) after it. */
+static void event_row(GString *csv, const char *variant, double win, double win_ci, double lost,
+                      double lost_ci)
+{
+    full_row(csv, "ev", 1, variant, "", "pod-to-service", 1000, 10, 100, 8, 0.5, 3000, 0);
+    g_string_truncate(csv, csv->len - 1); /* the newline */
+    const double v[] = {win, lost, win_ci, lost_ci};
+    for (size_t i = 0; i < G_N_ELEMENTS(v); i++) {
+        g_string_append_c(csv, ',');
+        if (!isnan(v[i]))
+            g_string_append_printf(csv, "%g", v[i]);
+    }
+    g_string_append_c(csv, '\n');
+}
+
+#define HEADER_EVENTS                                                                              \
+    HEADER_LEAD                                                                                    \
+    ","                                                                                            \
+    "class,replications,transactions,failed,throughput_rps,throughput_ci95,latency_mean_us,"       \
+    "latency_ci95_us,latency_p50_us,latency_p90_us,latency_p99_us,latency_p999_us,"                \
+    "cpu_util_mean,cpu_util_max,conntrack_peak,drops_conntrack,snat_failures,policy_drops,"        \
+    "ct_evictions,lb_unprogrammed,stale_failures,rule_syncs,sync_ms_mean,latency_p50_ci95_us,"     \
+    "latency_p99_ci95_us,cpu_us_per_txn,cpu_us_per_txn_busiest,cpu_us_per_txn_ci95,"               \
+    "goodput_gbps,disruption_s,disruption_failed,disruption_ci95_s,disruption_failed_ci95\n"
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+/* A scenario with a scheduled event leads with what it cost: the findings
+ * open with the disruption window and the transactions failed in it,
+ * compared with their intervals, and the first table is theirs; the plots
+ * over time mark the event.  Facts: `b` 2 s ± 0.5 and 20 ± 5 failed, `a`
+ * 12 s ± 1.5 and 300 ± 40: both disjoint, `a` worse, 6x and 15x. */
+static void test_event_disruption(void **state)
+{
+    g_autoptr(GString) csv = g_string_new(HEADER_EVENTS);
+    event_row(csv, "a", 12, 1.5, 300, 40);
+    event_row(csv, "b", 2, 0.5, 20, 5);
+    g_autofree char *dir = make_dir(csv->str);
+    write_file(dir, "meta.ini",
+               "[scenario]\nname=ev\nevents=roll;\nevent_at_s=5;\n"
+               "[report]\nheadline=disruption_s, latency_p99_us\n");
+    write_file(dir, "timeseries.csv",
+               "scenario,point,variant,replication,t_s,class,throughput_rps,failed,"
+               "latency_p50_us,latency_p99_us,cpu_util_mean,cpu_util_max,conntrack_max,"
+               "drops_conntrack,ct_evictions,snat_ports_max,snat_failures,stale_failures,"
+               "nodes_ready,events\n"
+               "ev,1,a,1,0,all,1000,0,50,100,0.5,0.5,10,0,0,0,0,0,3,\n"
+               "ev,1,a,1,5,all,600,30,50,400,0.5,0.5,10,0,0,0,0,0,3,roll\n"
+               "ev,1,a,1,10,all,1000,0,50,100,0.5,0.5,10,0,0,0,0,0,3,\n"
+               "ev,1,b,1,0,all,1000,0,50,100,0.5,0.5,10,0,0,0,0,0,3,\n"
+               "ev,1,b,1,5,all,900,2,50,150,0.5,0.5,10,0,0,0,0,0,3,roll\n"
+               "ev,1,b,1,10,all,1000,0,50,100,0.5,0.5,10,0,0,0,0,0,3,\n");
+    g_autofree char *md = report_ok(dir);
+    const char *dis = strstr(md, "**Disruption** (scheduled events: `roll` at 5 s)");
+    const char *head = strstr(md, "**Headline figures**");
+    assert_non_null(dis);
+    assert_non_null(head);
+    assert_true(dis < head);
+    assert_contains(md, "- **disruption window**: lowest `b` 2.00 s ± 0.50; highest `a` 12.0 s "
+                        "± 1.5, 6.00×.\n");
+    assert_contains(md, "- **transactions failed in the disruption window**: lowest `b` 20 ± 5.0; "
+                        "highest `a` 300 ± 40, 15.0×.\n");
+    /* Told first, not again among the headline figures that name it. */
+    assert_null(strstr(head, "**disruption window**"));
+    const char *table = strstr(md, "\n## Disruption\n");
+    const char *cls = strstr(md, "\n## pod-to-service\n");
+    assert_non_null(table);
+    assert_non_null(cls);
+    assert_true(table < cls);
+    assert_contains(table, "| variant | disruption (s) | failed in it | failed (run) |\n");
+    assert_contains(table, "| a | 12.0 ± 1.5 | 300 ± 40 | 0 |\n");
+    assert_contains(table, "| b | 2.00 ± 0.50 | 20 ± 5.0 | 0 |\n");
+    /* The event marked over time. */
+    assert_contains(md, "Events: `roll` at 5 s.\n");
+    g_autofree char *gp = slurp(dir, "plots/time-p1.gp");
+    assert_non_null(gp);
+    assert_contains(gp, "set arrow 1 from first 5, graph 0 to first 5, graph 1 nohead");
+    rm_rf(dir);
+
+    /* The same events without intervals: no window, and the report says it
+     * was not tested rather than leaving it out. */
+    g_autoptr(GString) none = g_string_new(HEADER_EVENTS);
+    event_row(none, "a", NAN, NAN, NAN, NAN);
+    event_row(none, "b", NAN, NAN, NAN, NAN);
+    g_autofree char *dir2 = make_dir(none->str);
+    write_file(dir2, "meta.ini", "[scenario]\nname=ev\nevents=roll;\nevent_at_s=5;\n");
+    g_autofree char *md2 = report_ok(dir2);
+    assert_contains(md2, "- **disruption window**: not tested: the runs kept no intervals (no "
+                         "`timeseries.csv`; `interval_s = 0` turns them off)");
+    assert_contains(md2, "\n## Disruption\n");
+    assert_contains(md2, "Not tested: no run measured a window");
+    rm_rf(dir2);
+
+    /* Without events: no disruption anywhere. */
+    g_autoptr(GString) calm = g_string_new(HEADER_EVENTS);
+    event_row(calm, "a", NAN, NAN, NAN, NAN);
+    event_row(calm, "b", NAN, NAN, NAN, NAN);
+    g_autofree char *dir3 = make_dir(calm->str);
+    g_autofree char *md3 = report_ok(dir3);
+    assert_null(strstr(md3, "isruption"));
+    rm_rf(dir3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_all_failing_variant),
         cmocka_unit_test(test_plan_in_report),
         cmocka_unit_test(test_large_summary_speed),
+        cmocka_unit_test(test_event_disruption),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
