@@ -19,6 +19,7 @@ void admission_init(run *r)
     r->adm.lb_programmed = cn_bpf_lb_services_programmed(c, c->endpoints_per_service);
     r->adm.snat_ports = cn_lb_ports_per_node(c, c->nodes);
     r->adm.snat = g_hash_table_new_full(run_key_hash, g_int64_equal, g_free, snat_free);
+    cn_keymap_init(&r->adm.snat_find);
     double hold_s =
         c->close == CN_CLOSE_RST ? c->cost[CAL_lb_rst_hold_s] : c->cost[CAL_lb_fin_hold_s];
     r->adm.snat_hold_ns = (sim_time_ns)llround(hold_s * SIM_NS_PER_S);
@@ -59,19 +60,21 @@ void admission_node_gone(run *r, uint32_t nd)
 
 void admission_free(run *r)
 {
+    cn_keymap_clear(&r->adm.snat_find, NULL);
     g_hash_table_unref(r->adm.snat);
 }
 
 cn_snat_pool *admission_snat_pool(run *r, uint32_t node, uint32_t destination)
 {
     uint64_t key = ((uint64_t)node << 32) | destination;
-    cn_snat_pool *p = g_hash_table_lookup(r->adm.snat, &key);
+    cn_snat_pool *p = cn_keymap_get(&r->adm.snat_find, key);
     if (!p) {
         uint64_t *kk = g_new(uint64_t, 1);
         *kk = key;
         p = g_new(cn_snat_pool, 1);
         cn_snat_init(p, r->adm.snat_ports);
         g_hash_table_insert(r->adm.snat, kk, p);
+        cn_keymap_add(&r->adm.snat_find, key, p);
     }
     return p;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <glib.h>
 
+#include "keymap.h"
 #include "snat.h"
 #include "workload.h"
 
@@ -18,7 +19,8 @@ typedef struct {
     int64_t lb_programmed;    /* eBPF: Services that fit the LB map */
     int64_t snat_ports;       /* per node */
     sim_time_ns snat_hold_ns; /* a closed connection's SNAT port is held this long */
-    GHashTable *snat;         /* (node << 32 | destination) -> cn_snat_pool */
+    GHashTable *snat;         /* (node << 32 | destination) -> cn_snat_pool, owns them */
+    cn_keymap snat_find;      /* the same pools by the same keys: the lookup per new connection */
 } cn_admission;
 
 void admission_init(run *r);

@@ -459,11 +459,11 @@ typedef struct {
 static void open_key_release(run *r, conn *cn)
 {
     uint64_t key = conn_key(cn);
-    idle_list *l = g_hash_table_lookup(r->wl.idle, &key);
+    idle_list *l = cn_keymap_get(&r->wl.idle, key);
     if (!l) {
         l = g_new0(idle_list, 1);
         l->key = key;
-        g_hash_table_insert(r->wl.idle, &l->key, l);
+        cn_keymap_add(&r->wl.idle, key, l);
     }
     cn->next_idle = l->head;
     l->head = cn;
@@ -493,7 +493,7 @@ static void arrival(sim *s, void *ctx)
     if (c->requests_per_connection > 1) {
         /* Reuse an idle connection to the same peer, as a client's pool does. */
         uint64_t key = conn_key(cn);
-        idle_list *l = g_hash_table_lookup(r->wl.idle, &key);
+        idle_list *l = cn_keymap_get(&r->wl.idle, key);
         if (l && l->head) {
             conn *idle = l->head;
             l->head = idle->next_idle;
@@ -516,7 +516,7 @@ void workload_init(run *r, uint32_t replication)
     w->blocks = g_ptr_array_new_with_free_func(g_free);
     w->txn_blocks = g_ptr_array_new_with_free_func(free);
     w->free_paths = g_ptr_array_new();
-    w->idle = g_hash_table_new_full(run_key_hash, g_int64_equal, NULL, g_free);
+    cn_keymap_init(&w->idle);
 
     /* Node -> pods, to find a pod on a node (pod-to-pod classes). */
     w->node_pod_start = g_new0(uint32_t, r->n_nodes + 1);
@@ -607,7 +607,7 @@ void workload_free(run *r)
     sim_rng_free(w->rng_arrival);
     sim_rng_free(w->rng_start);
     sim_rng_free(w->rng_jitter);
-    g_hash_table_unref(w->idle);
+    cn_keymap_clear(&w->idle, g_free);
     g_ptr_array_unref(w->blocks);
     g_ptr_array_unref(w->txn_blocks);
     g_ptr_array_unref(w->free_paths);

@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "datapath.h"
+#include "keymap.h"
 #include "resource.h"
 #include "rng.h"
 #include "sim.h"
@@ -58,7 +59,7 @@ typedef struct {
     uint32_t n_client_nodes;
     uint32_t *node_pod_start; /* CSR: pods of each node */
     uint32_t *node_pods;
-    GHashTable *idle; /* open loop: connection key -> idle conn list */
+    cn_keymap idle; /* open loop: connection key -> idle_list (workload.c) */
     sim_rng *rng_class, *rng_target, *rng_arrival, *rng_start;
     sim_rng *rng_jitter;   /* stage-time variability */
     double cpu_cv, net_cv; /* coefficients of variation: CPU stages, network delays */
