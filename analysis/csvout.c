@@ -150,10 +150,12 @@ static char *put_digits(char *p, uint64_t x)
 
 /* %.6g of v, 1e-15 <= |v| < 1e6, without the floating-point formatter,
  * which dominates the cost of writing timeseries.csv.  The six digits are
- * v x 10^k rounded to nearest, with 10^k exact (k <= 22): the product is
- * within 2^-53 of the true value, 1.2e-10 for a product below 10^6, so
- * rounding it gives printf's digits unless the true value is that close to
- * a tie; false then (the caller asks printf). */
+ * |v| x 10^k rounded to nearest, ties to even, as printf rounds: 10^k is
+ * exact (k <= 22), the product m is |v| x 10^k rounded, and fma gives the
+ * rounding error r exactly, so the true product is m + r.  m's fraction is
+ * a multiple of its ulp u (u <= 2^-32 for m < 2^20) and |r| <= u/2, so r
+ * decides only when the fraction is exactly one half.  false: |v| out of
+ * range (the caller asks printf). */
 static bool format_g6(char *buf, double v)
 {
     static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -175,10 +177,11 @@ static bool format_g6(char *buf, double v)
         else
             break;
     }
+    double r = fma(a, pow10[5 - x], -m);
     double whole = floor(m), frac = m - whole;
-    if (fabs(frac - 0.5) < 1e-6)
-        return false;
-    uint32_t d = (uint32_t)whole + (frac > 0.5);
+    uint32_t d = (uint32_t)whole;
+    if (frac > 0.5 || (frac == 0.5 && (r > 0 || (r == 0 && d % 2 == 1))))
+        d++;
     if (d == 1000000) {
         d = 100000;
         x++;

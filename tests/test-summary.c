@@ -233,8 +233,8 @@ static void check_format(double v)
 
 /* The formatter's shortcuts write printf's digits: over magnitudes from
  * 1e-17 to 1e17, values with few decimals (whose sixth digit is a near tie
- * in binary), exact ties, halves, whole numbers, and neighbours of powers
- * of ten. */
+ * in binary, on either side), exact ties (to even), halves, whole numbers,
+ * and neighbours of powers of ten. */
 static void test_number_format_printf(void **state)
 {
     (void)state;
@@ -249,6 +249,12 @@ static void test_number_format_printf(void **state)
         check_format(
             ldexp((double)g_rand_int_range(rnd, 1, 1 << 30), g_rand_int_range(rnd, -60, 10)));
         check_format(floor(pow(10, g_rand_double_range(rnd, 0, 18))));
+        /* a latency bucket's midpoint (a half nanosecond) in µs: 123.4565 */
+        double tie = ((double)g_rand_int_range(rnd, 100000, 1000000) + 0.5) / 1e3;
+        check_format(tie);
+        check_format(nextafter(tie, 0));
+        check_format(nextafter(tie, 1e9));
+        check_format(ldexp((double)g_rand_int_range(rnd, 200000, 2000000) + 1, -1));
     }
     for (int k = -16; k <= 16; k++) {
         double p = pow(10, k);
