@@ -131,6 +131,10 @@ wall() {
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); $(uname -m); $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# T = $total_i events per run, $rounds rounds, interleaved"
 for r in $(seq 1 "$rounds"); do
+    # The load average as each round starts: on a shared machine, the
+    # rounds run under very different loads (not kept with the results, so
+    # the summary's parsing is unchanged).
+    echo "# round $r: load $(cut -d' ' -f1-3 /proc/loadavg)"
     for p in $pops; do
         p_i=$(int "$p")
         v=$(run_cnisim "$p_i")
@@ -189,3 +193,4 @@ awk -v scheds="$scheds" '
             printf "Cimba / cnisim time: median %.2f, per round%s\n", median(rl), per
         }
     }' "$results"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
