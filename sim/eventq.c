@@ -92,7 +92,7 @@ static inline void used_clear(sim__eventq *q, unsigned bi)
 /* Empty bucket bi but keep its (single) chunk for its next keys: buckets
  * that hold about one key at a time (events microseconds apart) would
  * otherwise get and release a chunk per key. */
-static void bucket_clear(sim__eventq *q, unsigned bi)
+static inline void bucket_clear(sim__eventq *q, unsigned bi)
 {
     sim__bucket *b = &q->b[bi];
     b->rp = b->wp = chunk_of(b->wp)->key;
@@ -127,7 +127,7 @@ static inline void bucket_drain(sim__eventq *q, unsigned bi,
 }
 
 /* The first used bucket of a level after bucket i; -1 if none. */
-static int next_used(const uint64_t *used, unsigned i)
+static inline int next_used(const uint64_t *used, unsigned i)
 {
     unsigned w = i >> 6;
     /* bits above i in its word (two shifts: i & 63 may be 63) */
@@ -141,10 +141,24 @@ static int next_used(const uint64_t *used, unsigned i)
     }
 }
 
-/* Move bucket bi to the levels below: cur is already its start, so every
- * key lands lower, in order, in buckets that are empty (the lower levels
- * were). */
-static void cascade(sim__eventq *q, unsigned bi)
+/* sim__eventq_place() for a key of cur's 256 ns window (level 0, where
+ * the bucket is the time's low byte; level 0's bit in levels is never
+ * read). */
+static inline void place0(sim__eventq *q, sim__key k)
+{
+    unsigned i = (unsigned)(uint64_t)sim__key_time(k) & (SIM__WHEEL_SIZE - 1);
+    sim__bucket *b = &q->b[i];
+    if (G_UNLIKELY(sim__at_chunk_end(b->wp)))
+        sim__bucket_extend(q, b);
+    *b->wp++ = k;
+    q->used[i >> 6] |= UINT64_C(1) << (i & 63);
+}
+
+/* Move bucket bi to the levels below with place(): cur is already its
+ * start, so every key lands lower, in order, in buckets that are empty (the
+ * lower levels were). */
+static inline void cascade_with(sim__eventq *q, unsigned bi,
+                                void (*place)(sim__eventq *q, sim__key k))
 {
     sim__bucket *b = &q->b[bi];
     sim__key *p = b->rp, *wp = b->wp;
@@ -156,7 +170,7 @@ static void cascade(sim__eventq *q, unsigned bi)
         sim__chunk *c = chunk_of(p);
         sim__key *end = c == tail ? wp : &c->key[SIM__CHUNK_KEYS];
         for (; p < end; p++)
-            sim__eventq_place(q, *p);
+            place(q, *p);
         if (c == tail)
             break;
         sim__chunk *next = c->next;
@@ -164,6 +178,17 @@ static void cascade(sim__eventq *q, unsigned bi)
         p = next->key;
     }
     b->rp = b->wp = tail->key;
+}
+
+/* Cascade bucket bi of level 'level'.  From level 1 (the usual case when
+ * events are tens of nanoseconds apart) every key goes to level 0, its
+ * bucket given by its low byte. */
+static void cascade(sim__eventq *q, unsigned bi, unsigned level)
+{
+    if (level == 1)
+        cascade_with(q, bi, place0);
+    else
+        cascade_with(q, bi, sim__eventq_place);
 }
 
 /* ---- the small heap ------------------------------------------------ */
@@ -274,7 +299,9 @@ static void to_small(sim__eventq *q)
     q->small = true;
 }
 
-sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns)
+/* The general case of sim__eventq_pop_slow(): chunk boundaries, the move
+ * to the small heap, and cascades from the levels above. */
+static G_GNUC_NO_INLINE sim__key pop_general(sim__eventq *q, uint64_t end_ns)
 {
     for (;;) {
         unsigned i0 = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
@@ -292,8 +319,8 @@ sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns)
             chunk_put(q, c);
             continue;
         }
-        if (b->wp != EMPTY)
-            bucket_clear(q, i0); /* used up; earlier chunks already released */
+        /* Used up.  A level-0 bucket is not cleared when used up (see
+         * sim__eventq_pop_slow()): its bit goes when the window is left. */
         if (q->count <= SIM__SMALL_ENTER) {
             to_small(q);
             return sim__eventq_pop_small(q, end_ns);
@@ -307,8 +334,11 @@ sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns)
             q->cur = t;
             continue;
         }
-        /* level 0 is empty: the first used bucket of the lowest used level
-         * (a level's bit in levels is dropped once it is seen empty) */
+        /* level 0 is empty (its bits left set are of used-up buckets) */
+        for (unsigned w = 0; w < SIM__WHEEL_SIZE / 64; w++)
+            q->used[w] = 0;
+        /* the first used bucket of the lowest used level (a level's bit in
+         * levels is dropped once it is seen empty) */
         unsigned level = 0;
         uint32_t levels = q->levels & ~UINT32_C(1);
         j = -1;
@@ -348,7 +378,7 @@ sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns)
         if (start > end_ns)
             return SIM__KEY_MAX;
         q->cur = start;
-        cascade(q, bi);
+        cascade(q, bi, level);
     }
 }
 
@@ -399,4 +429,41 @@ void sim__eventq_filter(sim__eventq *q, bool (*keep)(sim__key k, void *ctx), voi
                 q->used[w] |= UINT64_C(1) << (bi & 63);
         }
     }
+}
+
+/* The usual way out of a used-up bucket when events are tens of
+ * nanoseconds apart or more: the next key is in a later bucket of level 0
+ * (cur's 256 ns window).  A leaf with few registers live, so the common
+ * case pays no call-saved register traffic; anything else goes to
+ * pop_general().
+ *
+ * A used-up level-0 bucket is left as it is, its bit set and its pointers
+ * where they stopped (rp == wp is empty; the next keys are appended after,
+ * in a new chunk when that one is full): cur only moves forward in its
+ * window and next_used() looks only above cur, so the bits of buckets at
+ * or before cur are never read there; when level 0 is found empty and cur
+ * leaves the window, all of level 0's bits are cleared at once.  That
+ * saves clearing a bucket per event when each bucket holds about one key. */
+sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns)
+{
+    unsigned i0 = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
+    sim__bucket *b = &q->b[i0];
+    if (G_UNLIKELY(b->rp != b->wp || q->count <= SIM__SMALL_ENTER))
+        return pop_general(q, end_ns);
+    int j = next_used(q->used, i0);
+    if (j < 0)
+        return pop_general(q, end_ns);
+    uint64_t t = (q->cur & ~(uint64_t)(SIM__WHEEL_SIZE - 1)) | (uint64_t)j;
+    if (t > end_ns)
+        return SIM__KEY_MAX;
+    q->cur = t;
+    /* bucket j holds keys (only the current bucket can be in use and
+     * empty), but its first one may be past the end of a chunk */
+    b = &q->b[j];
+    sim__key *rp = b->rp;
+    if (G_UNLIKELY(sim__at_chunk_end(rp)))
+        return pop_general(q, end_ns);
+    b->rp = rp + 1;
+    q->count--;
+    return *rp;
 }

@@ -122,7 +122,8 @@ typedef struct {
     bool small_hole;  /* small_heap[0] was taken, not yet refilled */
     uint32_t small_n; /* keys in small_heap, the hole included */
     /* bucket i of level L is b[L << 8 | i]; its bit in used[L << 2 | i >> 6]
-     * is set while it holds keys */
+     * is set while it holds keys (and, at level 0, may stay set on a
+     * used-up bucket at or before cur until cur leaves the window) */
     sim__bucket b[SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE];
     uint64_t used[SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE / 64];
     sim__chunk *free_chunks; /* chunks not in any bucket */
