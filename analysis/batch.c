@@ -1,4 +1,5 @@
 #include "batch.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1579,6 +1580,14 @@ cn_batch_status cn_batch_run(const cn_scenario *sc, const cn_batch_options *opt,
                 status = CN_BATCH_BAD_INPUT;
                 goto out;
             }
+    }
+    {
+        cn_config c;
+        cn_scenario_config(sc, 0, &c);
+        if (!cn_report_check_headline(cn_scenario_path(sc), c.report_headline, error)) {
+            status = CN_BATCH_BAD_INPUT;
+            goto out;
+        }
     }
     /* The work budget, also before the directory is touched (merge
      * computes nothing). */

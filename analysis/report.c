@@ -221,6 +221,35 @@ static void write_markdown(GString *md, const summary *s, const GPtrArray *plots
     }
 }
 
+/* The metrics a headline names, in order, into out (may be NULL: check
+ * only); an unknown name is an error naming file and the known ones. */
+static gboolean headline_metrics(const char *file, const char *headline, GPtrArray *out,
+                                 GError **error)
+{
+    g_auto(GStrv) names = g_strsplit(headline, ",", -1);
+    for (int i = 0; names[i]; i++) {
+        g_strstrip(names[i]);
+        const metric *mt = metric_named(names[i]);
+        if (!mt) {
+            g_autoptr(GString) known = g_string_new(NULL);
+            for (guint k = 0; k < n_metrics; k++)
+                g_string_append_printf(known, "%s%s", k ? ", " : "", metrics[k].col);
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s: [report] headline: unknown metric '%s' (expected some of: %s)", file,
+                        names[i], known->str);
+            return FALSE;
+        }
+        if (out)
+            g_ptr_array_add(out, (gpointer)mt);
+    }
+    return TRUE;
+}
+
+gboolean cn_report_check_headline(const char *file, const char *headline, GError **error)
+{
+    return !headline || !*headline || headline_metrics(file, headline, NULL, error);
+}
+
 /* The optional [report] section of DIR/meta.ini (from the scenario's
  * [report] group): the baseline variant and the metrics to lead with. */
 static gboolean read_report_options(summary *s, const char *dir, GError **error)
@@ -255,23 +284,8 @@ static gboolean read_report_options(summary *s, const char *dir, GError **error)
         }
         s->baseline = g_strdup(baseline);
     }
-    if (headline && *headline) {
-        g_auto(GStrv) names = g_strsplit(headline, ",", -1);
-        for (int i = 0; names[i]; i++) {
-            g_strstrip(names[i]);
-            const metric *mt = metric_named(names[i]);
-            if (!mt) {
-                g_autoptr(GString) known = g_string_new(NULL);
-                for (guint k = 0; k < n_metrics; k++)
-                    g_string_append_printf(known, "%s%s", k ? ", " : "", metrics[k].col);
-                g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                            "%s: [report] headline: unknown metric '%s' (expected some of: %s)",
-                            meta, names[i], known->str);
-                return FALSE;
-            }
-            g_ptr_array_add(s->headline, (gpointer)mt);
-        }
-    }
+    if (headline && *headline && !headline_metrics(meta, headline, s->headline, error))
+        return FALSE;
     if (s->headline->len == 0)
         for (guint i = 0; i < G_N_ELEMENTS(default_headline); i++)
             g_ptr_array_add(s->headline, (gpointer)metric_named(default_headline[i]));

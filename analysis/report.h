@@ -10,4 +10,9 @@
  * gnuplot is installed, DIR/plots/ PNG files.  Errors name the file. */
 gboolean cn_report(const char *dir, FILE *out, GError **error);
 
+/* Whether every name in a scenario's [report] headline (comma-separated;
+ * NULL or empty: the default) is a metric the report knows; else an error
+ * naming file.  run and validate check it before anything runs. */
+gboolean cn_report_check_headline(const char *file, const char *headline, GError **error);
+
 #endif

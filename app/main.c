@@ -256,6 +256,12 @@ static int cmd_validate(int argc, char **argv)
                 status = fail("%s; it cannot be run (cnisim plan still shows where it runs out)",
                               err->message);
     }
+    if (sc && status == 0) {
+        cn_config c;
+        cn_scenario_config(sc, 0, &c);
+        if (!cn_report_check_headline(argv[1], c.report_headline, &err))
+            status = fail("%s", err->message);
+    }
     /* The work budget, as run applies it (with the machine's threads). */
     cn_budget bud = {0};
     if (sc && status == 0) {
