@@ -35,10 +35,21 @@ static void iv_counts_now(run *r, cn_iv_counts *x)
 /* The q-quantile of the latencies of hs[0..n) together, µs; NaN: none. */
 static double quantile_us(const sim_span_hist *const *hs, int n, double q)
 {
-    uint64_t count = 0;
-    for (int k = 0; k < n; k++)
-        count += sim_span_hist_count(hs[k]);
-    return count ? sim_span_hist_quantile(hs, n, q) / 1e3 : NAN;
+    return n ? sim_span_hist_quantile(hs, n, q) / 1e3 : NAN;
+}
+
+/* The non-empty ones of the interval's histograms of class k (k =
+ * CN_CLASS_COUNT: of every class) into hs; returns how many. */
+static int iv_hists(const cn_observer *o, int k, const sim_span_hist **hs)
+{
+    int n = 0;
+    for (int c = k == CN_CLASS_COUNT ? 0 : k; c <= k && c < CN_CLASS_COUNT; c++) {
+        if (sim_span_hist_count(o->iv_lat[c]))
+            hs[n++] = o->iv_lat[c];
+        if (sim_span_hist_count(o->iv_pre[c]))
+            hs[n++] = o->iv_pre[c];
+    }
+    return n;
 }
 
 /* Close the interval [iv_start, end): end is now. */
@@ -55,19 +66,24 @@ static void close_interval(run *r, sim_time_ns end)
         iv_counts_now(r, &cur);
     cn_interval row = {.t_s = (double)o->iv_start / 1e9,
                        .width_s = (double)(end - o->iv_start) / 1e9};
-    const sim_span_hist *const *lat = (const sim_span_hist *const *)o->iv_lat;
-    for (int k = 0; k < CN_CLASS_COUNT; k++) {
-        row.done[k] = cur.done[k] - o->iv_prev.done[k];
-        row.failed[k] = cur.failed[k] - o->iv_prev.failed[k];
-        row.done[CN_CLASS_COUNT] += row.done[k];
-        row.failed[CN_CLASS_COUNT] += row.failed[k];
-        row.p50_us[k] = quantile_us(&lat[k], 1, 0.5);
-        row.p99_us[k] = quantile_us(&lat[k], 1, 0.99);
+    for (int k = 0; k <= CN_CLASS_COUNT; k++) {
+        if (k < CN_CLASS_COUNT) {
+            row.done[k] = cur.done[k] - o->iv_prev.done[k];
+            row.failed[k] = cur.failed[k] - o->iv_prev.failed[k];
+            row.done[CN_CLASS_COUNT] += row.done[k];
+            row.failed[CN_CLASS_COUNT] += row.failed[k];
+        }
+        const sim_span_hist *hs[2 * CN_CLASS_COUNT];
+        int n = iv_hists(o, k, hs);
+        row.p50_us[k] = quantile_us(hs, n, 0.5);
+        row.p99_us[k] = quantile_us(hs, n, 0.99);
     }
-    row.p50_us[CN_CLASS_COUNT] = quantile_us(lat, CN_CLASS_COUNT, 0.5);
-    row.p99_us[CN_CLASS_COUNT] = quantile_us(lat, CN_CLASS_COUNT, 0.99);
-    for (int k = 0; k < CN_CLASS_COUNT; k++)
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
+        if (o->measuring)
+            sim_hist_merge_span(o->lat[k], o->iv_lat[k]);
         sim_span_hist_reset(o->iv_lat[k]);
+        sim_span_hist_reset(o->iv_pre[k]);
+    }
     double width_ns = (double)(end - o->iv_start), sum = 0, mx = 0;
     int64_t ct = 0;
     uint32_t live = 0;
@@ -132,6 +148,13 @@ static void warm_done(sim *s, void *ctx)
         /* The interval keeps the CPU time before the reset. */
         iv_counts_now(r, &o->iv_warm);
         o->iv_warm_set = true;
+        /* Latencies so far are warm-up's: kept for the interval's quantiles,
+         * not merged into the measured ones. */
+        for (int k = 0; k < CN_CLASS_COUNT; k++) {
+            sim_span_hist *t = o->iv_pre[k];
+            o->iv_pre[k] = o->iv_lat[k];
+            o->iv_lat[k] = t;
+        }
         for (uint32_t i = 0; i < r->n_nodes; i++) {
             o->iv_busy_acc[i] += sim_resource_busy_ns(r->nodes[i].cpu) - o->iv_busy_prev[i];
             o->iv_busy_prev[i] = 0;
@@ -160,8 +183,10 @@ void observer_init(run *r)
     o->first_ct_drop = o->first_snat_failure = o->first_event = -1;
     o->iv_ns = cn_observer_interval_ns(r->c);
     if (o->iv_ns > 0) {
-        for (int k = 0; k < CN_CLASS_COUNT; k++)
+        for (int k = 0; k < CN_CLASS_COUNT; k++) {
             o->iv_lat[k] = sim_span_hist_new();
+            o->iv_pre[k] = sim_span_hist_new();
+        }
         o->iv_busy_prev = g_new0(double, r->n_nodes);
         o->iv_busy_acc = g_new0(double, r->n_nodes);
         o->iv_rows = g_array_new(FALSE, FALSE, sizeof(cn_interval));
@@ -299,7 +324,8 @@ void observer_txn_done(run *r, int cls, bool ok, bool new_conn, sim_time_ns late
     if (!o->measuring)
         return;
     if (ok) {
-        sim_hist_add(o->lat[cls], (uint64_t)latency_ns);
+        if (!o->iv_ns)
+            sim_hist_add(o->lat[cls], (uint64_t)latency_ns);
         sim_hist_add(new_conn ? o->lat_new[cls] : o->lat_reused[cls], (uint64_t)latency_ns);
         o->measured_done++;
         if (r->c->stop_after_transactions > 0 &&
@@ -377,8 +403,10 @@ void observer_free(run *r)
         sim_hist_free(r->obs.lat_new[k]);
         sim_hist_free(r->obs.lat_reused[k]);
     }
-    for (int k = 0; k < CN_CLASS_COUNT; k++)
+    for (int k = 0; k < CN_CLASS_COUNT; k++) {
         sim_span_hist_free(r->obs.iv_lat[k]);
+        sim_span_hist_free(r->obs.iv_pre[k]);
+    }
     g_free(r->obs.iv_busy_prev);
     g_free(r->obs.iv_busy_acc);
     if (r->obs.iv_rows) {

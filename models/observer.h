@@ -46,9 +46,12 @@ typedef struct {
     bool iv_warm_set;     /* iv_warm holds them */
     double *iv_busy_prev; /* per node: CPU busy ns (since its reset) at iv_start */
     double *iv_busy_acc;  /* per node: busy ns of this interval from before a reset */
-    /* This interval's latencies, warm-up's included, for its quantiles
-     * (class all: of all of them together). */
+    /* This interval's latencies, for its quantiles (class all: of all of
+     * them together).  Measured ones reach lat[] from iv_lat when the
+     * interval closes, so a transaction is added once; warm-up's part of
+     * the interval that closes when warm-up ends waits in iv_pre. */
     sim_span_hist *iv_lat[CN_CLASS_COUNT];
+    sim_span_hist *iv_pre[CN_CLASS_COUNT];
     /* Exhaustion: the first SYN a full conntrack table or SNAT pool refused. */
     sim_time_ns first_ct_drop, first_snat_failure; /* -1: none yet */
     uint64_t admitted;                             /* connections admitted so far */

@@ -310,6 +310,7 @@ bool sim_hist_parse(sim_hist *h, const char *text)
 
 struct sim_span_hist {
     uint64_t n;                                       /* samples */
+    sim__u128 sum;                                    /* exact sum of the values */
     uint64_t min, max;                                /* least and greatest, exact */
     uint64_t groups;                                  /* bit g: group g holds samples */
     uint64_t group_n[SIM__SPAN_GROUPS];               /* samples per group */
@@ -347,6 +348,7 @@ void sim_span_hist_reset(sim_span_hist *h)
     }
     h->groups = 0;
     h->n = h->min = h->max = 0;
+    h->sum = 0;
 }
 
 void sim_span_hist_add(sim_span_hist *h, uint64_t value)
@@ -364,6 +366,30 @@ void sim_span_hist_add(sim_span_hist *h, uint64_t value)
     if (h->n == 0 || value > h->max)
         h->max = value;
     h->n++;
+    h->sum += value;
+}
+
+void sim_hist_merge_span(sim_hist *into, const sim_span_hist *from)
+{
+    if (from->n == 0)
+        return;
+    size_t need = hist_bucket(from->max) + 1;
+    if (need > into->nbuckets)
+        hist_grow(into, need);
+    for (uint64_t gs = from->groups; gs; gs &= gs - 1) {
+        int g = __builtin_ctzll(gs);
+        for (int w = 0; w < SIM__SPAN_WORDS; w++)
+            for (uint64_t bs = from->used[g][w]; bs; bs &= bs - 1) {
+                size_t i = (size_t)w * 64 + (size_t)__builtin_ctzll(bs);
+                into->counts[(size_t)g * SIM__HIST_SUB + i] += from->counts[g][i];
+            }
+    }
+    if (into->n == 0 || from->min < into->min)
+        into->min = from->min;
+    if (into->n == 0 || from->max > into->max)
+        into->max = from->max;
+    into->n += from->n;
+    into->sum += from->sum;
 }
 
 uint64_t sim_span_hist_count(const sim_span_hist *h)

@@ -50,11 +50,10 @@ char *sim_hist_to_text(const sim_hist *h);
 bool sim_hist_parse(sim_hist *h, const char *text);
 
 /* The same buckets for the samples of a short span (an interval of a time
- * series): adding, quantiles and reset touch only the buckets in use
- * (bitmaps over the groups and their buckets), so a span of a few hundred
- * samples costs a few hundred steps however wide their range, where
- * sim_hist's merge and reset cost the whole range.  Quantiles only: no mean,
- * no merge, no text. */
+ * series): adding, quantiles, merging into a sim_hist and reset touch only
+ * the buckets in use (bitmaps over the groups and their buckets), so a span
+ * of a few hundred samples costs a few hundred steps however wide their
+ * range, where sim_hist's merge and reset cost the whole range. */
 typedef struct sim_span_hist sim_span_hist;
 
 sim_span_hist *sim_span_hist_new(void);
@@ -65,5 +64,7 @@ uint64_t sim_span_hist_count(const sim_span_hist *h);
 /* The q-quantile of the samples of hs[0..n) together: what
  * sim_hist_quantile gives for a sim_hist holding them all. */
 double sim_span_hist_quantile(const sim_span_hist *const *hs, int n, double q);
+/* Add the span's samples to into: what adding each of them would give. */
+void sim_hist_merge_span(sim_hist *into, const sim_span_hist *from);
 
 #endif

@@ -198,8 +198,9 @@ static void test_hist_merge(void **state)
 }
 
 /* A span histogram's quantiles, alone and of several together, are the
- * sim_hist's of the same samples, over rounds of reset and reuse, with
- * samples from the exact region to the largest values. */
+ * sim_hist's of the same samples, and merged into a sim_hist it gives what
+ * adding them would, over rounds of reset and reuse, with samples from the
+ * exact region to the largest values. */
 static void test_span_hist(void **state)
 {
     enum { K = 4 };
@@ -232,6 +233,20 @@ static void test_span_hist(void **state)
             assert_true(sim_span_hist_quantile((const sim_span_hist *const *)sp, K, qs[i]) ==
                         sim_hist_quantile(all, qs[i]));
         }
+        /* Merged into a sim_hist: the same histogram as adding the samples. */
+        sim_hist *merged = sim_hist_new(), *added = sim_hist_new();
+        sim_hist_add(merged, 77); /* something there already */
+        sim_hist_add(added, 77);
+        for (int k = 0; k < K; k++) {
+            sim_hist_merge_span(merged, sp[k]);
+            sim_hist_merge(added, one[k]);
+        }
+        g_autofree char *tm = sim_hist_to_text(merged);
+        g_autofree char *ta = sim_hist_to_text(added);
+        assert_string_equal(tm, ta);
+        assert_true(sim_hist_mean(merged) == sim_hist_mean(added));
+        sim_hist_free(merged);
+        sim_hist_free(added);
         uint64_t total = 0;
         for (int k = 0; k < K; k++) {
             assert_int_equal(sim_span_hist_count(sp[k]), sim_hist_count(one[k]));
