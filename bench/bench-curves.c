@@ -4,7 +4,7 @@
  * value.
  *
  *   bench-curves [nodes|services|concurrency|replications|all]
- *                [--transactions N] [--variant NAME] [--at VALUE]
+ *                [--transactions N] [--variant NAME] [--at VALUE] [--marginal]
  *
  * Base point: 100 nodes, 1,000 Services x 4 endpoints, closed loop with
  * 1,000 clients, large-cluster's mix (pod-to-service 0.7, cross-node 0.2,
@@ -19,7 +19,10 @@
  * The time is the whole cn_run() (cluster build, warm-up and run) divided by
  * the transactions finished (completed or given up) in the measured window,
  * as wall time and as this process's CPU time (on a shared machine the
- * wall time also counts other jobs' turns on the CPU).
+ * wall time also counts other jobs' turns on the CPU).  --marginal also
+ * runs each point with 2N transactions and prints the cost of the N more
+ * (marginal_*): the cost of simulating a transaction without the one-off
+ * work (build, clients' start, warm-up, which grows with concurrency).
  * One line per point, key=value, for scripts. */
 #include <stdio.h>
 #include <string.h>
@@ -89,8 +92,14 @@ static char *scenario_text(const point *p, int64_t transactions, const char *var
     return text;
 }
 
-/* Run every replication of point p; returns 0 or an exit status. */
-static int measure(const char *curve, const point *p, int64_t transactions, const char *variant)
+typedef struct {
+    uint64_t txns, events; /* finished in the measured window; run in all */
+    double seconds, cpu_seconds;
+} cost;
+
+/* Run every replication of point p with `transactions` measured each;
+ * returns 0 or an exit status. */
+static int run_point(const point *p, int64_t transactions, const char *variant, cost *out)
 {
     g_autofree char *text = scenario_text(p, transactions, variant);
     GError *err = NULL;
@@ -102,7 +111,7 @@ static int measure(const char *curve, const point *p, int64_t transactions, cons
     }
     cn_config c;
     cn_scenario_config(sc, 0, &c);
-    uint64_t txns = 0, events = 0;
+    *out = (cost){0};
     double t0 = now_s(), c0 = cpu_s();
     for (int64_t rep = 0; rep < p->replications; rep++) {
         cn_run_result r;
@@ -113,26 +122,54 @@ static int measure(const char *curve, const point *p, int64_t transactions, cons
             return 1;
         }
         for (int k = 0; k < CN_CLASS_COUNT; k++)
-            txns += r.cls[k].transactions + r.cls[k].failed;
-        events += r.events;
+            out->txns += r.cls[k].transactions + r.cls[k].failed;
+        out->events += r.events;
         cn_run_result_clear(&r);
     }
-    double dt = now_s() - t0, dc = cpu_s() - c0;
-    printf("curve=%s nodes=%" G_GINT64_FORMAT " services=%" G_GINT64_FORMAT
-           " concurrency=%" G_GINT64_FORMAT " replications=%" G_GINT64_FORMAT
-           " variant=%s transactions=%" G_GUINT64_FORMAT " events=%" G_GUINT64_FORMAT
-           " seconds=%.3f ns_per_txn=%.0f cpu_seconds=%.3f cpu_ns_per_txn=%.0f"
-           " events_per_txn=%.2f peak_rss_mib=%.0f\n",
-           curve, p->nodes, p->services, p->concurrency, p->replications, variant, txns, events, dt,
-           txns ? dt * 1e9 / (double)txns : 0, dc, txns ? dc * 1e9 / (double)txns : 0,
-           txns ? (double)events / (double)txns : 0, (double)peak_rss_kib() / 1024);
-    fflush(stdout);
+    out->seconds = now_s() - t0;
+    out->cpu_seconds = cpu_s() - c0;
     cn_scenario_free(sc);
     return 0;
 }
 
+/* One point: its cost per transaction over the whole cn_run(); with
+ * marginal, also the cost of the transactions a run with twice as many
+ * adds, which leaves out what does not grow with the run (the cluster
+ * build, the clients' start, the warm-up). */
+static int measure(const char *curve, const point *p, int64_t transactions, const char *variant,
+                   bool marginal)
+{
+    cost a, b = {0};
+    int rc = run_point(p, transactions, variant, &a);
+    if (rc == 0 && marginal)
+        rc = run_point(p, 2 * transactions, variant, &b);
+    if (rc != 0)
+        return rc;
+    printf("curve=%s nodes=%" G_GINT64_FORMAT " services=%" G_GINT64_FORMAT
+           " concurrency=%" G_GINT64_FORMAT " replications=%" G_GINT64_FORMAT
+           " variant=%s transactions=%" G_GUINT64_FORMAT " events=%" G_GUINT64_FORMAT
+           " seconds=%.3f ns_per_txn=%.0f cpu_seconds=%.3f cpu_ns_per_txn=%.0f"
+           " events_per_txn=%.2f",
+           curve, p->nodes, p->services, p->concurrency, p->replications, variant, a.txns, a.events,
+           a.seconds, a.txns ? a.seconds * 1e9 / (double)a.txns : 0, a.cpu_seconds,
+           a.txns ? a.cpu_seconds * 1e9 / (double)a.txns : 0,
+           a.txns ? (double)a.events / (double)a.txns : 0);
+    if (marginal) {
+        double dn = (double)b.txns - (double)a.txns;
+        printf(
+            " marginal_ns_per_txn=%.0f marginal_cpu_ns_per_txn=%.0f marginal_events_per_txn=%.2f",
+            dn > 0 ? (b.seconds - a.seconds) * 1e9 / dn : 0,
+            dn > 0 ? (b.cpu_seconds - a.cpu_seconds) * 1e9 / dn : 0,
+            dn > 0 ? ((double)b.events - (double)a.events) / dn : 0);
+    }
+    printf(" peak_rss_mib=%.0f\n", (double)peak_rss_kib() / 1024);
+    fflush(stdout);
+    return 0;
+}
+
 /* at > 0: only that value of the curve (for profiling one point). */
-static int curve(const char *name, int64_t transactions, const char *variant, int64_t at)
+static int curve(const char *name, int64_t transactions, const char *variant, int64_t at,
+                 bool marginal)
 {
     static const int64_t nodes[] = {10, 100, 1000, 5000};
     static const int64_t services[] = {1, 100, 10000, 100000};
@@ -163,7 +200,7 @@ static int curve(const char *name, int64_t transactions, const char *variant, in
     }
     for (size_t i = 0; i < n; i++) {
         *field = v[i];
-        int rc = measure(name, &p, transactions, variant);
+        int rc = measure(name, &p, transactions, variant, marginal);
         if (rc != 0)
             return rc;
     }
@@ -175,12 +212,16 @@ int main(int argc, char **argv)
     gint64 transactions = 300000;
     gchar *variant = NULL;
     gint64 at = 0;
+    gboolean marginal = FALSE;
     GOptionEntry entries[] = {
         {"transactions", 'n', 0, G_OPTION_ARG_INT64, &transactions,
          "Measured transactions per replication (default 300000)", "N"},
         {"variant", 'v', 0, G_OPTION_ARG_STRING, &variant, "Variant (default azure-cni)", "NAME"},
         {"at", 'a', 0, G_OPTION_ARG_INT64, &at, "Only this value of the curve (not with all)",
          "VALUE"},
+        {"marginal", 'm', 0, G_OPTION_ARG_NONE, &marginal,
+         "Also run each point with twice the transactions and print the cost of the extra ones",
+         NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) oc =
@@ -203,9 +244,9 @@ int main(int argc, char **argv)
     if (strcmp(which, "all") == 0) {
         const char *all[] = {"nodes", "services", "concurrency", "replications"};
         for (size_t i = 0; i < G_N_ELEMENTS(all) && rc == 0; i++)
-            rc = curve(all[i], transactions, v, 0);
+            rc = curve(all[i], transactions, v, 0, marginal);
     } else {
-        rc = curve(which, transactions, v, at);
+        rc = curve(which, transactions, v, at, marginal);
     }
     g_free(variant);
     return rc;
