@@ -178,8 +178,11 @@ sim_event_id sim_schedule(sim *s, sim_time_ns delay_ns, sim_handler h, void *ctx
 {
     g_return_val_if_fail(h != NULL, 0);
     g_return_val_if_fail(delay_ns >= 0, 0);
-    /* Saturate rather than overflow: "never" is SIM_TIME_MAX. */
-    sim_time_ns at = delay_ns > SIM_TIME_MAX - s->now ? SIM_TIME_MAX : s->now + delay_ns;
+    /* Saturate rather than overflow: "never" is SIM_TIME_MAX (both terms
+     * are >= 0, so an overflow is always past SIM_TIME_MAX). */
+    sim_time_ns at;
+    if (__builtin_add_overflow(s->now, delay_ns, &at))
+        at = SIM_TIME_MAX;
     return schedule(s, at, h, ctx);
 }
 
