@@ -120,11 +120,9 @@ static G_GNUC_NO_INLINE G_GNUC_NORETURN void seq_exhausted(void)
             (guint64)SIM__SEQ_MAX);
 }
 
-/* The body of both schedule calls, arguments already checked: any case
- * but the usual one (a free slot to reuse, an append to a wheel bucket
- * with room). */
-static G_GNUC_NO_INLINE sim_event_id schedule_slow(sim *s, sim_time_ns at_ns, sim_handler h,
-                                                   void *ctx)
+/* The body of both schedule calls, arguments already checked (one copy
+ * inlined in each, so sim_schedule() does not pay for a second call). */
+static inline sim_event_id schedule(sim *s, sim_time_ns at_ns, sim_handler h, void *ctx)
 {
     if (G_UNLIKELY(s->next_seq > SIM__SEQ_MAX))
         seq_exhausted();
@@ -135,35 +133,6 @@ static G_GNUC_NO_INLINE sim_event_id schedule_slow(sim *s, sim_time_ns at_ns, si
     e->ctx = ctx;
     e->id = id;
     sim__eventq_push(&s->q, sim__key_make(at_ns, id));
-    return id;
-}
-
-/* The usual case inline in both schedule calls: a free slot to reuse (the
- * slot freed just before a handler runs is what the handler's schedule
- * takes), and an append to a wheel bucket with room or a push to the small
- * heap.  It makes no call but tail calls, so it saves few registers. */
-static inline sim_event_id schedule(sim *s, sim_time_ns at_ns, sim_handler h, void *ctx)
-{
-    uint32_t head = s->free_head;
-    uint64_t seq = s->next_seq;
-    if (G_UNLIKELY(head == 0 || seq > SIM__SEQ_MAX))
-        return schedule_slow(s, at_ns, h, ctx);
-    uint32_t slot = head - 1;
-    uint64_t id = seq << SIM__SLOT_BITS | slot;
-    sim__key k = sim__key_make(at_ns, id);
-    bool small = s->q.small;
-    if (G_UNLIKELY(!small && !sim__eventq_try_push_wheel(&s->q, k)))
-        return schedule_slow(s, at_ns, h, ctx);
-    sim__slot *e = &s->slots[slot];
-    s->free_head = (uint32_t)(uintptr_t)e->ctx;
-    s->next_seq = seq + 1;
-    e->handler = h;
-    e->ctx = ctx;
-    e->id = id;
-    if (small) {
-        s->q.count++;
-        return sim__eventq_push_small(&s->q, k);
-    }
     return id;
 }
 
