@@ -262,13 +262,12 @@ static G_GNUC_NO_INLINE void small_spill(sim__eventq *q, sim__key k)
     sim__eventq_place(q, k);
 }
 
-uint64_t sim__eventq_push_small(sim__eventq *q, sim__key k)
+void sim__eventq_push_small(sim__eventq *q, sim__key k)
 {
     if (G_UNLIKELY(!q->small_hole && q->small_n == SIM__SMALL_MAX))
         small_spill(q, k);
     else
         small_add(q, k);
-    return (uint64_t)k;
 }
 
 sim__key sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns)

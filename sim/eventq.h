@@ -139,10 +139,8 @@ void sim__bucket_extend(sim__eventq *q, sim__bucket *b);
 /* The current bucket is used up: find (cascading as needed) the next key
  * and take it if its time is <= end_ns; SIM__KEY_MAX otherwise. */
 sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns);
-/* Push in small mode (moves everything to the wheel when the heap is full);
- * does not count it.  Returns k's low half (sim.c's event id), so that a
- * caller can make it a tail call. */
-uint64_t sim__eventq_push_small(sim__eventq *q, sim__key k);
+/* Push in small mode (moves everything to the wheel when the heap is full). */
+void sim__eventq_push_small(sim__eventq *q, sim__key k);
 /* sim__eventq_pop_until() in small mode. */
 sim__key sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns);
 
@@ -164,33 +162,11 @@ static inline void sim__eventq_place(sim__eventq *q, sim__key k)
     q->levels |= UINT32_C(1) << level;
 }
 
-/* Push k if that is the common case, an append to a wheel bucket with
- * room; otherwise (small mode, or the bucket's tail chunk is full) change
- * nothing and return false, and the caller pushes it with
- * sim__eventq_push() or sim__eventq_push_small().  Lets sim.c's schedule
- * calls keep their slow paths out of line. */
-static inline bool sim__eventq_try_push_wheel(sim__eventq *q, sim__key k)
-{
-    uint64_t t = (uint64_t)sim__key_time(k);
-    uint64_t x = (t ^ q->cur) | 1;
-    unsigned level = (unsigned)(63 - __builtin_clzll(x)) / SIM__WHEEL_BITS;
-    unsigned i = (unsigned)(t >> (level * SIM__WHEEL_BITS)) & (SIM__WHEEL_SIZE - 1);
-    unsigned bi = level << SIM__WHEEL_BITS | i;
-    sim__bucket *b = &q->b[bi];
-    if (__builtin_expect(sim__at_chunk_end(b->wp), 0))
-        return false;
-    *b->wp++ = k;
-    q->used[bi >> 6] |= UINT64_C(1) << (bi & 63);
-    q->levels |= UINT32_C(1) << level;
-    q->count++;
-    return true;
-}
-
 static inline void sim__eventq_push(sim__eventq *q, sim__key k)
 {
     q->count++;
     if (q->small)
-        (void)sim__eventq_push_small(q, k);
+        sim__eventq_push_small(q, k);
     else
         sim__eventq_place(q, k);
 }
