@@ -11,11 +11,16 @@
 #include "sim.h"
 
 typedef struct {
-    sim_time_ns *at;  /* expiry time of each bucket */
-    int64_t *count;   /* entries in each bucket */
-    uint32_t head, n; /* ring buffer: first bucket, buckets in use */
-    uint32_t cap;     /* allocated buckets (power of two) */
-    int64_t total;    /* entries not yet expired */
+    sim_time_ns at; /* expiry time of the bucket's entries */
+    int64_t count;  /* entries in it */
+} cn_expiry_bucket;
+
+typedef struct {
+    cn_expiry_bucket *b; /* ring buffer of buckets, oldest at head (one line per touch) */
+    sim_time_ns head_at; /* b[head].at while n > 0: a drain with nothing due reads no bucket */
+    uint32_t head, n;    /* first bucket, buckets in use */
+    uint32_t cap;        /* allocated buckets (power of two) */
+    int64_t total;       /* entries not yet expired */
 } cn_expiry;
 
 void cn_expiry_init(cn_expiry *e);
