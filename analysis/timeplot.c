@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include "csvout.h"
+#include "report-internal.h"
 
 #define MAX_POINTS 4 /* sweep points drawn (the first ones) */
 
@@ -264,7 +265,10 @@ gboolean cn_timeplot_write(const char *dir, const char *gnuplot, GString *md, GE
         if (*ev && pn->lines->len == 1) { /* the events are the same for every variant */
             pn->moves = TRUE;
             g_array_append_val(pn->event_t, s.t);
-            g_ptr_array_add(pn->events, g_strdup_printf("`%s` at %.6g s", ev, s.t));
+            GString *e = g_string_new(NULL);
+            md_code(e, ev); /* a name may hold a backtick */
+            g_string_append_printf(e, " at %.6g s", s.t);
+            g_ptr_array_add(pn->events, g_string_free(e, FALSE));
         }
     }
     free(ln);
