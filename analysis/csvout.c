@@ -312,3 +312,14 @@ void cn_gp_num(GString *gp, double v)
     g_ascii_formatd(buf, sizeof buf, "%.6g", v);
     g_string_append_printf(gp, " %s", buf);
 }
+
+void cn_gp_str(GString *gp, const char *t)
+{
+    g_string_append_c(gp, '\'');
+    for (; *t; t++) {
+        if (*t == '\'')
+            g_string_append_c(gp, '\'');
+        g_string_append_c(gp, *t == '\n' || *t == '\r' ? ' ' : *t);
+    }
+    g_string_append_c(gp, '\'');
+}

@@ -56,4 +56,8 @@ void cn_csv_string(FILE *out, const char *s);
  * or NaN (a gap in the line) when v is not finite. */
 void cn_gp_num(GString *gp, double v);
 
+/* A gnuplot single-quoted string ('' stands for a quote; line breaks
+ * become spaces). */
+void cn_gp_str(GString *gp, const char *t);
+
 #endif

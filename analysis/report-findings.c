@@ -325,6 +325,16 @@ static void baseline_sentence(GString *md, const summary *s, guint point, const 
     }
 }
 
+/* The comparison at a point: against the baseline when there is one. */
+static void point_sentence(GString *md, const summary *s, guint point, const char *cls,
+                           const metric *mt)
+{
+    if (s->baseline)
+        baseline_sentence(md, s, point, cls, mt);
+    else
+        compare_sentence(md, s, point, cls, mt);
+}
+
 /* The point where the variants differ most on mt (largest best-to-worst
  * ratio with disjoint intervals), saturated points left out when others
  * remain.  0 when no point qualifies. */
@@ -935,10 +945,7 @@ void headline_metric(GString *md, const summary *s, const metric *mt)
                 g_string_append(md, line->str);
                 point_prefix(md, s, point);
                 g_string_append(md, ": ");
-                if (s->baseline)
-                    baseline_sentence(md, s, point, cls, mt);
-                else
-                    compare_sentence(md, s, point, cls, mt);
+                point_sentence(md, s, point, cls, mt);
                 g_string_append(md, ".\n");
             }
             continue;
@@ -973,10 +980,7 @@ void headline_metric(GString *md, const summary *s, const metric *mt)
                 sat = saturated(s, point, g_ptr_array_index(s->variants, v));
             g_string_append(md, sat ? " (a saturated point: below it they do not differ)" : "");
             g_string_append(md, ": ");
-            if (s->baseline)
-                baseline_sentence(md, s, point, cls, mt);
-            else
-                compare_sentence(md, s, point, cls, mt);
+            point_sentence(md, s, point, cls, mt);
             g_string_append(md, ".\n");
         }
         g_autoptr(GPtrArray) lines = sweep_lines(s, cls);

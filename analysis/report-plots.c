@@ -102,18 +102,6 @@ GPtrArray *plan_plots(const summary *s)
     return plots;
 }
 
-/* A gnuplot single-quoted string ('' stands for a quote). */
-static void gp_str(GString *gp, const char *t)
-{
-    g_string_append_c(gp, '\'');
-    for (; *t; t++) {
-        if (*t == '\'')
-            g_string_append_c(gp, '\'');
-        g_string_append_c(gp, *t == '\n' || *t == '\r' ? ' ' : *t);
-    }
-    g_string_append_c(gp, '\'');
-}
-
 /* A label in an inline data block: double-quoted, no quote inside. */
 static void gp_label(GString *gp, const char *t)
 {
@@ -147,7 +135,7 @@ static void gp_preamble(GString *gp, const summary *s, const gp_term *term, cons
                         "set key outside right top vertical Left reverse noopaque\n");
     g_autofree char *title = g_strdup_printf("%s - %s", s->scenario, pl->title);
     g_string_append(gp, "set title ");
-    gp_str(gp, title);
+    cn_gp_str(gp, title);
     g_string_append_c(gp, '\n');
 }
 
@@ -255,7 +243,7 @@ static gboolean gp_bars(GString *gp, const summary *s, const gp_term *term, cons
     const char *ylabel = plot_ylabel(pl, term, &owned);
     double scale = pl->kind == P_RUN && pl->mt->unit == U_PCT ? 100 : 1;
     g_string_append(gp, "set xlabel 'variant'\nset ylabel ");
-    gp_str(gp, ylabel);
+    cn_gp_str(gp, ylabel);
     gboolean bars2 = pl->kind == P_LATENCY;
     gboolean errs =
         s->reps_max > 1 && (pl->kind == P_THROUGHPUT || (pl->kind == P_RUN && pl->mt->ci >= 0));
@@ -352,9 +340,9 @@ static gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, con
             owned ? (g_free(owned), owned = g_strdup_printf("p99 latency (%s)", term->us)) : ylabel;
     double scale = pl->kind == P_RUN && pl->mt->unit == U_PCT ? 100 : 1;
     g_string_append(gp, "set xlabel ");
-    gp_str(gp, key);
+    cn_gp_str(gp, key);
     g_string_append(gp, "\nset ylabel ");
-    gp_str(gp, ylabel);
+    cn_gp_str(gp, ylabel);
     g_string_append_c(gp, '\n');
     double lo = INFINITY, hi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (guint p = 0; p < s->points->len; p++) {
@@ -395,7 +383,7 @@ static gboolean gp_lines(GString *gp, const summary *s, const gp_term *term, con
                                drawn ? ", \\\n     " : "", i + 1, errs ? ":3" : "",
                                errs ? "yerrorlines" : "linespoints", i % 8 + 1, i % 5 + 1,
                                i % 7 + 1 + (i % 7 >= 3));
-        gp_str(cmd, l->label);
+        cn_gp_str(cmd, l->label);
         drawn++;
     }
     if (xlog)

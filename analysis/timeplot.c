@@ -95,17 +95,6 @@ static double num(GPtrArray *f, int c)
     return *s && !*end ? v : NAN;
 }
 
-static void gp_quoted(GString *gp, const char *t)
-{
-    g_string_append_c(gp, '\'');
-    for (; *t; t++) {
-        if (*t == '\'')
-            g_string_append_c(gp, '\'');
-        g_string_append_c(gp, *t == '\n' || *t == '\r' ? ' ' : *t);
-    }
-    g_string_append_c(gp, '\'');
-}
-
 static void script(GString *gp, const panel *pn, const char *name)
 {
     g_string_append_printf(gp,
@@ -147,7 +136,7 @@ static void script(GString *gp, const panel *pn, const char *name)
     g_string_append(gp, "set multiplot layout 4,1\n");
     for (gsize k = 0; k < G_N_ELEMENTS(rows); k++) {
         g_string_append(gp, "set ylabel ");
-        gp_quoted(gp, rows[k].ylabel);
+        cn_gp_str(gp, rows[k].ylabel);
         g_string_append(gp, k + 1 == G_N_ELEMENTS(rows) ? "\nset xlabel 's from the start'\n"
                                                         : "\nunset xlabel\n");
         g_string_append(gp, "plot ");
@@ -155,7 +144,7 @@ static void script(GString *gp, const panel *pn, const char *name)
             const line *l = g_ptr_array_index(pn->lines, v);
             g_string_append_printf(gp, "%s$v%u using 1:%d with lines linecolor %u title ",
                                    v ? ", " : "", v, rows[k].column, v + 1);
-            gp_quoted(gp, l->variant);
+            cn_gp_str(gp, l->variant);
             /* the median with the p99: a change of the typical path (a
              * migration's routing) that the tail would hide */
             if (rows[k].column == 3)

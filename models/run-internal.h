@@ -25,7 +25,6 @@ struct run {
     const cn_variant *v;
     sim *s;
     cn_cluster *cl;
-    cn_dp_costs k;
     cn_node *nodes;
     sim_resource *cpu,
         *nic; /* the nodes' resources, contiguous: node i's is sim_resource_at(cpu, i) */
@@ -41,7 +40,7 @@ struct run {
      * migrate event adds its target.  node_var is NULL until a migration
      * starts: every node runs var[0]. */
     cn_variant var[CN_MAX_MIGRATIONS + 1];
-    cn_dp_costs kv[CN_MAX_MIGRATIONS + 1]; /* kv[0] == k */
+    cn_dp_costs kv[CN_MAX_MIGRATIONS + 1]; /* kv[i]: var[i]'s path costs */
     int n_vars;
     uint8_t *node_var;
     uint32_t var_nodes[CN_MAX_MIGRATIONS + 1]; /* nodes on each variant */

@@ -84,9 +84,8 @@ gboolean cn_run(const cn_config *c0, const cn_variant *v, uint32_t replication, 
     if (!r->cl)
         return FALSE;
     r->s = sim_new();
-    cn_dp_costs_init(&r->k, c, v);
     r->var[0] = *v;
-    r->kv[0] = r->k;
+    cn_dp_costs_init(&r->kv[0], c, v);
     r->n_vars = 1;
     r->n_nodes = r->cl->n_nodes;
     r->var_nodes[0] = r->n_nodes;

@@ -376,7 +376,7 @@ static void issue_path(run *r, txn *t, const conn *cn)
         /* Without set-up the path has no per-connection cost. */
         if (!*p) {
             *p = path_get(r);
-            cn_path_build(&r->k, &f, *p);
+            cn_path_build(&r->kv[0], &f, *p);
         }
         t->step = (*p)->step;
         return;
@@ -386,7 +386,7 @@ static void issue_path(run *r, txn *t, const conn *cn)
     f.ingress_policy_ns = cn->ingress_ns;
     if (!t->owned)
         t->owned = path_get(r);
-    cn_path_build(&r->k, &f, t->owned);
+    cn_path_build(&r->kv[0], &f, t->owned);
     t->step = t->owned->step;
 }
 

@@ -72,7 +72,7 @@ typedef struct {
      * shape, with node roles for nodes, and shared.  A new connection's
      * path has its own costs (lookup, policies): built in a pooled one. */
     cn_path *reuse_path[CN_PATH_SHAPES];
-    cn_path **reuse_mixed; /* during a migration: by shape and the roles' variants */
+    cn_path **reuse_mixed;     /* during a migration: by shape and the roles' variants */
     GPtrArray *free_paths;     /* pooled paths not in use (a stack: the last freed is warm) */
     uint64_t open_in_flight;   /* open loop: arrivals not yet finished */
     sim_event_id next_arrival; /* open loop: the pending arrival; 0 when the rate is 0 */
