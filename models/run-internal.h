@@ -27,7 +27,7 @@ struct run {
     cn_cluster *cl;
     cn_node *nodes;
     sim_resource *cpu,
-        *nic; /* the nodes' resources, contiguous: node i's is sim_resource_at(cpu, i) */
+        *nic; /* the nodes' resources, one array: node i's is sim_resource_at(cpu, i) */
     uint32_t n_nodes;
     int64_t nodes_ready; /* the cluster's nodes (scale_nodes, drain, fail events change it) */
     /* Nodes gone (drain, fail events): NULL until one goes.  A gone node

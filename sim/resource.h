@@ -26,16 +26,25 @@ struct sim_job {
     sim_job *next;          /* next in the waiting line or the free list */
 };
 
+/* servers: 1 to 2^31 - 1. */
 sim_resource *sim_resource_new(sim *s, unsigned servers);
 /* Jobs in service have completion events pointing into the resource: free
  * it only once its sim will not run them (after sim_free(), or when idle). */
 void sim_resource_free(sim_resource *r);
 
 /* n resources of `servers` servers each, contiguous in memory and sharing
- * one job pool: many small resources (one per node) then take a few cache
- * lines each instead of scattered allocations.  sim_resource_at() names the
+ * one job pool: many small resources (one per node) then take half a cache
+ * line each instead of scattered allocations.  sim_resource_at() names the
  * i-th; sim_resources_free() frees them all (same rule as above). */
 sim_resource *sim_resources_new(sim *s, size_t n, unsigned servers);
+/* n resources of each of `kinds` kinds, kind k with servers[k] servers, in
+ * one array with the kinds of one index side by side: with two kinds, index
+ * i's two resources share a cache line (a node's CPU and NIC, so that the
+ * NIC step after a CPU step finds its resource loaded).  first[k] receives
+ * kind k's first resource; sim_resource_at(first[k], i) is kind k's i-th.
+ * One job pool for all; sim_resources_free() of any first[k] frees all. */
+void sim_resources_new_kinds(sim *s, size_t n, size_t kinds, const unsigned servers[],
+                             sim_resource *first[]);
 sim_resource *sim_resource_at(sim_resource *first, size_t i);
 void sim_resources_free(sim_resource *first);
 
@@ -55,8 +64,8 @@ unsigned sim_resource_busy(const sim_resource *r); /* servers busy now */
 size_t sim_resource_queued(const sim_resource *r); /* jobs waiting now */
 
 /* Whether waiting times are recorded (sim_resource_wait; on by default).
- * Off, a start costs no statistics update and touches one cache line of
- * the resource: for many resources whose waits nobody reads. */
+ * Off, a start costs no statistics update and touches only the resource's
+ * own 32 bytes: for many resources whose waits nobody reads. */
 void sim_resource_set_wait_stats(sim_resource *r, bool on);
 
 /* Forget statistics gathered so far (end of warm-up). */

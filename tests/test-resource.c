@@ -215,6 +215,56 @@ static void test_submit_and_arrays(void **state)
     sim_free(s);
 }
 
+/* Two kinds made together (a node's CPU and NIC): kind k's i-th is
+ * sim_resource_at(first[k], i), index i's two share a cache line, and each
+ * keeps its own servers, line and statistics. */
+static void test_kinds(void **state)
+{
+    sim *s = sim_new();
+    sim_resource *first[2];
+    sim_resources_new_kinds(s, 4, 2, (const unsigned[]){3, 1}, first);
+    for (size_t i = 0; i < 4; i++) {
+        sim_resource *cpu = sim_resource_at(first[0], i), *nic = sim_resource_at(first[1], i);
+        assert_int_equal(sim_resource_servers(cpu), 3);
+        assert_int_equal(sim_resource_servers(nic), 1);
+        assert_true((uintptr_t)cpu / 64 == (uintptr_t)nic / 64);
+        for (size_t k = 0; k < i; k++)
+            assert_true((uintptr_t)sim_resource_at(first[0], k) / 64 != (uintptr_t)cpu / 64);
+    }
+    /* node 2's NIC: three 100 ns jobs queue (waits 0, 100, 200); its CPU
+     * runs two at once beside it; node 1's NIC stays idle */
+    sim_resource *nic = sim_resource_at(first[1], 2), *cpu = sim_resource_at(first[0], 2);
+    done_log log = {0};
+    job_tag t[5];
+    for (int i = 0; i < 5; i++) {
+        t[i] = (job_tag){&log, i};
+        sim_resource_request(i < 3 ? nic : cpu, 100, job_finished, &t[i]);
+    }
+    assert_int_equal(sim_resource_busy(nic), 1);
+    assert_int_equal(sim_resource_queued(nic), 2);
+    assert_int_equal(sim_resource_busy(cpu), 2);
+    assert_int_equal(sim_resource_queued(cpu), 0);
+    assert_int_equal(sim_resource_busy(sim_resource_at(first[1], 1)), 0);
+    sim_run_until(s, 400);
+    const int want[5] = {0, 3, 4, 1, 2};
+    const sim_time_ns at[5] = {100, 100, 100, 200, 300};
+    assert_int_equal(log.n, 5);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(log.order[i], want[i]);
+        assert_int_equal(log.when[i], at[i]);
+    }
+    /* NIC over [0,400]: busy 300 ns; waiting area 2 * 100 + 1 * 100 = 300 */
+    assert_true(NEAR(sim_resource_utilisation(nic), 0.75));
+    assert_true(NEAR(sim_resource_mean_queue(nic), 0.75));
+    assert_true(NEAR(sim_resource_wait(nic)->mean, 100));
+    assert_true(NEAR(sim_resource_utilisation(cpu), 200.0 / (3 * 400)));
+    assert_true(NEAR(sim_resource_mean_queue(cpu), 0));
+    assert_int_equal(sim_resource_wait(cpu)->n, 2);
+    assert_true(sim_resource_busy_ns(sim_resource_at(first[1], 1)) == 0);
+    sim_resources_free(first[1]); /* any kind's first frees them all */
+    sim_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_fifo_single_server),
         cmocka_unit_test(test_many_jobs),
         cmocka_unit_test(test_submit_and_arrays),
+        cmocka_unit_test(test_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
