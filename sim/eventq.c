@@ -9,18 +9,17 @@
 
 #define SIM__CHUNKS_PER_BLOCK 32 /* chunks allocated at once: 64 KiB */
 
-/* Never written: empty buckets point at its end, and sim__eventq_ahead()
- * may read its (zero) spare keys. */
+/* Never written: empty buckets point at its end. */
 static _Alignas(SIM__CHUNK_BYTES) sim__chunk dummy;
-#define EMPTY (&dummy.key[SIM__CHUNK_KEYS])
+#define EMPTY (&dummy.ent[SIM__CHUNK_KEYS])
 
 _Static_assert(sizeof(sim__chunk) == SIM__CHUNK_BYTES, "a chunk fills its aligned block");
-_Static_assert(offsetof(sim__chunk, key) + 16 * SIM__CHUNK_KEYS == SIM__CHUNK_END,
-               "SIM__CHUNK_END is the end of the keys");
+_Static_assert(sizeof(sim__ent) == 32 && offsetof(sim__chunk, ent) == 32,
+               "entries are 32-byte aligned, two to a cache line");
 
-/* The chunk p points into, or just past the last key of (p - 1 is inside
- * it either way: key[] starts after the header). */
-static inline sim__chunk *chunk_of(const sim__key *p)
+/* The chunk p points into, or just past the last entry of (p - 1 is inside
+ * it either way: ent[] starts after the header). */
+static inline sim__chunk *chunk_of(const sim__ent *p)
 {
     return (sim__chunk *)((uintptr_t)(p - 1) & ~(uintptr_t)(SIM__CHUNK_BYTES - 1));
 }
@@ -78,10 +77,10 @@ void sim__bucket_extend(sim__eventq *q, sim__bucket *b)
 {
     sim__chunk *c = chunk_get(q);
     if (b->wp == EMPTY)
-        b->rp = c->key;
+        b->rp = c->ent;
     else
         chunk_of(b->wp)->next = c;
-    b->wp = c->key;
+    b->wp = c->ent;
 }
 
 static inline void used_clear(sim__eventq *q, unsigned bi)
@@ -95,19 +94,19 @@ static inline void used_clear(sim__eventq *q, unsigned bi)
 static inline void bucket_clear(sim__eventq *q, unsigned bi)
 {
     sim__bucket *b = &q->b[bi];
-    b->rp = b->wp = chunk_of(b->wp)->key;
+    b->rp = b->wp = chunk_of(b->wp)->ent;
     used_clear(q, bi);
 }
 
-/* Empty bucket bi, calling f(q, k, arg) on each of its keys in order.  Each
+/* Empty bucket bi, calling f(q, e, arg) on each of its entries in order.  Each
  * chunk is released once read, so f may append to other buckets (or even
  * to this one, which starts afresh) without the memory growing by more
  * than a chunk. */
 static inline void bucket_drain(sim__eventq *q, unsigned bi,
-                                void (*f)(sim__eventq *q, sim__key k, void *arg), void *arg)
+                                void (*f)(sim__eventq *q, const sim__ent *e, void *arg), void *arg)
 {
     sim__bucket *b = &q->b[bi];
-    sim__key *p = b->rp, *wp = b->wp;
+    sim__ent *p = b->rp, *wp = b->wp;
     bucket_reset(b);
     used_clear(q, bi);
     if (wp == EMPTY)
@@ -115,42 +114,29 @@ static inline void bucket_drain(sim__eventq *q, unsigned bi,
     sim__chunk *tail = chunk_of(wp);
     for (;;) {
         sim__chunk *c = chunk_of(p);
-        sim__key *end = c == tail ? wp : &c->key[SIM__CHUNK_KEYS];
+        sim__ent *end = c == tail ? wp : &c->ent[SIM__CHUNK_KEYS];
         for (; p < end; p++)
-            f(q, *p, arg);
+            f(q, p, arg);
         sim__chunk *next = c->next;
         chunk_put(q, c);
         if (c == tail)
             break;
-        p = next->key;
+        p = next->ent;
     }
 }
 
-/* The first used bucket of a level after bucket i; -1 if none. */
-static inline int next_used(const uint64_t *used, unsigned i)
-{
-    unsigned w = i >> 6;
-    /* bits above i in its word (two shifts: i & 63 may be 63) */
-    uint64_t m = used[w] & ((~UINT64_C(0) << (i & 63)) << 1);
-    for (;;) {
-        if (m != 0)
-            return (int)(w * 64 + (unsigned)__builtin_ctzll(m));
-        if (++w == SIM__WHEEL_SIZE / 64)
-            return -1;
-        m = used[w];
-    }
-}
+#define next_used sim__next_used
 
 /* sim__eventq_place() for a key of cur's 256 ns window (level 0, where
  * the bucket is the time's low byte; level 0's bit in levels is never
  * read). */
-static inline void place0(sim__eventq *q, sim__key k)
+static inline void place0(sim__eventq *q, const sim__ent *e)
 {
-    unsigned i = (unsigned)(uint64_t)sim__key_time(k) & (SIM__WHEEL_SIZE - 1);
+    unsigned i = (unsigned)(uint64_t)sim__key_time(e->key) & (SIM__WHEEL_SIZE - 1);
     sim__bucket *b = &q->b[i];
     if (G_UNLIKELY(sim__at_chunk_end(b->wp)))
         sim__bucket_extend(q, b);
-    *b->wp++ = k;
+    *b->wp++ = *e;
     q->used[i >> 6] |= UINT64_C(1) << (i & 63);
 }
 
@@ -158,26 +144,26 @@ static inline void place0(sim__eventq *q, sim__key k)
  * start, so every key lands lower, in order, in buckets that are empty (the
  * lower levels were). */
 static inline void cascade_with(sim__eventq *q, unsigned bi,
-                                void (*place)(sim__eventq *q, sim__key k))
+                                void (*place)(sim__eventq *q, const sim__ent *e))
 {
     sim__bucket *b = &q->b[bi];
-    sim__key *p = b->rp, *wp = b->wp;
+    sim__ent *p = b->rp, *wp = b->wp;
     sim__chunk *tail = chunk_of(wp);
     used_clear(q, bi);
     /* As bucket_drain() does, but the last chunk stays with the bucket, as
      * in bucket_clear() */
     for (;;) {
         sim__chunk *c = chunk_of(p);
-        sim__key *end = c == tail ? wp : &c->key[SIM__CHUNK_KEYS];
+        sim__ent *end = c == tail ? wp : &c->ent[SIM__CHUNK_KEYS];
         for (; p < end; p++)
-            place(q, *p);
+            place(q, p);
         if (c == tail)
             break;
         sim__chunk *next = c->next;
         chunk_put(q, c);
-        p = next->key;
+        p = next->ent;
     }
-    b->rp = b->wp = tail->key;
+    b->rp = b->wp = tail->ent;
 }
 
 /* Cascade bucket bi of level 'level'.  From level 1 (the usual case when
@@ -199,20 +185,20 @@ static void cascade(sim__eventq *q, unsigned bi, unsigned level)
  * sift-down instead of a sift-down for the take and a sift-up for the push.
  * small_n counts the hole. */
 
-static void small_sift_down(sim__key *h, uint32_t n, uint32_t i, sim__key k)
+static void small_sift_down(sim__ent *h, uint32_t n, uint32_t i, sim__ent e)
 {
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && h[c + 1] < h[c])
+        if (c + 1 < n && h[c + 1].key < h[c].key)
             c++;
-        if (k < h[c])
+        if (e.key < h[c].key)
             break;
         h[i] = h[c];
         i = c;
     }
-    h[i] = k;
+    h[i] = e;
 }
 
 /* Refill the hole with the last key. */
@@ -230,62 +216,62 @@ static inline void small_settle(sim__eventq *q)
         small_fill(q);
 }
 
-static void small_add(sim__eventq *q, sim__key k)
+static void small_add(sim__eventq *q, const sim__ent *e)
 {
-    sim__key *h = q->small_heap;
+    sim__ent *h = q->small_heap;
     if (q->small_hole) {
         q->small_hole = false;
-        small_sift_down(h, q->small_n, 0, k);
+        small_sift_down(h, q->small_n, 0, *e);
         return;
     }
     uint32_t i = q->small_n++;
     while (i > 0) {
         uint32_t p = (i - 1) / 2;
-        if (h[p] < k)
+        if (h[p].key < e->key)
             break;
         h[i] = h[p];
         i = p;
     }
-    h[i] = k;
+    h[i] = *e;
 }
 
 /* The small heap is full: all to the wheel, least first, so that keys of
  * equal time are appended in sequence order; k, scheduled last, goes last. */
-static G_GNUC_NO_INLINE void small_spill(sim__eventq *q, sim__key k)
+static G_GNUC_NO_INLINE void small_spill(sim__eventq *q, const sim__ent *e)
 {
     q->small = false;
     while (q->small_n > 0) {
-        sim__eventq_place(q, q->small_heap[0]);
+        sim__eventq_place(q, &q->small_heap[0]);
         q->small_hole = true;
         small_settle(q);
     }
-    sim__eventq_place(q, k);
+    sim__eventq_place(q, e);
 }
 
-void sim__eventq_push_small(sim__eventq *q, sim__key k)
+void sim__eventq_push_small(sim__eventq *q, const sim__ent *e)
 {
     if (G_UNLIKELY(!q->small_hole && q->small_n == SIM__SMALL_MAX))
-        small_spill(q, k);
+        small_spill(q, e);
     else
-        small_add(q, k);
+        small_add(q, e);
 }
 
-sim__key sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns)
+bool sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns, sim__ent *out)
 {
     small_settle(q);
-    if (q->small_n == 0 || (uint64_t)sim__key_time(q->small_heap[0]) > end_ns)
-        return SIM__KEY_MAX;
-    sim__key k = q->small_heap[0];
+    if (q->small_n == 0 || (uint64_t)sim__key_time(q->small_heap[0].key) > end_ns)
+        return false;
+    *out = q->small_heap[0];
     q->small_hole = true;
-    q->cur = (uint64_t)sim__key_time(k);
+    q->cur = (uint64_t)sim__key_time(out->key);
     q->count--;
-    return k;
+    return true;
 }
 
-static void small_add_cb(sim__eventq *q, sim__key k, void *arg)
+static void small_add_cb(sim__eventq *q, const sim__ent *e, void *arg)
 {
     (void)arg;
-    small_add(q, k);
+    small_add(q, e);
 }
 
 /* Few keys left in the wheel: move them all to the small heap (which orders
@@ -301,21 +287,22 @@ static void to_small(sim__eventq *q)
 
 /* The general case of sim__eventq_pop_slow(): chunk boundaries, the move
  * to the small heap, and cascades from the levels above. */
-static G_GNUC_NO_INLINE sim__key pop_general(sim__eventq *q, uint64_t end_ns)
+static G_GNUC_NO_INLINE bool pop_general(sim__eventq *q, uint64_t end_ns, sim__ent *out)
 {
     for (;;) {
         unsigned i0 = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
         sim__bucket *b = &q->b[i0];
-        sim__key *rp = b->rp;
+        sim__ent *rp = b->rp;
         if (rp != b->wp && !sim__at_chunk_end(rp)) {
             b->rp = rp + 1;
             q->count--;
-            return *rp;
+            *out = *rp;
+            return true;
         }
         if (rp != b->wp) {
             /* the head chunk is used up, more follow */
             sim__chunk *c = chunk_of(rp);
-            b->rp = c->next->key;
+            b->rp = c->next->ent;
             chunk_put(q, c);
             continue;
         }
@@ -323,20 +310,28 @@ static G_GNUC_NO_INLINE sim__key pop_general(sim__eventq *q, uint64_t end_ns)
          * sim__eventq_pop_slow()): its bit goes when the window is left. */
         if (q->count <= SIM__SMALL_ENTER) {
             to_small(q);
-            return sim__eventq_pop_small(q, end_ns);
+            return sim__eventq_pop_small(q, end_ns, out);
         }
         /* the next nanosecond with keys in cur's window */
         int j = next_used(q->used, i0);
         if (j >= 0) {
             uint64_t t = (q->cur & ~(uint64_t)(SIM__WHEEL_SIZE - 1)) | (uint64_t)j;
             if (t > end_ns)
-                return SIM__KEY_MAX;
+                return false;
             q->cur = t;
             continue;
         }
-        /* level 0 is empty (its bits left set are of used-up buckets) */
-        for (unsigned w = 0; w < SIM__WHEEL_SIZE / 64; w++)
+        /* Level 0 is empty (its bits left set are of used-up buckets):
+         * clear the bits, and start each of those buckets' entries again
+         * at the front of its chunk, so that level 0's entries keep to one
+         * line per bucket instead of walking through every chunk. */
+        for (unsigned w = 0; w < SIM__WHEEL_SIZE / 64; w++) {
+            for (uint64_t m = q->used[w]; m != 0; m &= m - 1) {
+                sim__bucket *u = &q->b[w * 64 + (unsigned)__builtin_ctzll(m)];
+                u->rp = u->wp = chunk_of(u->wp)->ent;
+            }
             q->used[w] = 0;
+        }
         /* the first used bucket of the lowest used level (a level's bit in
          * levels is dropped once it is seen empty) */
         unsigned level = 0;
@@ -361,14 +356,14 @@ static G_GNUC_NO_INLINE sim__key pop_general(sim__eventq *q, uint64_t end_ns)
              * least: take it directly.  cur moves to its time, which keeps
              * the structure's rule: the lower levels are empty and this
              * bucket, cur's own at its level, is emptied. */
-            sim__key k = *src->rp;
-            uint64_t t = (uint64_t)sim__key_time(k);
+            uint64_t t = (uint64_t)sim__key_time(src->rp->key);
             if (t > end_ns)
-                return SIM__KEY_MAX;
+                return false;
             q->cur = t;
+            *out = *src->rp;
             bucket_clear(q, bi);
             q->count--;
-            return k;
+            return true;
         }
         unsigned shift = level * SIM__WHEEL_BITS;
         unsigned above = shift + SIM__WHEEL_BITS; /* bits from here up are cur's */
@@ -376,38 +371,38 @@ static G_GNUC_NO_INLINE sim__key pop_general(sim__eventq *q, uint64_t end_ns)
         uint64_t start = high | (uint64_t)j << shift;
         /* Not past end_ns: cur must stay <= sim_now() for later pushes. */
         if (start > end_ns)
-            return SIM__KEY_MAX;
+            return false;
         q->cur = start;
         cascade(q, bi, level);
     }
 }
 
 typedef struct {
-    bool (*keep)(sim__key k, void *ctx);
+    bool (*keep)(const sim__ent *e, void *ctx);
     void *ctx;
     sim__bucket *b; /* the bucket being refilled */
 } filter_arg;
 
-static void filter_cb(sim__eventq *q, sim__key k, void *arg)
+static void filter_cb(sim__eventq *q, const sim__ent *e, void *arg)
 {
     filter_arg *fa = arg;
-    if (!fa->keep(k, fa->ctx)) {
+    if (!fa->keep(e, fa->ctx)) {
         q->count--;
         return;
     }
     if (sim__at_chunk_end(fa->b->wp))
         sim__bucket_extend(q, fa->b);
-    *fa->b->wp++ = k;
+    *fa->b->wp++ = *e;
 }
 
-void sim__eventq_filter(sim__eventq *q, bool (*keep)(sim__key k, void *ctx), void *ctx)
+void sim__eventq_filter(sim__eventq *q, bool (*keep)(const sim__ent *e, void *ctx), void *ctx)
 {
     if (q->small) {
         small_settle(q);
         uint32_t n = q->small_n;
         q->small_n = 0;
         for (uint32_t i = 0; i < n; i++) {
-            if (keep(q->small_heap[i], ctx))
+            if (keep(&q->small_heap[i], ctx))
                 q->small_heap[q->small_n++] = q->small_heap[i];
             else
                 q->count--;
@@ -444,26 +439,27 @@ void sim__eventq_filter(sim__eventq *q, bool (*keep)(sim__key k, void *ctx), voi
  * or before cur are never read there; when level 0 is found empty and cur
  * leaves the window, all of level 0's bits are cleared at once.  That
  * saves clearing a bucket per event when each bucket holds about one key. */
-sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns)
+bool sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns, sim__ent *out)
 {
     unsigned i0 = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
     sim__bucket *b = &q->b[i0];
     if (G_UNLIKELY(b->rp != b->wp || q->count <= SIM__SMALL_ENTER))
-        return pop_general(q, end_ns);
+        return pop_general(q, end_ns, out);
     int j = next_used(q->used, i0);
     if (j < 0)
-        return pop_general(q, end_ns);
+        return pop_general(q, end_ns, out);
     uint64_t t = (q->cur & ~(uint64_t)(SIM__WHEEL_SIZE - 1)) | (uint64_t)j;
     if (t > end_ns)
-        return SIM__KEY_MAX;
+        return false;
     q->cur = t;
-    /* bucket j holds keys (only the current bucket can be in use and
+    /* bucket j holds entries (only the current bucket can be in use and
      * empty), but its first one may be past the end of a chunk */
     b = &q->b[j];
-    sim__key *rp = b->rp;
+    sim__ent *rp = b->rp;
     if (G_UNLIKELY(sim__at_chunk_end(rp)))
-        return pop_general(q, end_ns);
+        return pop_general(q, end_ns, out);
     b->rp = rp + 1;
     q->count--;
-    return *rp;
+    *out = *rp;
+    return true;
 }

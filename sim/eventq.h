@@ -1,8 +1,9 @@
 /* The pending-event set, internal to the engine (not part of the public API).
  *
  * A key is one unsigned 128-bit integer: the time in the high half, the
- * event's sequence number and payload slot (sim.c) in the low half.  The
- * handler and context live out of line in sim.c's slot array.
+ * event's sequence number and slot (sim.c: what a cancel finds it by) in
+ * the low half.  An entry is the key with its handler and context beside
+ * it, 32 bytes, so taking an event reads nothing but the entry.
  *
  * The set is a radix-ordered hierarchical timing wheel (after Varghese and
  * Lauck's hierarchical timing wheels, with the level chosen as in a radix
@@ -31,7 +32,8 @@
  * the current bucket; each key is cascaded at most once per level it
  * crosses (once or twice in practice).  Nothing is sorted, so the cost does
  * not grow with the population, and the front of the set is read
- * sequentially, which is what lets sim.c prefetch the payloads ahead.
+ * sequentially; sim__eventq_peek() names the entry that comes next, so
+ * sim.c can fetch its context while the current handler runs.
  * With 64 keys or fewer (after dropping to 16) they sit in a small binary
  * heap instead (see SIM__SMALL_MAX).  bench/README.md has the measurements
  * against the 4-ary heap and the two-tier heap+buckets set this replaced.
@@ -45,6 +47,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sim.h"
 
 __extension__ typedef unsigned __int128 sim__key; /* time << 64 | seq << 24 | slot */
 
@@ -73,39 +77,41 @@ static inline uint32_t sim__key_slot(sim__key k)
 #define SIM__WHEEL_BITS   8
 #define SIM__WHEEL_SIZE   (1u << SIM__WHEEL_BITS) /* buckets per level */
 #define SIM__WHEEL_LEVELS 8                       /* 8 x 8 bits cover a 64-bit time */
-#define SIM__AHEAD        4                       /* sim__eventq_ahead() distance, in events */
+
+/* An event in the set: its key, and the payload the run loop calls. */
+typedef struct {
+    sim__key key;
+    sim_handler h;
+    void *ctx;
+} sim__ent;
 
 /* Buckets are queues of 2 KiB chunks from one free list, so memory follows
  * the pending population rather than each bucket's peak (a bucket that once
  * held half a million keys does not keep that array).  Chunks are aligned
- * to their size, so a key's address gives its chunk and its place in it,
- * and a bucket is just two pointers. */
+ * to their size, so an entry's address gives its chunk and its place in it,
+ * and a bucket is just two pointers.  The header takes 32 bytes so that no
+ * entry straddles two cache lines; the entries end at the chunk's end. */
 #define SIM__CHUNK_BYTES 2048
-#define SIM__CHUNK_ROOM  127 /* keys a chunk has room for after its header */
-/* Keys a chunk holds; the spare room past them lets sim__eventq_ahead()
- * read without a bounds test (chunks are zeroed when allocated). */
-#define SIM__CHUNK_KEYS (SIM__CHUNK_ROOM - SIM__AHEAD)
-/* Offset in its chunk of the place just past the last key. */
-#define SIM__CHUNK_END (16 + 16 * SIM__CHUNK_KEYS)
+#define SIM__CHUNK_KEYS  63 /* entries a chunk holds after its header */
 
 typedef struct sim__chunk sim__chunk;
 struct sim__chunk {
     sim__chunk *next; /* next chunk of the bucket, or of the free list */
-    uint64_t pad;     /* keeps key[] 16-byte aligned */
-    sim__key key[SIM__CHUNK_ROOM];
+    uint64_t pad[3];  /* entries start 32-byte aligned */
+    sim__ent ent[SIM__CHUNK_KEYS];
 };
 
 /* An empty bucket points both ends at the end of a static, zeroed dummy
- * chunk: so "empty" and "tail chunk full" are one test, and reading ahead
- * of an empty bucket reads zeros. */
+ * chunk: so "empty" and "tail chunk full" are one test. */
 typedef struct {
-    sim__key *rp; /* the next key to take */
-    sim__key *wp; /* where the next key goes */
+    sim__ent *rp; /* the next entry to take */
+    sim__ent *wp; /* where the next entry goes */
 } sim__bucket;
 
-static inline bool sim__at_chunk_end(const sim__key *p)
+/* Whether p is just past a chunk's last entry: the next chunk's start. */
+static inline bool sim__at_chunk_end(const sim__ent *p)
 {
-    return ((uintptr_t)p & (SIM__CHUNK_BYTES - 1)) == SIM__CHUNK_END;
+    return ((uintptr_t)p & (SIM__CHUNK_BYTES - 1)) == 0;
 }
 
 /* With few keys pending (an M/M/1 model has two) walking the wheel's empty
@@ -129,25 +135,25 @@ typedef struct {
     sim__chunk *free_chunks; /* chunks not in any bucket */
     void **blocks;           /* allocations chunks were carved from */
     size_t nblocks;
-    sim__key small_heap[SIM__SMALL_MAX]; /* binary min-heap on the whole key */
+    sim__ent small_heap[SIM__SMALL_MAX]; /* binary min-heap on the whole key */
 } sim__eventq;
 
 void sim__eventq_init(sim__eventq *q);
 void sim__eventq_free(sim__eventq *q);
 /* Give b a new tail chunk (b is empty or its tail is full). */
 void sim__bucket_extend(sim__eventq *q, sim__bucket *b);
-/* The current bucket is used up: find (cascading as needed) the next key
- * and take it if its time is <= end_ns; SIM__KEY_MAX otherwise. */
-sim__key sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns);
+/* The current bucket is used up: find (cascading as needed) the next entry
+ * and take it into *out if its time is <= end_ns; false otherwise. */
+bool sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns, sim__ent *out);
 /* Push in small mode (moves everything to the wheel when the heap is full). */
-void sim__eventq_push_small(sim__eventq *q, sim__key k);
+void sim__eventq_push_small(sim__eventq *q, const sim__ent *e);
 /* sim__eventq_pop_until() in small mode. */
-sim__key sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns);
+bool sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns, sim__ent *out);
 
-/* Append k to its bucket; does not count it. */
-static inline void sim__eventq_place(sim__eventq *q, sim__key k)
+/* Append e to its bucket; does not count it. */
+static inline void sim__eventq_place(sim__eventq *q, const sim__ent *e)
 {
-    uint64_t t = (uint64_t)sim__key_time(k);
+    uint64_t t = (uint64_t)sim__key_time(e->key);
     /* level = index of the highest byte in which t and cur differ
      * (x | 1 keeps clz defined when they are equal) */
     uint64_t x = (t ^ q->cur) | 1;
@@ -157,45 +163,73 @@ static inline void sim__eventq_place(sim__eventq *q, sim__key k)
     sim__bucket *b = &q->b[bi];
     if (__builtin_expect(sim__at_chunk_end(b->wp), 0))
         sim__bucket_extend(q, b);
-    *b->wp++ = k;
+    *b->wp++ = *e;
     q->used[bi >> 6] |= UINT64_C(1) << (bi & 63);
     q->levels |= UINT32_C(1) << level;
 }
 
-static inline void sim__eventq_push(sim__eventq *q, sim__key k)
+static inline void sim__eventq_push(sim__eventq *q, const sim__ent *e)
 {
     q->count++;
     if (q->small)
-        sim__eventq_push_small(q, k);
+        sim__eventq_push_small(q, e);
     else
-        sim__eventq_place(q, k);
+        sim__eventq_place(q, e);
 }
 
-/* Take the least key if its time is <= end_ns; SIM__KEY_MAX otherwise (and
- * then nothing is taken).  end_ns must be >= the time of the last key
+/* Take the least entry into *out if its time is <= end_ns; false otherwise
+ * (and then nothing is taken).  end_ns must be >= the time of the last key
  * taken, which holds in sim.c: it is sim_now() or later. */
-static inline sim__key sim__eventq_pop_until(sim__eventq *q, uint64_t end_ns)
+static inline bool sim__eventq_pop_until(sim__eventq *q, uint64_t end_ns, sim__ent *out)
 {
     if (q->small)
-        return sim__eventq_pop_small(q, end_ns);
+        return sim__eventq_pop_small(q, end_ns, out);
     /* The current bucket holds exactly time cur, and cur <= end_ns. */
     sim__bucket *b = &q->b[q->cur & (SIM__WHEEL_SIZE - 1)];
-    sim__key *rp = b->rp;
+    sim__ent *rp = b->rp;
     if (__builtin_expect(rp != b->wp && !sim__at_chunk_end(rp), 1)) {
         b->rp = rp + 1;
         q->count--;
-        return *rp;
+        *out = *rp;
+        return true;
     }
-    return sim__eventq_pop_slow(q, end_ns);
+    return sim__eventq_pop_slow(q, end_ns, out);
 }
 
-/* Call right after a key was taken: the key SIM__AHEAD places further in
- * its chunk, which is usually the one that will run SIM__AHEAD events
- * later; past the keys appended it is a stale or zero key, harmless for
- * what sim.c does with it (prefetch a payload). */
-static inline sim__key sim__eventq_ahead(const sim__eventq *q)
+/* The first used bucket of a level after bucket i; -1 if none. */
+static inline int sim__next_used(const uint64_t *used, unsigned i)
 {
-    return q->b[q->cur & (SIM__WHEEL_SIZE - 1)].rp[SIM__AHEAD - 1];
+    unsigned w = i >> 6;
+    /* bits above i in its word (two shifts: i & 63 may be 63) */
+    uint64_t m = used[w] & ((~UINT64_C(0) << (i & 63)) << 1);
+    for (;;) {
+        if (m != 0)
+            return (int)(w * 64 + (unsigned)__builtin_ctzll(m));
+        if (++w == SIM__WHEEL_SIZE / 64)
+            return -1;
+        m = used[w];
+    }
+}
+
+/* Call right after an entry was taken: the entry that will be taken next
+ * if nothing earlier is pushed meanwhile, when it is in cur's 256 ns
+ * window without a cascade or a chunk change; NULL otherwise (and in
+ * small mode, where everything is in cache anyway).  For prefetching. */
+static inline const sim__ent *sim__eventq_peek(const sim__eventq *q)
+{
+    if (q->small)
+        return NULL;
+    unsigned i0 = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
+    const sim__bucket *b = &q->b[i0];
+    if (b->rp == b->wp) {
+        /* used up: the next used bucket of cur's window (buckets after
+         * cur with their bit set hold entries) */
+        int j = sim__next_used(q->used, i0);
+        if (j < 0)
+            return NULL;
+        b = &q->b[j];
+    }
+    return sim__at_chunk_end(b->rp) ? NULL : b->rp;
 }
 
 /* Keys in the set. */
@@ -204,8 +238,8 @@ static inline size_t sim__eventq_count(const sim__eventq *q)
     return q->count;
 }
 
-/* Remove every key for which keep(k, ctx) is false, in O(n + buckets),
+/* Remove every entry for which keep(e, ctx) is false, in O(n + buckets),
  * keeping the order of the others. */
-void sim__eventq_filter(sim__eventq *q, bool (*keep)(sim__key k, void *ctx), void *ctx);
+void sim__eventq_filter(sim__eventq *q, bool (*keep)(const sim__ent *e, void *ctx), void *ctx);
 
 #endif

@@ -1,10 +1,17 @@
-/* The event loop.  Pending events are keys in the event set (eventq.h) and
- * payloads (handler, context) in a slot array recycled through a free list,
- * so scheduling allocates nothing once the arrays have grown to the peak
- * population.  Cancelling clears the slot's handler and leaves the key in
- * the event set as a tombstone, skipped when it reaches the top; when
- * tombstones are more than half of the set it is compacted, so they cost
- * O(1) amortised and never more than twice the memory. */
+/* The event loop.  Pending events are entries in the event set (eventq.h):
+ * key, handler and context together, so running an event reads only its
+ * entry.  Each entry in the set also holds a slot, a number a cancel finds
+ * it by: per slot the id last scheduled in it, and two bits, in use and
+ * cancelled.  Slots are handed out next-fit, the first free one at or
+ * after the last handed out, with at least half of them free (the arrays
+ * double when not): so ids are written in order, a cache line at a time,
+ * not scattered over an array as large as the pending population, and
+ * running an event touches only its two bits.  Scheduling allocates
+ * nothing once the arrays have grown to the peak population.  Cancelling
+ * sets the cancelled bit and leaves the entry in the event set as a
+ * tombstone, skipped when it reaches the top; when tombstones are more
+ * than half of the set it is compacted, so they cost O(1) amortised and
+ * never more than twice the memory. */
 #include "sim.h"
 
 #include "eventq.h"
@@ -13,19 +20,16 @@
 
 #define SIM__COMPACT_MIN 64 /* sets smaller than this are never compacted */
 
-typedef struct {
-    sim_handler handler; /* NULL: cancelled (still in the set) or free */
-    void *ctx;           /* handler's argument; next free slot + 1 when free */
-    uint64_t id;         /* sim_event_id of the event last scheduled in it */
-} sim__slot;
-
 struct sim {
-    sim__eventq q;            /* pending keys, including tombstones */
-    sim__slot *slots;         /* payloads, indexed by the key's slot bits */
-    uint32_t slots_used;      /* slots ever handed out (high-water mark) */
-    uint32_t slots_cap;       /* slots allocated */
-    uint32_t free_head;       /* first free slot + 1; 0 when the free list is empty */
-    size_t tombstones;        /* cancelled keys still in the set */
+    sim__eventq q; /* pending entries, including tombstones */
+    uint64_t *ids; /* per slot: the sim_event_id last scheduled in it */
+    /* per 64 slots, two words: bits of the slots in use (their entry is in
+     * the set), then bits of those cancelled (a tombstone) */
+    uint64_t *bits;
+    uint32_t slots_cap;       /* slots allocated, a multiple of 64 */
+    uint32_t slots_in_use;    /* slots whose entry is in the set */
+    uint32_t slot_next;       /* where the next free slot is looked for */
+    size_t tombstones;        /* cancelled entries still in the set */
     uint64_t next_seq;        /* sequence of the next scheduled event, from 1 */
     sim_time_ns now;          /* current simulated time, ns */
     uint64_t executed;        /* events run since sim_new() */
@@ -50,7 +54,8 @@ void sim_free(sim *s)
     if (s == NULL)
         return;
     sim__eventq_free(&s->q);
-    g_free(s->slots);
+    g_free(s->ids);
+    g_free(s->bits);
     g_free(s);
 }
 
@@ -84,34 +89,67 @@ void sim_set_sampler(sim *s, sim_time_ns first_ns, sim_time_ns period_ns, sim_ha
     s->sample_at = on ? first_ns : SIM_TIME_MAX;
 }
 
+/* Double the slots; the new ones are free, and the search goes on there. */
 static G_GNUC_NO_INLINE void slots_grow(sim *s)
 {
-    if (s->slots_cap > SIM__SLOT_MASK)
-        g_error("sim: more than %u events pending at once", (unsigned)SIM__SLOT_MASK + 1);
     uint32_t cap = s->slots_cap ? s->slots_cap * 2 : 64;
-    if (cap > SIM__SLOT_MASK + 1)
-        cap = (uint32_t)(SIM__SLOT_MASK + 1);
-    s->slots = g_renew(sim__slot, s->slots, cap);
+    s->ids = g_renew(uint64_t, s->ids, cap);
+    s->bits = g_renew(uint64_t, s->bits, cap / 32);
+    for (uint32_t w = s->slots_cap / 32; w < cap / 32; w++)
+        s->bits[w] = 0;
+    s->slot_next = s->slots_cap;
     s->slots_cap = cap;
 }
 
-static inline uint32_t slot_alloc(sim *s)
+static inline uint64_t slot_bit(uint32_t i)
 {
-    if (s->free_head != 0) {
-        uint32_t i = s->free_head - 1;
-        s->free_head = (uint32_t)(uintptr_t)s->slots[i].ctx;
-        return i;
-    }
-    if (G_UNLIKELY(s->slots_used == s->slots_cap))
-        slots_grow(s);
-    return s->slots_used++;
+    return UINT64_C(1) << (i & 63);
 }
 
-static inline void slot_free(sim *s, uint32_t i)
+/* The two words of slot i's 64: in use, cancelled. */
+static inline uint64_t *slot_words(const sim *s, uint32_t i)
 {
-    s->slots[i].handler = NULL;
-    s->slots[i].ctx = (void *)(uintptr_t)s->free_head;
-    s->free_head = i + 1;
+    return &s->bits[(i >> 6) * 2];
+}
+
+/* The first free slot at or after slot_next (wrapping), marked in use.
+ * With at least half of the slots free the search is short; past 2^23
+ * slots in use the arrays stop growing and the search may be long. */
+static inline uint32_t slot_alloc(sim *s)
+{
+    if (G_UNLIKELY(s->slots_in_use >= s->slots_cap / 2)) {
+        if (s->slots_cap <= SIM__SLOT_MASK)
+            slots_grow(s);
+        else if (s->slots_in_use == s->slots_cap)
+            g_error("sim: more than %u events pending at once", (unsigned)SIM__SLOT_MASK + 1);
+    }
+    uint32_t i = s->slot_next;
+    uint64_t *w = slot_words(s, i);
+    uint64_t free = ~w[0] & (~UINT64_C(0) << (i & 63));
+    while (free == 0) {
+        i = (i | 63) + 1;
+        if (i == s->slots_cap)
+            i = 0;
+        w = slot_words(s, i);
+        free = ~w[0];
+    }
+    i = (i & ~UINT32_C(63)) | (uint32_t)__builtin_ctzll(free);
+    w[0] |= slot_bit(i);
+    s->slots_in_use++;
+    s->slot_next = i + 1 == s->slots_cap ? 0 : i + 1;
+    return i;
+}
+
+/* Slot i's entry left the set; true if it was a tombstone. */
+static inline bool slot_release(sim *s, uint32_t i)
+{
+    uint64_t *w = slot_words(s, i);
+    uint64_t bit = slot_bit(i);
+    bool cancelled = (w[1] & bit) != 0;
+    w[0] &= ~bit;
+    w[1] &= ~bit;
+    s->slots_in_use--;
+    return cancelled;
 }
 
 static G_GNUC_NO_INLINE G_GNUC_NORETURN void seq_exhausted(void)
@@ -128,11 +166,9 @@ static inline sim_event_id schedule(sim *s, sim_time_ns at_ns, sim_handler h, vo
         seq_exhausted();
     uint32_t slot = slot_alloc(s);
     uint64_t id = s->next_seq++ << SIM__SLOT_BITS | slot;
-    sim__slot *e = &s->slots[slot];
-    e->handler = h;
-    e->ctx = ctx;
-    e->id = id;
-    sim__eventq_push(&s->q, sim__key_make(at_ns, id));
+    s->ids[slot] = id;
+    sim__ent e = {sim__key_make(at_ns, id), h, ctx};
+    sim__eventq_push(&s->q, &e);
     return id;
 }
 
@@ -155,14 +191,14 @@ sim_event_id sim_schedule(sim *s, sim_time_ns delay_ns, sim_handler h, void *ctx
     return schedule(s, at, h, ctx);
 }
 
-/* Whether k is a live event; frees the slot of a cancelled one. */
-static bool keep_live(sim__key k, void *ctx)
+/* Whether e is a live event; frees the slot of a cancelled one. */
+static bool keep_live(const sim__ent *e, void *ctx)
 {
     sim *s = ctx;
-    uint32_t slot = sim__key_slot(k);
-    if (s->slots[slot].handler != NULL)
+    uint32_t slot = sim__key_slot(e->key);
+    if ((slot_words(s, slot)[1] & slot_bit(slot)) == 0)
         return true;
-    slot_free(s, slot);
+    slot_release(s, slot);
     return false;
 }
 
@@ -177,14 +213,16 @@ static void compact(sim *s)
 bool sim_cancel(sim *s, sim_event_id id)
 {
     uint64_t slot = id & SIM__SLOT_MASK;
-    if (id == 0 || slot >= s->slots_used)
+    if (id == 0 || slot >= s->slots_cap)
         return false;
-    sim__slot *e = &s->slots[slot];
     /* A slot is reused by later events: it names this event only while it
-     * holds this id, and the event is pending only while it has a handler. */
-    if (e->id != id || e->handler == NULL)
+     * holds this id and is in use, and the event is pending only while it
+     * is not cancelled. */
+    uint64_t *w = slot_words(s, (uint32_t)slot);
+    uint64_t bit = slot_bit((uint32_t)slot);
+    if (s->ids[slot] != id || (w[0] & bit) == 0 || (w[1] & bit) != 0)
         return false;
-    e->handler = NULL;
+    w[1] |= bit;
     s->tombstones++;
     size_t n = sim__eventq_count(&s->q);
     if (s->tombstones > n / 2 && n >= SIM__COMPACT_MIN)
@@ -205,8 +243,8 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns)
      * sample time the sampler runs, then the next bound is set. */
     sim_time_ns bound = s->sample_at < end_ns ? s->sample_at : end_ns;
     for (;;) {
-        sim__key k = sim__eventq_pop_until(&s->q, (uint64_t)bound);
-        if (k == SIM__KEY_MAX) {
+        sim__ent e;
+        if (!sim__eventq_pop_until(&s->q, (uint64_t)bound, &e)) {
             /* nothing left at or before the bound */
             if (G_LIKELY(bound != s->sample_at) || s->sampler == NULL)
                 break;
@@ -221,25 +259,19 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns)
             bound = s->sample_at < end_ns ? s->sample_at : end_ns;
             continue;
         }
-        /* The keys after this one in its bucket run next, and their
-         * payloads sit in slots written long ago, a cache miss with large
-         * populations: fetch a few events ahead, overlapping the handlers
-         * (the mask keeps SIM__KEY_MAX in bounds). */
-        __builtin_prefetch(&s->slots[sim__key_slot(sim__eventq_ahead(&s->q)) & (s->slots_cap - 1)]);
-        uint32_t slot = sim__key_slot(k);
-        sim__slot *e = &s->slots[slot];
-        sim_handler h = e->handler;
-        void *ctx = e->ctx;
-        /* Free the slot before the handler runs so an event it schedules
-         * reuses this (cache-hot) slot. */
-        slot_free(s, slot);
-        if (G_UNLIKELY(h == NULL)) {
+        /* The next event's context (a model's state, written long ago,
+         * a cache miss with large populations) is fetched while this
+         * handler runs. */
+        const sim__ent *next = sim__eventq_peek(&s->q);
+        if (next != NULL)
+            __builtin_prefetch(next->ctx);
+        if (G_UNLIKELY(slot_release(s, sim__key_slot(e.key)))) {
             s->tombstones--;
             continue;
         }
-        s->now = sim__key_time(k);
+        s->now = sim__key_time(e.key);
         s->executed++;
-        h(s, ctx);
+        e.h(s, e.ctx);
         if (G_UNLIKELY(s->stop)) {
             s->stop = false;
             return s->executed - start;

@@ -124,6 +124,42 @@ static void test_cancel(void **state)
     sim_free(s);
 }
 
+/* Slots are handed out round the array again and again (next-fit): an id
+ * whose event ran never names a later event in the same slot, and the ids
+ * of events pending all along stay valid through every wrap. */
+static void test_cancel_after_slot_reuse(void **state)
+{
+    sim *s = sim_new();
+    run_log log = {0};
+    tagged t = {&log, 0};
+    sim_event_id longs[50];
+    for (int i = 0; i < 50; i++)
+        longs[i] = sim_schedule(s, SIM_NS_PER_S, record, &t);
+    sim_event_id old[100] = {0};
+    for (int i = 0; i < 20000; i++) {
+        /* one short event at a time, plus now and then a second one that
+         * is cancelled while pending */
+        sim_event_id a = sim_schedule(s, 1, record, &t);
+        if (i % 7 == 0) {
+            sim_event_id c = sim_schedule(s, 2, record, &t);
+            assert_true(sim_cancel(s, c));
+            old[(i + 50) % 100] = c;
+        }
+        log.n = 0;
+        assert_int_equal(sim_run_until(s, sim_now(s) + 1), 1);
+        old[i % 100] = a;
+        for (int k = 0; k < 100; k++)
+            assert_false(sim_cancel(s, old[k]));
+        assert_int_equal(sim_pending(s), 50);
+    }
+    for (int i = 0; i < 50; i++)
+        assert_true(sim_cancel(s, longs[i]));
+    assert_int_equal(sim_pending(s), 0);
+    log.n = 0;
+    assert_int_equal(sim_run_until(s, SIM_TIME_MAX), 0);
+    sim_free(s);
+}
+
 /* Cancelling most events triggers compaction; the survivors still run in
  * order and exactly once. */
 static void test_cancel_compaction(void **state)
@@ -538,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_time_order),
         cmocka_unit_test(test_tie_order),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_cancel_after_slot_reuse),
         cmocka_unit_test(test_cancel_compaction),
         cmocka_unit_test(test_run_until_boundaries),
         cmocka_unit_test(test_stop),
