@@ -53,21 +53,55 @@ void cn_dp_costs_init(cn_dp_costs *k, const cn_config *c, const cn_variant *v)
     k->client_ns = (sim_time_ns)(c->client_time_us * 1e3);
 }
 
-static void add(cn_path *p, cn_step_kind kind, uint32_t node, double ns)
+/* The stage work of ns joins; mark: the CN_CONN_* share it carries when
+ * p is a shared path (0 otherwise). */
+static void add_marked(cn_path *p, cn_step_kind kind, uint32_t node, double ns, unsigned mark)
 {
     sim_time_ns t = cn_units_round(ns);
-    if (t <= 0)
-        return;
     /* Consecutive work on the same resource is one stage. */
-    if (p->n > 0) {
-        cn_step *last = &p->step[p->n - 1];
-        if (last->kind == kind && (kind == CN_STEP_DELAY || last->node == node)) {
-            last->ns += t;
-            return;
-        }
+    cn_step *last = p->n > 0 ? &p->step[p->n - 1] : NULL;
+    bool joins = last && last->kind == kind && (kind == CN_STEP_DELAY || last->node == node);
+    if (t <= 0) {
+        if (mark && joins)
+            last->conn |= (uint8_t)mark;
+        else if (mark)
+            p->unshared = true; /* the connection's share would start a stage */
+        return;
+    }
+    if (joins) {
+        last->ns += t;
+        last->conn |= (uint8_t)mark;
+        return;
     }
     g_assert(p->n < CN_PATH_MAX);
-    p->step[p->n++] = (cn_step){(uint8_t)kind, node, t};
+    p->step[p->n++] = (cn_step){(uint8_t)kind, (uint8_t)mark, node, t};
+}
+
+static void add(cn_path *p, cn_step_kind kind, uint32_t node, double ns)
+{
+    add_marked(p, kind, node, ns, 0);
+}
+
+/* The work of a new connection's first stages that includes its own costs
+ * (one expression each, shared by the path and cn_conn_ns()). */
+static double client_conn_work(const cn_dp_costs *kc, const cn_flow *f)
+{
+    double w = kc->conn_side_ns + kc->ct_new_ns + f->lookup_ns + f->egress_policy_ns;
+    if (f->cls == CN_CLASS_EXTERNAL)
+        w += kc->masq_ns;
+    return w;
+}
+
+static double server_conn_work(const cn_dp_costs *ks, const cn_flow *f, uint32_t peer)
+{
+    return ks->conn_side_ns + (f->server_node != peer ? ks->ct_new_ns : 0) + f->ingress_policy_ns;
+}
+
+static double ingress_conn_work(const cn_dp_costs *ki, const cn_flow *f)
+{
+    uint32_t in = f->ingress_node, s = f->server_node;
+    return (in != s ? ki->fwd_pkt_ns : ki->pkt_ns) + f->lookup_ns + ki->ct_new_ns +
+           (in != s ? ki->masq_ns : 0);
 }
 
 static double packets(const cn_dp_costs *k, int64_t bytes)
@@ -123,12 +157,62 @@ static void segment(cn_path *p, const cn_dp_costs *ka, const cn_dp_costs *kb, ui
 }
 
 static void build(const cn_dp_costs *k, const cn_flow *f, cn_path *p);
+static const cn_dp_costs *at(const cn_dp_costs *k, const cn_flow *f, uint32_t nd);
 
 void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
 {
     p->n = 0;
+    p->unshared = false;
     build(k, f, p);
-    p->step[p->n] = (cn_step){CN_STEP_END, 0, 0};
+    p->step[p->n] = (cn_step){CN_STEP_END, 0, 0, 0};
+    /* marks are for shared paths only */
+    for (int i = 0; i < p->n; i++)
+        p->step[i].conn = 0;
+}
+
+bool cn_path_build_shared(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
+{
+    g_return_val_if_fail(f->new_conn, false);
+    cn_flow z = *f;
+    z.lookup_ns = z.egress_policy_ns = z.ingress_policy_ns = 0;
+    p->n = 0;
+    p->unshared = false;
+    build(k, &z, p);
+    p->step[p->n] = (cn_step){CN_STEP_END, 0, 0, 0};
+    return !p->unshared;
+}
+
+/* What f's own costs add to a stage whose work is work(f): the stage's
+ * rounded work with them less without them (cn_path_build() rounds each
+ * piece of a stage, then adds). */
+static bool conn_share(double with, double without, int32_t *out)
+{
+    sim_time_ns d = cn_units_round(with) - cn_units_round(without);
+    if (d < 0 || d > INT32_MAX)
+        return false;
+    *out = (int32_t)d;
+    return true;
+}
+
+bool cn_conn_ns(const cn_dp_costs *k, const cn_flow *f, int32_t ns[2])
+{
+    cn_flow z = *f;
+    z.lookup_ns = z.egress_policy_ns = z.ingress_policy_ns = 0;
+    const cn_dp_costs *ks = at(k, f, f->server_node);
+    ns[0] = ns[1] = 0;
+    if (f->cls == CN_CLASS_INGRESS) {
+        const cn_dp_costs *ki = at(k, f, f->ingress_node);
+        return conn_share(ingress_conn_work(ki, f), ingress_conn_work(ki, &z), &ns[0]) &&
+               conn_share(server_conn_work(ks, f, f->ingress_node),
+                          server_conn_work(ks, &z, f->ingress_node), &ns[1]);
+    }
+    const cn_dp_costs *kc = at(k, f, f->client_node);
+    if (!conn_share(client_conn_work(kc, f), client_conn_work(kc, &z), &ns[0]))
+        return false;
+    if (f->server_node == CN_NODE_EXTERNAL)
+        return true;
+    return conn_share(server_conn_work(ks, f, f->client_node),
+                      server_conn_work(ks, &z, f->client_node), &ns[1]);
 }
 
 /* The costs at node nd of the flow. */
@@ -149,13 +233,10 @@ static void build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
         const cn_dp_costs *ki = at(k, f, in);
         if (f->new_conn) {
             add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
-            add(p, CN_STEP_CPU, in,
-                (in != s ? ki->fwd_pkt_ns : ki->pkt_ns) + f->lookup_ns + ki->ct_new_ns +
-                    (in != s ? ki->masq_ns : 0));
+            add_marked(p, CN_STEP_CPU, in, ingress_conn_work(ki, f), CN_CONN_CLIENT);
             if (in != s)
                 segment(p, ki, ks, in, s, in);
-            add(p, CN_STEP_CPU, s,
-                ks->conn_side_ns + (in != s ? ks->ct_new_ns : 0) + f->ingress_policy_ns);
+            add_marked(p, CN_STEP_CPU, s, server_conn_work(ks, f, in), CN_CONN_SERVER);
             if (in != s)
                 segment(p, ks, ki, s, in, in);
             add(p, CN_STEP_DELAY, 0, (double)(k->ext_ns + k->lb_ns));
@@ -182,14 +263,10 @@ static void build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
 
     const cn_dp_costs *kc = at(k, f, c);
     if (f->new_conn) {
-        double at_client = kc->conn_side_ns + kc->ct_new_ns + f->lookup_ns + f->egress_policy_ns;
-        if (f->cls == CN_CLASS_EXTERNAL)
-            at_client += kc->masq_ns;
-        add(p, CN_STEP_CPU, c, at_client);
+        add_marked(p, CN_STEP_CPU, c, client_conn_work(kc, f), CN_CONN_CLIENT);
         segment(p, kc, ks, c, s, UINT32_MAX); /* SYN */
         if (s != CN_NODE_EXTERNAL)
-            add(p, CN_STEP_CPU, s,
-                ks->conn_side_ns + (s != c ? ks->ct_new_ns : 0) + f->ingress_policy_ns);
+            add_marked(p, CN_STEP_CPU, s, server_conn_work(ks, f, c), CN_CONN_SERVER);
         segment(p, ks, kc, s, c, UINT32_MAX); /* SYN-ACK; the request follows the ACK */
     }
     add(p, CN_STEP_CPU, c, (double)kc->client_ns);

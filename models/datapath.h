@@ -22,8 +22,14 @@ typedef enum {
     CN_STEP_END,   /* not a stage: what follows a path's last (see cn_path) */
 } cn_step_kind;
 
+/* cn_step.conn: the step takes a share of the connection's own costs
+ * (cn_path_build_shared) */
+#define CN_CONN_CLIENT 1u /* the service lookup and egress policy (client or ingress node) */
+#define CN_CONN_SERVER 2u /* the ingress policy (server node) */
+
 typedef struct {
     uint8_t kind;   /* cn_step_kind */
+    uint8_t conn;   /* CN_CONN_* bits; 0 in paths of cn_path_build() */
     uint32_t node;  /* CPU / NIC: the node */
     sim_time_ns ns; /* service time or delay */
 } cn_step;
@@ -33,6 +39,7 @@ typedef struct {
 
 typedef struct {
     int n;
+    bool unshared; /* cn_path_build_shared(): the shape has no shared path */
     /* step[n] is CN_STEP_END, so a walk needs no count */
     cn_step step[CN_PATH_MAX + 1];
 } cn_path;
@@ -83,6 +90,19 @@ typedef struct {
 } cn_flow;
 
 void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p);
+
+/* A new connection's path shared by every connection of its shape: built
+ * with the connection's own costs (lookup_ns, egress_policy_ns,
+ * ingress_policy_ns) at zero, the steps they go to marked in cn_step.conn.
+ * A connection's path is this one with cn_conn_ns()'s ns[0] added to the
+ * CN_CONN_CLIENT step and ns[1] to the CN_CONN_SERVER one: exactly
+ * cn_path_build()'s, stage for stage (tested).  False when the shape has
+ * no such path (a marked cost that rounds to nothing here would start a
+ * stage of its own when it does not); then build each connection's own. */
+bool cn_path_build_shared(const cn_dp_costs *k, const cn_flow *f, cn_path *p);
+/* f's own costs' shares of the marked steps of its shape's shared path;
+ * false if they do not fit (then build the connection's own path). */
+bool cn_conn_ns(const cn_dp_costs *k, const cn_flow *f, int32_t ns[2]);
 
 /* Paths by shape.  A path's stages and their merging depend on its nodes
  * only through which of them are equal or outside, so a path may be built

@@ -248,7 +248,7 @@ static void finish(txn *t, bool ok)
 {
     run *r = t->r;
     conn *cn = t->cn;
-    if (t->owned) {
+    if (t->new_conn && t->owned) {
         path_put(r, t->owned);
         t->owned = NULL;
     }
@@ -287,10 +287,15 @@ static void advance(txn *t)
     run *r = t->r;
     const cn_step *st = t->step;
     switch (st->kind) {
-    case CN_STEP_CPU:
+    case CN_STEP_CPU: {
+        sim_time_ns ns = st->ns;
+        if (G_UNLIKELY(st->conn != 0))
+            ns += ((st->conn & CN_CONN_CLIENT) ? t->conn_ns[0] : 0) +
+                  ((st->conn & CN_CONN_SERVER) ? t->conn_ns[1] : 0);
         sim_resource_submit(sim_resource_at(r->cpu, t->node[st->node]), &t->job,
-                            jitter(r, st->ns, r->wl.cpu_cv), step_done);
+                            jitter(r, ns, r->wl.cpu_cv), step_done);
         break;
+    }
     case CN_STEP_NIC:
         /* Serialisation at the NIC's rate: no variability of its own. */
         sim_resource_submit(sim_resource_at(r->nic, t->node[st->node]), &t->job, st->ns, step_done);
@@ -339,9 +344,9 @@ static void syn_dropped(run *r, txn *t)
     sim_schedule(r->s, (sim_time_ns)llround(rto_s * 1e9), last ? give_up : retry, t);
 }
 
-/* During a migration: each role's node's costs into f, and the path of
- * the shape for these variants. */
-static cn_path **mixed_costs(run *r, cn_flow *f, const uint32_t node[2], unsigned shape)
+/* During a migration: each role's node's costs into f, and the index of
+ * the shape for these variants in reuse_mixed and new_mixed. */
+static size_t mixed_costs(run *r, cn_flow *f, const uint32_t node[2], unsigned shape)
 {
     unsigned nv = CN_MAX_MIGRATIONS + 1;
     uint8_t var[2] = {0, 0};
@@ -352,9 +357,11 @@ static cn_path **mixed_costs(run *r, cn_flow *f, const uint32_t node[2], unsigne
             var[roles[i]] = r->node_var[node[roles[i]]];
     f->node_k[0] = &r->kv[var[0]];
     f->node_k[1] = &r->kv[var[1]];
-    if (!r->wl.reuse_mixed)
+    if (!r->wl.reuse_mixed) {
         r->wl.reuse_mixed = g_new0(cn_path *, (gsize)CN_PATH_SHAPES * nv * nv);
-    return &r->wl.reuse_mixed[((size_t)shape * nv + var[0]) * nv + var[1]];
+        r->wl.new_mixed = g_new0(cn_path *, (gsize)CN_PATH_SHAPES * nv * nv);
+    }
+    return ((size_t)shape * nv + var[0]) * nv + var[1];
 }
 
 static void issue_path(run *r, txn *t, const conn *cn)
@@ -370,8 +377,12 @@ static void issue_path(run *r, txn *t, const conn *cn)
     };
     unsigned shape = cn_flow_roles(&f, t->node);
     cn_path **p = &r->wl.reuse_path[shape];
-    if (G_UNLIKELY(r->node_var != NULL))
-        p = mixed_costs(r, &f, t->node, shape);
+    cn_path **np = &r->wl.new_path[shape];
+    if (G_UNLIKELY(r->node_var != NULL)) {
+        size_t i = mixed_costs(r, &f, t->node, shape);
+        p = &r->wl.reuse_mixed[i];
+        np = &r->wl.new_mixed[i];
+    }
     if (!t->new_conn) {
         /* Without set-up the path has no per-connection cost. */
         if (!*p) {
@@ -384,6 +395,14 @@ static void issue_path(run *r, txn *t, const conn *cn)
     f.lookup_ns = cn->lookup_ns;
     f.egress_policy_ns = cn->egress_ns;
     f.ingress_policy_ns = cn->ingress_ns;
+    if (!*np) {
+        *np = path_get(r);
+        cn_path_build_shared(&r->kv[0], &f, *np);
+    }
+    if (!(*np)->unshared && cn_conn_ns(&r->kv[0], &f, t->conn_ns)) {
+        t->step = (*np)->step;
+        return;
+    }
     if (!t->owned)
         t->owned = path_get(r);
     cn_path_build(&r->kv[0], &f, t->owned);
@@ -612,6 +631,7 @@ void workload_free(run *r)
     g_ptr_array_unref(w->txn_blocks);
     g_ptr_array_unref(w->free_paths);
     g_free(w->reuse_mixed);
+    g_free(w->new_mixed);
     g_free(w->node_pod_start);
     g_free(w->node_pods);
 }

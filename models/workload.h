@@ -43,14 +43,17 @@ struct txn {
     uint32_t node[2];    /* the path's node roles -> nodes (cn_flow_roles) */
     /* Issue and finish: the second line, with own's first fields. */
     conn *cn;
-    sim_time_ns start; /* when the transaction was issued */
-    cn_path *owned;    /* a new connection's path (its own costs), from the pool */
+    sim_time_ns start;  /* when the transaction was issued */
+    int32_t conn_ns[2]; /* a new connection on its shape's shared path: its own costs' shares
+                           (cn_conn_ns) */
     bool new_conn;
     bool closed_loop; /* a closed-loop client: starts again when done */
     uint8_t attempts; /* SYNs of this connection dropped so far */
     uint32_t home;    /* closed loop: the node the client pod runs on */
     conn own;         /* closed loop: the client's connection */
     /* Cold: connection set-up. */
+    cn_path
+        *owned; /* a new connection's own path, from the pool, when its shape has no shared one */
     sim_time_ns syn_start; /* when its first SYN was sent */
     txn *next;             /* free list */
 } __attribute__((aligned(64)));
@@ -72,7 +75,12 @@ typedef struct {
      * shape, with node roles for nodes, and shared.  A new connection's
      * path has its own costs (lookup, policies): built in a pooled one. */
     cn_path *reuse_path[CN_PATH_SHAPES];
-    cn_path **reuse_mixed;     /* during a migration: by shape and the roles' variants */
+    cn_path **reuse_mixed; /* during a migration: by shape and the roles' variants */
+    /* A new connection's path: shared by shape too, with its own costs
+     * added at the marked steps (cn_path_build_shared), where the shape
+     * allows; else built in a pooled one. */
+    cn_path *new_path[CN_PATH_SHAPES];
+    cn_path **new_mixed;
     GPtrArray *free_paths;     /* pooled paths not in use (a stack: the last freed is warm) */
     uint64_t open_in_flight;   /* open loop: arrivals not yet finished */
     sim_event_id next_arrival; /* open loop: the pending arrival; 0 when the rate is 0 */

@@ -737,6 +737,106 @@ static void test_mixed_variant_path(void **state)
     cn_scenario_free(sc);
 }
 
+/* A new connection's shared path (cn_path_build_shared) with its own
+ * costs' shares (cn_conn_ns) added at the marked steps is the path
+ * cn_path_build() gives that connection, stage for stage, for every class
+ * and node pattern, for pure and mixed-variant costs, and for own costs
+ * from zero through fractions of a nanosecond to milliseconds (drawn at
+ * random): the workload walks the shared path instead of building one. */
+static void test_shared_new_conn_paths(void **state)
+{
+    (void)state;
+    cn_scenario *sc = load(base, NULL);
+    cn_config c;
+    cn_scenario_config(sc, 0, &c);
+    const char *variants[] = {"kubenet", "azure-cni", "cilium", "azure-cni-overlay+calico"};
+    cn_dp_costs kv[G_N_ELEMENTS(variants)];
+    for (size_t vi = 0; vi < G_N_ELEMENTS(variants); vi++) {
+        cn_variant v;
+        char *why = NULL;
+        assert_true(cn_variant_parse(variants[vi], &v, &why));
+        cn_dp_costs_init(&kv[vi], &c, &v);
+    }
+    const uint32_t X = CN_NODE_EXTERNAL;
+    /* role triples (client, server, ingress), as cn_flow_roles() leaves them */
+    const uint32_t trip[][3] = {{0, 1, X}, {0, 0, X}, {0, X, X}, {X, 0, 1}, {X, 0, 0}};
+    GRand *rand = g_rand_new_with_seed(99);
+    int compared = 0, marked = 0;
+    for (int round = 0; round < 400; round++) {
+        size_t va = (size_t)g_rand_int_range(rand, 0, G_N_ELEMENTS(variants));
+        size_t vb = (size_t)g_rand_int_range(rand, 0, G_N_ELEMENTS(variants));
+        bool mixed = round % 2;
+        for (int cls = 0; cls < CN_CLASS_COUNT; cls++)
+            for (size_t ti = 0; ti < G_N_ELEMENTS(trip); ti++) {
+                bool ext_c = trip[ti][0] == X, ext_s = trip[ti][1] == X;
+                if (ext_c != (cls == CN_CLASS_INGRESS) || ext_s != (cls == CN_CLASS_EXTERNAL))
+                    continue;
+                /* own costs: 0, sub-nanosecond, or up to ~2 ms */
+                double own[3];
+                for (int i = 0; i < 3; i++) {
+                    int kind = g_rand_int_range(rand, 0, 3);
+                    own[i] = kind == 0   ? 0
+                             : kind == 1 ? g_rand_double_range(rand, 0, 1)
+                                         : g_rand_double_range(rand, 0, 2e6);
+                }
+                cn_flow f = {.cls = (cn_class)cls,
+                             .new_conn = true,
+                             .client_node = trip[ti][0],
+                             .server_node = trip[ti][1],
+                             .ingress_node = trip[ti][2],
+                             .lookup_ns = own[0],
+                             .egress_policy_ns = own[1],
+                             .ingress_policy_ns = own[2],
+                             .request_bytes = c.request_bytes,
+                             .response_bytes = g_rand_int_range(rand, 1, 100000)};
+                if (mixed) {
+                    f.node_k[0] = &kv[va];
+                    f.node_k[1] = &kv[vb];
+                }
+                cn_path want, shared;
+                cn_path_build(&kv[va], &f, &want);
+                assert_true(cn_path_build_shared(&kv[va], &f, &shared));
+                int32_t ns[2];
+                assert_true(cn_conn_ns(&kv[va], &f, ns));
+                assert_int_equal(shared.n, want.n);
+                for (int i = 0; i <= want.n; i++) {
+                    const cn_step *a = &want.step[i], *b = &shared.step[i];
+                    assert_int_equal(a->conn, 0);
+                    assert_int_equal(b->kind, a->kind);
+                    assert_int_equal(b->node, a->node);
+                    sim_time_ns got = b->ns + ((b->conn & CN_CONN_CLIENT) ? ns[0] : 0) +
+                                      ((b->conn & CN_CONN_SERVER) ? ns[1] : 0);
+                    assert_int_equal(got, a->ns);
+                    marked += b->conn != 0 && (ns[0] != 0 || ns[1] != 0);
+                }
+                compared++;
+            }
+    }
+    /* a shape's shared path does not depend on the connection's own costs */
+    cn_flow f = {.cls = CN_CLASS_CROSS_NODE,
+                 .new_conn = true,
+                 .client_node = 0,
+                 .server_node = 1,
+                 .lookup_ns = 5000,
+                 .request_bytes = 100,
+                 .response_bytes = 100};
+    cn_flow g = f;
+    g.lookup_ns = 0;
+    g.ingress_policy_ns = 777;
+    cn_path pf, pg;
+    assert_true(cn_path_build_shared(&kv[1], &f, &pf));
+    assert_true(cn_path_build_shared(&kv[1], &g, &pg));
+    assert_int_equal(pf.n, pg.n);
+    for (int i = 0; i < pf.n; i++) {
+        assert_int_equal(pf.step[i].ns, pg.step[i].ns);
+        assert_int_equal(pf.step[i].conn, pg.step[i].conn);
+    }
+    g_rand_free(rand);
+    assert_true(compared > 1000);
+    assert_true(marked > compared / 2);
+    cn_scenario_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -756,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_deterministic_across_threads),
         cmocka_unit_test(test_role_paths),
         cmocka_unit_test(test_mixed_variant_path),
+        cmocka_unit_test(test_shared_new_conn_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
