@@ -261,10 +261,14 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns)
         }
         /* The next event's context (a model's state, written long ago,
          * a cache miss with large populations) is fetched while this
-         * handler runs. */
+         * handler runs: its first two cache lines, where a model keeps
+         * what its handlers touch (the datapath model's transaction: a
+         * step's state, then issue's and finish's). */
         const sim__ent *next = sim__eventq_peek(&s->q);
-        if (next != NULL)
+        if (next != NULL) {
             __builtin_prefetch(next->ctx);
+            __builtin_prefetch((const char *)next->ctx + 64);
+        }
         if (G_UNLIKELY(slot_release(s, sim__key_slot(e.key)))) {
             s->tombstones--;
             continue;

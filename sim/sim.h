@@ -35,7 +35,8 @@ void sim_free(sim *s);
  * for invalid arguments.  Limits: 16M events pending at once (cancelled ones
  * count until compacted away) and 2^40 (1.1e12) events scheduled per sim;
  * exceeding either aborts.  Allocates nothing once the internal arrays have
- * grown to the peak population. */
+ * grown to the peak population.  Shortly before h runs, the first 128
+ * bytes at ctx are prefetched: a model keeps what h reads first there. */
 sim_event_id sim_schedule(sim *s, sim_time_ns delay_ns, sim_handler h, void *ctx);
 /* Schedule h(ctx) at absolute time at_ns (at_ns >= sim_now()). */
 sim_event_id sim_schedule_at(sim *s, sim_time_ns at_ns, sim_handler h, void *ctx);
