@@ -211,25 +211,34 @@ static inline int sim__next_used(const uint64_t *used, unsigned i)
     }
 }
 
-/* Call right after an entry was taken: the entry that will be taken next
- * if nothing earlier is pushed meanwhile, when it is in cur's 256 ns
- * window without a cascade or a chunk change; NULL otherwise (and in
- * small mode, where everything is in cache anyway).  For prefetching. */
-static inline const sim__ent *sim__eventq_peek(const sim__eventq *q)
+/* Call right after an entry was taken: the entries that will be taken
+ * next if nothing earlier is pushed meanwhile, up to n of them and as far
+ * as they are in cur's 256 ns window without a cascade or a chunk change,
+ * into ahead[]; returns how many (0 in small mode, where everything is in
+ * cache anyway).  For prefetching. */
+static inline unsigned sim__eventq_peek(const sim__eventq *q, unsigned n, const sim__ent **ahead)
 {
     if (q->small)
-        return NULL;
-    unsigned i0 = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
-    const sim__bucket *b = &q->b[i0];
-    if (b->rp == b->wp) {
-        /* used up: the next used bucket of cur's window (buckets after
-         * cur with their bit set hold entries) */
-        int j = sim__next_used(q->used, i0);
-        if (j < 0)
-            return NULL;
-        b = &q->b[j];
+        return 0;
+    unsigned k = 0, i = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
+    const sim__bucket *b = &q->b[i];
+    const sim__ent *p = b->rp;
+    while (k < n) {
+        /* buckets after cur with their bit set hold entries; cur's own
+         * may be used up */
+        if (p == b->wp) {
+            int j = sim__next_used(q->used, i);
+            if (j < 0)
+                break;
+            i = (unsigned)j;
+            b = &q->b[i];
+            p = b->rp;
+        }
+        if (sim__at_chunk_end(p))
+            break;
+        ahead[k++] = p++;
     }
-    return sim__at_chunk_end(b->rp) ? NULL : b->rp;
+    return k;
 }
 
 /* Keys in the set. */
