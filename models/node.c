@@ -49,7 +49,9 @@ static void tables_init(cn_node *n, const cn_config *c, const cn_variant *v)
 
 cn_node *cn_nodes_new(sim *s, const cn_config *c, const cn_variant *v, uint32_t n)
 {
-    cn_node *nodes = g_new0(cn_node, n);
+    /* Touched per transaction in no order: the sim's arena (sim_mem), on
+     * huge pages in a large cluster, freed with the sim. */
+    cn_node *nodes = sim_bigmem_alloc(sim_mem(s), (n ? n : 1) * sizeof(cn_node), _Alignof(cn_node));
     /* One array of the nodes' resources, indexed by node, a node's CPU and
      * NIC in one cache line: a hop's NIC step follows its CPU step on the
      * same node, and finds the line loaded. */
@@ -92,5 +94,4 @@ void cn_nodes_free(cn_node *nodes, uint32_t n)
         if (nodes[i].has_nf)
             cn_ct_clear(&nodes[i].nf);
     }
-    g_free(nodes);
 }

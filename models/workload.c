@@ -28,11 +28,7 @@ static txn *txn_get(run *r)
     cn_workload *w = &r->wl;
     if (!w->free_txn) {
         /* Cache-line aligned, so a transaction's hot fields are one line. */
-        txn *b = aligned_alloc(_Alignof(txn), 256 * sizeof(txn));
-        if (!b)
-            g_error("cnisim: out of memory for transactions");
-        memset(b, 0, 256 * sizeof(txn));
-        g_ptr_array_add(w->txn_blocks, b);
+        txn *b = sim_bigmem_alloc(sim_mem(r->s), 256 * sizeof(txn), _Alignof(txn));
         for (int i = 0; i < 256; i++) {
             b[i].next = w->free_txn;
             w->free_txn = &b[i];
@@ -54,8 +50,7 @@ static conn *conn_get(run *r)
 {
     cn_workload *w = &r->wl;
     if (!w->free_conn) {
-        conn *b = g_new0(conn, 256);
-        g_ptr_array_add(w->blocks, b);
+        conn *b = sim_bigmem_alloc(sim_mem(r->s), 256 * sizeof(conn), _Alignof(conn));
         for (int i = 0; i < 256; i++) {
             b[i].next_idle = w->free_conn;
             w->free_conn = &b[i];
@@ -77,8 +72,7 @@ static cn_path *path_get(run *r)
 {
     GPtrArray *f = r->wl.free_paths;
     if (f->len == 0) {
-        cn_path *b = g_new(cn_path, 64);
-        g_ptr_array_add(r->wl.blocks, b);
+        cn_path *b = sim_bigmem_alloc(sim_mem(r->s), 64 * sizeof(cn_path), _Alignof(cn_path));
         for (int i = 63; i >= 0; i--)
             g_ptr_array_add(f, &b[i]);
     }
@@ -532,8 +526,6 @@ void workload_init(run *r, uint32_t replication)
     const cn_config *c = r->c;
     cn_workload *w = &r->wl;
     w->n_client_nodes = c->client_nodes > 0 ? (uint32_t)c->client_nodes : r->n_nodes;
-    w->blocks = g_ptr_array_new_with_free_func(g_free);
-    w->txn_blocks = g_ptr_array_new_with_free_func(free);
     w->free_paths = g_ptr_array_new();
     cn_keymap_init(&w->idle);
 
@@ -627,8 +619,6 @@ void workload_free(run *r)
     sim_rng_free(w->rng_start);
     sim_rng_free(w->rng_jitter);
     cn_keymap_clear(&w->idle, g_free);
-    g_ptr_array_unref(w->blocks);
-    g_ptr_array_unref(w->txn_blocks);
     g_ptr_array_unref(w->free_paths);
     g_free(w->reuse_mixed);
     g_free(w->new_mixed);

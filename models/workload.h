@@ -69,8 +69,6 @@ typedef struct {
     sim_rng_discrete *class_pick;
     txn *free_txn;
     conn *free_conn;
-    GPtrArray *blocks;     /* allocations of pooled conns and paths (g_free) */
-    GPtrArray *txn_blocks; /* allocations of pooled txns (aligned: free) */
     /* A reused connection's path depends only on its shape: built once per
      * shape, with node roles for nodes, and shared.  A new connection's
      * path has its own costs (lookup, policies): built in a pooled one. */

@@ -29,9 +29,10 @@ static inline void bucket_reset(sim__bucket *b)
     b->rp = b->wp = EMPTY;
 }
 
-void sim__eventq_init(sim__eventq *q)
+void sim__eventq_init(sim__eventq *q, sim_bigmem *mem)
 {
     memset(q, 0, sizeof(*q));
+    q->mem = mem;
     for (unsigned i = 0; i < SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE; i++)
         bucket_reset(&q->b[i]);
     q->small = true;
@@ -39,9 +40,7 @@ void sim__eventq_init(sim__eventq *q)
 
 void sim__eventq_free(sim__eventq *q)
 {
-    for (size_t i = 0; i < q->nblocks; i++)
-        free(q->blocks[i]);
-    g_free(q->blocks);
+    /* The chunks are the arena's, freed with it. */
     memset(q, 0, sizeof(*q));
 }
 
@@ -49,12 +48,8 @@ static sim__chunk *chunk_get(sim__eventq *q)
 {
     if (q->free_chunks == NULL) {
         size_t bytes = SIM__CHUNKS_PER_BLOCK * sizeof(sim__chunk);
-        sim__chunk *block = aligned_alloc(SIM__CHUNK_BYTES, bytes);
-        if (block == NULL)
-            g_error("sim: out of memory for the event set");
-        memset(block, 0, bytes);
-        q->blocks = g_renew(void *, q->blocks, q->nblocks + 1);
-        q->blocks[q->nblocks++] = block;
+        sim__chunk *block = sim_bigmem_alloc(q->mem, bytes, SIM__CHUNK_BYTES);
+        q->nblocks++;
         for (size_t i = 0; i < SIM__CHUNKS_PER_BLOCK; i++) {
             block[i].next = q->free_chunks;
             q->free_chunks = &block[i];

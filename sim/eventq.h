@@ -132,13 +132,13 @@ typedef struct {
      * used-up bucket at or before cur until cur leaves the window) */
     sim__bucket b[SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE];
     uint64_t used[SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE / 64];
-    sim__chunk *free_chunks; /* chunks not in any bucket */
-    void **blocks;           /* allocations chunks were carved from */
-    size_t nblocks;
+    sim__chunk *free_chunks;             /* chunks not in any bucket */
+    sim_bigmem *mem;                     /* where chunks are carved from (the sim's) */
+    size_t nblocks;                      /* blocks of chunks carved from mem */
     sim__ent small_heap[SIM__SMALL_MAX]; /* binary min-heap on the whole key */
 } sim__eventq;
 
-void sim__eventq_init(sim__eventq *q);
+void sim__eventq_init(sim__eventq *q, sim_bigmem *mem);
 void sim__eventq_free(sim__eventq *q);
 /* Give b a new tail chunk (b is empty or its tail is full). */
 void sim__bucket_extend(sim__eventq *q, sim__bucket *b);

@@ -24,6 +24,7 @@
 #define SIM__JOBS_PER_CHUNK 256 /* jobs per pool allocation */
 #define SIM__LINE           64  /* bytes */
 #define SIM__MAX_SERVERS    0x7fffffffu
+#define SIM__GROUP_BIG      65536 /* bytes of resources from which a group is the sim's arena's */
 
 /* A pooled job: the caller's handler and context beside the job. */
 typedef struct {
@@ -48,6 +49,7 @@ typedef struct {
     sim_resource *first; /* the group's resources, n * kinds, kinds side by side */
     sim__cold *cold;     /* their cold parts, same index */
     size_t kinds;        /* resources per index (stride of sim_resource_at) */
+    bool in_mem;         /* first and cold are from sim_mem(): freed with the sim */
 } sim__group;
 
 struct sim_resource {
@@ -84,11 +86,19 @@ static sim__group *group_new(sim *s, size_t n, size_t kinds, const unsigned serv
     g->kinds = kinds;
     size_t bytes = n * kinds * sizeof(sim_resource);
     bytes = (bytes + SIM__LINE - 1) / SIM__LINE * SIM__LINE;
-    g->first = aligned_alloc(SIM__LINE, bytes);
-    if (g->first == NULL)
-        g_error("sim: out of memory for %zu resources", n * kinds);
-    memset(g->first, 0, bytes);
-    g->cold = g_new0(sim__cold, n * kinds);
+    /* A large group (a cluster's nodes) is touched at every step, in no
+     * order: from the arena, on huge pages with the other pools. */
+    g->in_mem = bytes >= SIM__GROUP_BIG;
+    if (g->in_mem) {
+        g->first = sim_bigmem_alloc(sim_mem(s), bytes, SIM__LINE);
+        g->cold = sim_bigmem_alloc(sim_mem(s), n * kinds * sizeof(sim__cold), _Alignof(sim__cold));
+    } else {
+        g->first = aligned_alloc(SIM__LINE, bytes);
+        if (g->first == NULL)
+            g_error("sim: out of memory for %zu resources", n * kinds);
+        memset(g->first, 0, bytes);
+        g->cold = g_new0(sim__cold, n * kinds);
+    }
     for (size_t i = 0; i < n * kinds; i++) {
         sim_resource *r = &g->first[i];
         r->g = g;
@@ -102,8 +112,10 @@ static sim__group *group_new(sim *s, size_t n, size_t kinds, const unsigned serv
 static void group_free(sim__group *g)
 {
     g_ptr_array_unref(g->chunks);
-    g_free(g->cold);
-    free(g->first);
+    if (!g->in_mem) {
+        g_free(g->cold);
+        free(g->first);
+    }
     g_free(g);
 }
 

@@ -42,7 +42,11 @@ sim_resource *sim_resources_new(sim *s, size_t n, unsigned servers);
  * i's two resources share a cache line (a node's CPU and NIC, so that the
  * NIC step after a CPU step finds its resource loaded).  first[k] receives
  * kind k's first resource; sim_resource_at(first[k], i) is kind k's i-th.
- * One job pool for all; sim_resources_free() of any first[k] frees all. */
+ * One job pool for all; sim_resources_free() of any first[k] frees all.
+ * Groups of 64 KiB or more (2,048 resources) are in the sim's arena
+ * (sim_mem(), bigmem.h), on huge pages with the other pools: their memory
+ * lasts until sim_free() even if freed before, and not after it (query
+ * them before sim_free(); sim_resources_free() may still follow it). */
 void sim_resources_new_kinds(sim *s, size_t n, size_t kinds, const unsigned servers[],
                              sim_resource *first[]);
 sim_resource *sim_resource_at(sim_resource *first, size_t i);

@@ -14,6 +14,7 @@
  * never more than twice the memory. */
 #include "sim.h"
 
+#include "bigmem.h"
 #include "eventq.h"
 
 #include <glib.h>
@@ -39,12 +40,14 @@ struct sim {
     void *sampler_ctx;        /* its argument */
     sim_time_ns sample_at;    /* its next time; SIM_TIME_MAX when none */
     sim_time_ns sample_every; /* its period, ns */
+    sim_bigmem *mem;          /* the event set's chunks and the models' pools (sim_mem) */
 };
 
 sim *sim_new(void)
 {
     sim *s = g_new0(sim, 1);
-    sim__eventq_init(&s->q);
+    s->mem = sim_bigmem_new();
+    sim__eventq_init(&s->q, s->mem);
     s->next_seq = 1;
     s->sample_at = SIM_TIME_MAX;
     return s;
@@ -55,9 +58,15 @@ void sim_free(sim *s)
     if (s == NULL)
         return;
     sim__eventq_free(&s->q);
+    sim_bigmem_free(s->mem);
     g_free(s->ids);
     g_free(s->bits);
     g_free(s);
+}
+
+sim_bigmem *sim_mem(sim *s)
+{
+    return s->mem;
 }
 
 sim_time_ns sim_now(const sim *s)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bigmem.h"
+
 typedef int64_t sim_time_ns; /* simulated time, nanoseconds */
 
 #define SIM_NS_PER_US INT64_C(1000)
@@ -69,5 +71,8 @@ void sim_set_sampler(sim *s, sim_time_ns first_ns, sim_time_ns period_ns, sim_ha
 sim_time_ns sim_now(const sim *s);
 size_t sim_pending(const sim *s);    /* events scheduled and not yet run or cancelled */
 uint64_t sim_executed(const sim *s); /* events run since sim_new() */
+/* The simulation's arena (bigmem.h), freed by sim_free(): for pools whose
+ * blocks live as long as the simulation (the event set's chunks are there). */
+sim_bigmem *sim_mem(sim *s);
 
 #endif
