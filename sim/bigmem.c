@@ -11,7 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__linux__)
+/* AddressSanitizer finds an overrun past a block only at an allocation's
+ * end: in its builds every block is an allocation of its own. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SIM__BIGMEM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SIM__BIGMEM_ASAN 1
+#endif
+#endif
+
+#if defined(__linux__) && !defined(SIM__BIGMEM_ASAN)
 #include <sys/mman.h>
 #if defined(MADV_HUGEPAGE)
 #define SIM__BIGMEM_MAP 1
@@ -156,6 +166,15 @@ void *sim_bigmem_alloc(sim_bigmem *m, size_t bytes, size_t align)
 size_t sim_bigmem_bytes(const sim_bigmem *m)
 {
     return m->given;
+}
+
+bool sim_bigmem_maps(void)
+{
+#if SIM__BIGMEM_MAP
+    return true;
+#else
+    return false;
+#endif
 }
 
 size_t sim_bigmem_region_bytes(const sim_bigmem *m)
