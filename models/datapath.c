@@ -159,12 +159,27 @@ static void segment(cn_path *p, const cn_dp_costs *ka, const cn_dp_costs *kb, ui
 static void build(const cn_dp_costs *k, const cn_flow *f, cn_path *p);
 static const cn_dp_costs *at(const cn_dp_costs *k, const cn_flow *f, uint32_t nd);
 
-void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
+/* p laid out for f, ended by its CN_STEP_END marker; the steps the
+ * connection's own costs go to are marked. */
+static void build_path(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
 {
     p->n = 0;
     p->unshared = false;
     build(k, f, p);
     p->step[p->n] = (cn_step){CN_STEP_END, 0, 0, 0};
+}
+
+/* f without the connection's own costs. */
+static cn_flow without_own_costs(const cn_flow *f)
+{
+    cn_flow z = *f;
+    z.lookup_ns = z.egress_policy_ns = z.ingress_policy_ns = 0;
+    return z;
+}
+
+void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
+{
+    build_path(k, f, p);
     /* marks are for shared paths only */
     for (int i = 0; i < p->n; i++)
         p->step[i].conn = 0;
@@ -173,12 +188,8 @@ void cn_path_build(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
 bool cn_path_build_shared(const cn_dp_costs *k, const cn_flow *f, cn_path *p)
 {
     g_return_val_if_fail(f->new_conn, false);
-    cn_flow z = *f;
-    z.lookup_ns = z.egress_policy_ns = z.ingress_policy_ns = 0;
-    p->n = 0;
-    p->unshared = false;
-    build(k, &z, p);
-    p->step[p->n] = (cn_step){CN_STEP_END, 0, 0, 0};
+    cn_flow z = without_own_costs(f);
+    build_path(k, &z, p);
     return !p->unshared;
 }
 
@@ -196,8 +207,7 @@ static bool conn_share(double with, double without, int32_t *out)
 
 bool cn_conn_ns(const cn_dp_costs *k, const cn_flow *f, int32_t ns[2])
 {
-    cn_flow z = *f;
-    z.lookup_ns = z.egress_policy_ns = z.ingress_policy_ns = 0;
+    cn_flow z = without_own_costs(f);
     const cn_dp_costs *ks = at(k, f, f->server_node);
     ns[0] = ns[1] = 0;
     if (f->cls == CN_CLASS_INGRESS) {

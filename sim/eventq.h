@@ -55,7 +55,6 @@ __extension__ typedef unsigned __int128 sim__key; /* time << 64 | seq << 24 | sl
 #define SIM__SLOT_BITS 24 /* at most 16M events pending (incl. cancelled) at once */
 #define SIM__SLOT_MASK ((UINT64_C(1) << SIM__SLOT_BITS) - 1)
 #define SIM__SEQ_MAX   (UINT64_MAX >> SIM__SLOT_BITS) /* 1.1e12 schedules per sim */
-#define SIM__KEY_MAX   (~(sim__key)0)                 /* sorts after every real key */
 
 static inline sim__key sim__key_make(int64_t time_ns, uint64_t seqslot)
 {

@@ -142,18 +142,38 @@ static void hist_grow(sim_hist *h, size_t need)
     h->nbuckets = nb;
 }
 
+/* A histogram's count, exact sum and extremes, after adding value or
+ * merging another's (both kinds of histogram keep these four). */
+static inline void tally_add(uint64_t *n, sim__u128 *sum, uint64_t *min, uint64_t *max,
+                             uint64_t value)
+{
+    if (*n == 0 || value < *min)
+        *min = value;
+    if (*n == 0 || value > *max)
+        *max = value;
+    (*n)++;
+    *sum += value;
+}
+
+static inline void tally_merge(uint64_t *n, sim__u128 *sum, uint64_t *min, uint64_t *max,
+                               uint64_t from_n, sim__u128 from_sum, uint64_t from_min,
+                               uint64_t from_max)
+{
+    if (*n == 0 || from_min < *min)
+        *min = from_min;
+    if (*n == 0 || from_max > *max)
+        *max = from_max;
+    *n += from_n;
+    *sum += from_sum;
+}
+
 void sim_hist_add(sim_hist *h, uint64_t value)
 {
     size_t b = hist_bucket(value);
     if (G_UNLIKELY(b >= h->nbuckets))
         hist_grow(h, b + 1);
     h->counts[b]++;
-    if (h->n == 0 || value < h->min)
-        h->min = value;
-    if (h->n == 0 || value > h->max)
-        h->max = value;
-    h->n++;
-    h->sum += value;
+    tally_add(&h->n, &h->sum, &h->min, &h->max, value);
 }
 
 void sim_hist_merge(sim_hist *into, const sim_hist *from)
@@ -164,12 +184,8 @@ void sim_hist_merge(sim_hist *into, const sim_hist *from)
         hist_grow(into, from->nbuckets);
     for (size_t b = hist_bucket(from->min), hi = hist_bucket(from->max); b <= hi; b++)
         into->counts[b] += from->counts[b];
-    if (into->n == 0 || from->min < into->min)
-        into->min = from->min;
-    if (into->n == 0 || from->max > into->max)
-        into->max = from->max;
-    into->n += from->n;
-    into->sum += from->sum;
+    tally_merge(&into->n, &into->sum, &into->min, &into->max, from->n, from->sum, from->min,
+                from->max);
 }
 
 uint64_t sim_hist_count(const sim_hist *h)
@@ -361,12 +377,7 @@ void sim_span_hist_add(sim_span_hist *h, uint64_t value)
     h->used[g][i / 64] |= UINT64_C(1) << (i % 64);
     h->group_n[g]++;
     h->groups |= UINT64_C(1) << g;
-    if (h->n == 0 || value < h->min)
-        h->min = value;
-    if (h->n == 0 || value > h->max)
-        h->max = value;
-    h->n++;
-    h->sum += value;
+    tally_add(&h->n, &h->sum, &h->min, &h->max, value);
 }
 
 void sim_hist_merge_span(sim_hist *into, const sim_span_hist *from)
@@ -384,12 +395,8 @@ void sim_hist_merge_span(sim_hist *into, const sim_span_hist *from)
                 into->counts[(size_t)g * SIM__HIST_SUB + i] += from->counts[g][i];
             }
     }
-    if (into->n == 0 || from->min < into->min)
-        into->min = from->min;
-    if (into->n == 0 || from->max > into->max)
-        into->max = from->max;
-    into->n += from->n;
-    into->sum += from->sum;
+    tally_merge(&into->n, &into->sum, &into->min, &into->max, from->n, from->sum, from->min,
+                from->max);
 }
 
 uint64_t sim_span_hist_count(const sim_span_hist *h)
