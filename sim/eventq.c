@@ -24,6 +24,19 @@ static inline sim__chunk *chunk_of(const sim__ent *p)
     return (sim__chunk *)((uintptr_t)(p - 1) & ~(uintptr_t)(SIM__CHUNK_BYTES - 1));
 }
 
+/* Where a bucket whose first chunk is c starts (later chunks of a bucket
+ * start at ent[0]).  It varies with the chunk's address so that buckets'
+ * first lines fall in different cache sets: at the same place in chunks
+ * aligned to 2 KiB they would all be in 2 of an L1's 64 sets (and 1/32 of
+ * an L2's), and a window's keys, one per bucket, would evict each other.
+ * Address bit 11 already splits chunks in two sets; bits 12-16 pick the
+ * line, 0 to 31 (line j's first entry is ent[2j - 1]). */
+static inline sim__ent *chunk_start(sim__chunk *c)
+{
+    unsigned line = (unsigned)((uintptr_t)c >> 12) & 31;
+    return &c->ent[line == 0 ? 0 : 2 * line - 1];
+}
+
 static inline void bucket_reset(sim__bucket *b)
 {
     b->rp = b->wp = EMPTY;
@@ -35,7 +48,7 @@ void sim__eventq_init(sim__eventq *q, sim_bigmem *mem)
     q->mem = mem;
     for (unsigned i = 0; i < SIM__WHEEL_LEVELS * SIM__WHEEL_SIZE; i++)
         bucket_reset(&q->b[i]);
-    q->small = true;
+    q->mode = SIM__SMALL;
 }
 
 void sim__eventq_free(sim__eventq *q)
@@ -71,10 +84,11 @@ static void chunk_put(sim__eventq *q, sim__chunk *c)
 void sim__bucket_extend(sim__eventq *q, sim__bucket *b)
 {
     sim__chunk *c = chunk_get(q);
-    if (b->wp == EMPTY)
-        b->rp = c->ent;
-    else
-        chunk_of(b->wp)->next = c;
+    if (b->wp == EMPTY) {
+        b->rp = b->wp = chunk_start(c);
+        return;
+    }
+    chunk_of(b->wp)->next = c;
     b->wp = c->ent;
 }
 
@@ -89,7 +103,7 @@ static inline void used_clear(sim__eventq *q, unsigned bi)
 static inline void bucket_clear(sim__eventq *q, unsigned bi)
 {
     sim__bucket *b = &q->b[bi];
-    b->rp = b->wp = chunk_of(b->wp)->ent;
+    b->rp = b->wp = chunk_start(chunk_of(b->wp));
     used_clear(q, bi);
 }
 
@@ -158,7 +172,7 @@ static inline void cascade_with(sim__eventq *q, unsigned bi,
         chunk_put(q, c);
         p = next->ent;
     }
-    b->rp = b->wp = tail->ent;
+    b->rp = b->wp = chunk_start(tail);
 }
 
 /* Cascade bucket bi of level 'level'.  From level 1 (the usual case when
@@ -234,7 +248,7 @@ static void small_add(sim__eventq *q, const sim__ent *e)
  * equal time are appended in sequence order; k, scheduled last, goes last. */
 static G_GNUC_NO_INLINE void small_spill(sim__eventq *q, const sim__ent *e)
 {
-    q->small = false;
+    q->mode = SIM__WHEEL;
     while (q->small_n > 0) {
         sim__eventq_place(q, &q->small_heap[0]);
         q->small_hole = true;
@@ -277,13 +291,124 @@ static void to_small(sim__eventq *q)
         while (q->used[w] != 0)
             bucket_drain(q, w * 64 + (unsigned)__builtin_ctzll(q->used[w]), small_add_cb, NULL);
     q->levels = 0;
-    q->small = true;
+    q->mode = SIM__SMALL;
+}
+
+/* ---- window mode --------------------------------------------------- */
+
+/* Whether bucket b's keys are in one chunk and few enough to add to a
+ * window holding n keys. */
+static inline bool window_takes(const sim__bucket *b, uint32_t n)
+{
+    return !sim__at_chunk_end(b->rp) && chunk_of(b->rp) == chunk_of(b->wp) &&
+           b->wp - b->rp <= (ptrdiff_t)(SIM__WINDOW_TAKE - n);
+}
+
+/* Level 0 is empty and bucket j of level 1 comes next, window_takes() it:
+ * its keys and those of the used buckets after it, as many as
+ * SIM__WINDOW_TAKE keys allow, become the window.  cur moves to the first
+ * bucket's start (high is cur's bits above level 1's); the window ends with
+ * the last bucket taken.  The keys are sorted as 64-bit words, each its
+ * time from the window's start, its sequence number and its place in the
+ * copy, so the sort moves words instead of entries (a bucket's keys are
+ * in the order they were scheduled, which is far from time order). */
+static void to_window(sim__eventq *q, unsigned j, uint64_t high)
+{
+    _Static_assert(SIM__WINDOW_TAKE <= 64, "a key's place in the window takes 6 bits");
+    _Static_assert(SIM__SEQ_MAX < UINT64_C(1) << 42, "a sequence number takes 42 bits");
+    sim__ent copy[SIM__WINDOW_TAKE];
+    uint64_t word[SIM__WINDOW_TAKE];
+    uint32_t n = 0;
+    uint64_t start = high | (uint64_t)j << SIM__WHEEL_BITS;
+    int nj;
+    for (;;) {
+        unsigned bi = 1u << SIM__WHEEL_BITS | j;
+        sim__bucket *b = &q->b[bi];
+        for (const sim__ent *p = b->rp; p < b->wp; p++, n++) {
+            /* the window is at most 256 buckets of 256 ns: 16 bits */
+            uint64_t off = (uint64_t)sim__key_time(p->key) - start;
+            uint64_t seq = (uint64_t)p->key >> SIM__SLOT_BITS;
+            copy[n] = *p;
+            word[n] = off << 48 | seq << 6 | n;
+        }
+        bucket_clear(q, bi);
+        nj = sim__next_used(q->used + SIM__WHEEL_SIZE / 64, j);
+        if (nj < 0 || !window_takes(&q->b[1u << SIM__WHEEL_BITS | (unsigned)nj], n))
+            break;
+        j = (unsigned)nj;
+    }
+    if (nj >= 0) {
+        /* the next bucket is read when this window is used up: its first
+         * lines (long unread when events are many) are fetched meanwhile */
+        const sim__ent *p = q->b[1u << SIM__WHEEL_BITS | (unsigned)nj].rp;
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 2);
+        __builtin_prefetch(p + 4);
+        __builtin_prefetch(p + 6);
+    }
+    for (uint32_t k = 1; k < n; k++) {
+        uint64_t x = word[k];
+        uint32_t i = k;
+        for (; i > 0 && word[i - 1] > x; i--)
+            word[i] = word[i - 1];
+        word[i] = x;
+    }
+    for (uint32_t k = 0; k < n; k++)
+        q->win[k] = copy[word[k] & 63];
+    q->cur = start;
+    q->win_end = high + ((uint64_t)(j + 1) << SIM__WHEEL_BITS);
+    q->win_rp = 0;
+    q->win_n = n;
+    q->mode = SIM__WINDOW;
+}
+
+/* The window's keys to level 0's buckets, in order (so keys of equal time
+ * are appended in sequence order), and window mode ends. */
+static void window_spill(sim__eventq *q)
+{
+    for (uint32_t r = q->win_rp; r < q->win_n; r++)
+        sim__eventq_place(q, &q->win[r]);
+    q->win_rp = q->win_n = 0;
+    q->win_end = 0;
+    q->mode = SIM__WHEEL;
+}
+
+void sim__eventq_push_window(sim__eventq *q, const sim__ent *e)
+{
+    if (G_UNLIKELY(q->win_n == SIM__WINDOW_CAP)) {
+        if (q->win_rp == 0) {
+            window_spill(q);
+            sim__eventq_place(q, e);
+            return;
+        }
+        memmove(q->win, q->win + q->win_rp, (q->win_n - q->win_rp) * sizeof(q->win[0]));
+        q->win_n -= q->win_rp;
+        q->win_rp = 0;
+    }
+    /* e's key is the largest scheduled so far but its time may be earlier
+     * than others': insert it after every key less than it */
+    uint32_t lo = q->win_rp, hi = q->win_n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (q->win[mid].key < e->key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&q->win[lo + 1], &q->win[lo], (q->win_n - lo) * sizeof(q->win[0]));
+    q->win_n++;
+    q->win[lo] = *e;
 }
 
 /* The general case of sim__eventq_pop_slow(): chunk boundaries, the move
  * to the small heap, and cascades from the levels above. */
 static G_GNUC_NO_INLINE bool pop_general(sim__eventq *q, uint64_t end_ns, sim__ent *out)
 {
+    /* From window mode the window is used up and level 0's buckets are
+     * empty: the next keys are found as from an empty level 0. */
+    q->mode = SIM__WHEEL;
+    q->win_rp = q->win_n = 0;
+    q->win_end = 0;
     for (;;) {
         unsigned i0 = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
         sim__bucket *b = &q->b[i0];
@@ -323,7 +448,7 @@ static G_GNUC_NO_INLINE bool pop_general(sim__eventq *q, uint64_t end_ns, sim__e
         for (unsigned w = 0; w < SIM__WHEEL_SIZE / 64; w++) {
             for (uint64_t m = q->used[w]; m != 0; m &= m - 1) {
                 sim__bucket *u = &q->b[w * 64 + (unsigned)__builtin_ctzll(m)];
-                u->rp = u->wp = chunk_of(u->wp)->ent;
+                u->rp = u->wp = chunk_start(chunk_of(u->wp));
             }
             q->used[w] = 0;
         }
@@ -346,11 +471,30 @@ static G_GNUC_NO_INLINE bool pop_general(sim__eventq *q, uint64_t end_ns, sim__e
             g_error("sim: event set holds %zu keys but no bucket is in use", q->count);
         unsigned bi = level << SIM__WHEEL_BITS | (unsigned)j;
         sim__bucket *src = &q->b[bi];
+        unsigned shift = level * SIM__WHEEL_BITS;
+        unsigned above = shift + SIM__WHEEL_BITS; /* bits from here up are cur's */
+        uint64_t high = above >= 64 ? 0 : q->cur >> above << above;
+        uint64_t start = high | (uint64_t)j << shift;
+        if (level == 1 && window_takes(src, 0)) {
+            /* Not past end_ns: cur must stay <= sim_now() for later pushes. */
+            if (start > end_ns)
+                return false;
+            to_window(q, (unsigned)j, high);
+            uint64_t t = (uint64_t)sim__key_time(q->win[0].key);
+            if (t > end_ns)
+                return false;
+            q->cur = t;
+            q->win_rp = 1;
+            q->count--;
+            *out = q->win[0];
+            return true;
+        }
         if (src->rp + 1 == src->wp) {
             /* A lone key (the usual case with few events pending) is the
              * least: take it directly.  cur moves to its time, which keeps
              * the structure's rule: the lower levels are empty and this
-             * bucket, cur's own at its level, is emptied. */
+             * bucket, cur's own at its level, is emptied.  The keys of
+             * cur's 256 ns window pushed next go to an (empty) window. */
             uint64_t t = (uint64_t)sim__key_time(src->rp->key);
             if (t > end_ns)
                 return false;
@@ -358,13 +502,10 @@ static G_GNUC_NO_INLINE bool pop_general(sim__eventq *q, uint64_t end_ns, sim__e
             *out = *src->rp;
             bucket_clear(q, bi);
             q->count--;
+            q->win_end = (t | (SIM__WHEEL_SIZE - 1)) + 1;
+            q->mode = SIM__WINDOW;
             return true;
         }
-        unsigned shift = level * SIM__WHEEL_BITS;
-        unsigned above = shift + SIM__WHEEL_BITS; /* bits from here up are cur's */
-        uint64_t high = above >= 64 ? 0 : q->cur >> above << above;
-        uint64_t start = high | (uint64_t)j << shift;
-        /* Not past end_ns: cur must stay <= sim_now() for later pushes. */
         if (start > end_ns)
             return false;
         q->cur = start;
@@ -392,7 +533,7 @@ static void filter_cb(sim__eventq *q, const sim__ent *e, void *arg)
 
 void sim__eventq_filter(sim__eventq *q, bool (*keep)(const sim__ent *e, void *ctx), void *ctx)
 {
-    if (q->small) {
+    if (q->mode == SIM__SMALL) {
         small_settle(q);
         uint32_t n = q->small_n;
         q->small_n = 0;
@@ -405,6 +546,16 @@ void sim__eventq_filter(sim__eventq *q, bool (*keep)(const sim__ent *e, void *ct
         for (uint32_t i = q->small_n / 2; i-- > 0;)
             small_sift_down(q->small_heap, q->small_n, i, q->small_heap[i]);
         return;
+    }
+    if (q->mode == SIM__WINDOW) {
+        uint32_t n = q->win_rp;
+        for (uint32_t r = q->win_rp; r < q->win_n; r++) {
+            if (keep(&q->win[r], ctx))
+                q->win[n++] = q->win[r];
+            else
+                q->count--;
+        }
+        q->win_n = n;
     }
     /* Each used bucket is drained and the kept keys appended back to it,
      * in order. */
@@ -436,6 +587,8 @@ void sim__eventq_filter(sim__eventq *q, bool (*keep)(const sim__ent *e, void *ct
  * saves clearing a bucket per event when each bucket holds about one key. */
 bool sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns, sim__ent *out)
 {
+    if (q->mode == SIM__WINDOW)
+        return pop_general(q, end_ns, out);
     unsigned i0 = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
     sim__bucket *b = &q->b[i0];
     if (G_UNLIKELY(b->rp != b->wp || q->count <= SIM__SMALL_ENTER))

@@ -34,9 +34,11 @@
  * not grow with the population, and the front of the set is read
  * sequentially; sim__eventq_peek() names the entry that comes next, so
  * sim.c can fetch its context while the current handler runs.
- * With 64 keys or fewer (after dropping to 16) they sit in a small binary
- * heap instead (see SIM__SMALL_MAX).  bench/README.md has the measurements
- * against the 4-ary heap and the two-tier heap+buckets set this replaced.
+ * With 256 keys or fewer (after dropping to 64) they sit in a small binary
+ * heap instead (see SIM__SMALL_MAX), and when events are sparse the next
+ * keys are sorted into a short array instead of cascaded to level 0 (see
+ * "Window mode").  bench/README.md has the measurements against the 4-ary
+ * heap and the two-tier heap+buckets set this replaced, and of both modes.
  *
  * The references: G. Varghese and T. Lauck, "Hashed and hierarchical timing
  * wheels", SOSP 1987; R. Ahuja, K. Mehlhorn, J. Orlin, R. Tarjan, "Faster
@@ -116,15 +118,37 @@ static inline bool sim__at_chunk_end(const sim__ent *p)
 /* With few keys pending (an M/M/1 model has two) walking the wheel's empty
  * buckets costs more than ordering the keys: then they are kept in a small
  * binary heap instead, until it fills (bench/README.md has the numbers). */
-#define SIM__SMALL_MAX   64 /* keys the small heap holds; one more: the wheel */
-#define SIM__SMALL_ENTER 16 /* back to the small heap at this many keys or fewer */
+#define SIM__SMALL_MAX   256 /* keys the small heap holds; one more: the wheel */
+#define SIM__SMALL_ENTER 64  /* back to the small heap at this many keys or fewer */
+
+/* Window mode: when events are tens of nanoseconds apart or more, a
+ * level-1 bucket (256 ns) holds a few keys, which level 0 would spread one
+ * to a bucket, each a line to write and read and a bucket to walk to.  So
+ * when level 0 is empty and the next level-1 bucket holds at most
+ * SIM__WINDOW_TAKE keys it is not cascaded: its keys, with those of the
+ * used buckets after it while they fit in SIM__WINDOW_TAKE, are sorted into
+ * win[] (the "window", cur to win_end) and taken from the front.  Keys
+ * pushed into the window meanwhile are inserted in order; when win[] is
+ * full they all go to level 0 and the wheel goes on as before. */
+#define SIM__WINDOW_TAKE 32 /* a level-1 bucket of this many keys or fewer: window mode */
+#define SIM__WINDOW_CAP  64 /* keys win[] holds */
+
+typedef enum {
+    SIM__WHEEL,  /* the keys are in the wheel's buckets */
+    SIM__SMALL,  /* the keys are in small_heap, the wheel is empty */
+    SIM__WINDOW, /* the window's keys are win[win_rp .. win_n), in order;
+                  * level 0's buckets are empty; levels 1 and up hold the rest */
+} sim__mode;
 
 typedef struct {
-    uint64_t cur;     /* no pending key is earlier; level 0 is cur's 256 ns window */
-    size_t count;     /* keys in the set (taken ones excluded) */
-    uint32_t levels;  /* bit L set: level L may hold keys (cleared lazily) */
-    bool small;       /* the keys are in small_heap, the wheel is empty */
+    uint64_t cur;    /* no pending key is earlier; level 0 is cur's 256 ns window */
+    size_t count;    /* keys in the set (taken ones excluded) */
+    uint32_t levels; /* bit L set: level L may hold keys (cleared lazily) */
+    sim__mode mode;
     bool small_hole;  /* small_heap[0] was taken, not yet refilled */
+    uint64_t win_end; /* window mode: the window is cur to win_end - 1; else 0 */
+    uint32_t win_rp;  /* the next key of the window to take */
+    uint32_t win_n;   /* end of the window's keys */
     uint32_t small_n; /* keys in small_heap, the hole included */
     /* bucket i of level L is b[L << 8 | i]; its bit in used[L << 2 | i >> 6]
      * is set while it holds keys (and, at level 0, may stay set on a
@@ -135,6 +159,7 @@ typedef struct {
     sim_bigmem *mem;                     /* where chunks are carved from (the sim's) */
     size_t nblocks;                      /* blocks of chunks carved from mem */
     sim__ent small_heap[SIM__SMALL_MAX]; /* binary min-heap on the whole key */
+    sim__ent win[SIM__WINDOW_CAP];       /* window mode: cur's window, sorted */
 } sim__eventq;
 
 void sim__eventq_init(sim__eventq *q, sim_bigmem *mem);
@@ -148,6 +173,8 @@ bool sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns, sim__ent *out);
 void sim__eventq_push_small(sim__eventq *q, const sim__ent *e);
 /* sim__eventq_pop_until() in small mode. */
 bool sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns, sim__ent *out);
+/* Push a key of cur's window in window mode. */
+void sim__eventq_push_window(sim__eventq *q, const sim__ent *e);
 
 /* Append e to its bucket; does not count it. */
 static inline void sim__eventq_place(sim__eventq *q, const sim__ent *e)
@@ -170,8 +197,10 @@ static inline void sim__eventq_place(sim__eventq *q, const sim__ent *e)
 static inline void sim__eventq_push(sim__eventq *q, const sim__ent *e)
 {
     q->count++;
-    if (q->small)
+    if (q->mode == SIM__SMALL)
         sim__eventq_push_small(q, e);
+    else if ((uint64_t)sim__key_time(e->key) < q->win_end)
+        sim__eventq_push_window(q, e);
     else
         sim__eventq_place(q, e);
 }
@@ -181,8 +210,21 @@ static inline void sim__eventq_push(sim__eventq *q, const sim__ent *e)
  * taken, which holds in sim.c: it is sim_now() or later. */
 static inline bool sim__eventq_pop_until(sim__eventq *q, uint64_t end_ns, sim__ent *out)
 {
-    if (q->small)
-        return sim__eventq_pop_small(q, end_ns, out);
+    if (q->mode != SIM__WHEEL) {
+        if (q->mode == SIM__SMALL)
+            return sim__eventq_pop_small(q, end_ns, out);
+        if (__builtin_expect(q->win_rp == q->win_n, 0))
+            return sim__eventq_pop_slow(q, end_ns, out);
+        const sim__ent *w = &q->win[q->win_rp];
+        uint64_t t = (uint64_t)sim__key_time(w->key);
+        if (t > end_ns)
+            return false;
+        q->win_rp++;
+        q->cur = t;
+        q->count--;
+        *out = *w;
+        return true;
+    }
     /* The current bucket holds exactly time cur, and cur <= end_ns. */
     sim__bucket *b = &q->b[q->cur & (SIM__WHEEL_SIZE - 1)];
     sim__ent *rp = b->rp;
@@ -212,14 +254,21 @@ static inline int sim__next_used(const uint64_t *used, unsigned i)
 
 /* Call right after an entry was taken: the entries that will be taken
  * next if nothing earlier is pushed meanwhile, up to n of them and as far
- * as they are in cur's 256 ns window without a cascade or a chunk change,
- * into ahead[]; returns how many (0 in small mode, where everything is in
- * cache anyway).  For prefetching. */
+ * as they are in cur's 256 ns window without a cascade or a chunk change
+ * (in window mode: in the window), into ahead[]; returns how many (0 in
+ * small mode, where everything is in cache anyway).  For prefetching. */
 static inline unsigned sim__eventq_peek(const sim__eventq *q, unsigned n, const sim__ent **ahead)
 {
-    if (q->small)
-        return 0;
-    unsigned k = 0, i = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
+    unsigned k = 0;
+    if (q->mode != SIM__WHEEL) {
+        /* in window mode the window's next keys (past its end nothing is
+         * known yet) */
+        if (q->mode == SIM__WINDOW)
+            for (uint32_t r = q->win_rp; k < n && r < q->win_n; r++)
+                ahead[k++] = &q->win[r];
+        return k;
+    }
+    unsigned i = (unsigned)(q->cur & (SIM__WHEEL_SIZE - 1));
     const sim__bucket *b = &q->b[i];
     const sim__ent *p = b->rp;
     while (k < n) {

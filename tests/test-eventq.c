@@ -1,5 +1,7 @@
 /* The event loop: order, ties, cancellation, run_until boundaries, stop,
- * and a million-event random schedule/cancel mix checked against a GTree. */
+ * and a million-event random schedule/cancel mix checked against a GTree;
+ * and the event set itself (eventq.h) driven through each of its modes
+ * against a reference. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,8 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "bigmem.h"
+#include "eventq.h"
 #include "sim.h"
 
 /* A log of which events ran, in order. */
@@ -568,6 +572,185 @@ static void test_random_mix_against_reference(void **state)
     sim_free(m.s);
 }
 
+/* ---- the event set's modes against a reference ---------------------- */
+
+/* Phases of a schedule, each steering the set into one of its modes by
+ * how many keys are pending and how far apart they are. */
+typedef struct {
+    uint32_t target;     /* keys kept pending */
+    sim_time_ns max_gap; /* delays drawn from 0..max_gap ns */
+    bool far;            /* now and then a key far ahead (levels 3 and up) */
+    bool bursts;         /* now and then 80 keys into the next 100 ns */
+} set_phase;
+
+static const set_phase set_phases[] = {
+    {30, 1000, false, false},    /* the small heap */
+    {400, 200000, true, false},  /* windows of several level-1 buckets */
+    {3000, 40000, true, false},  /* windows of one bucket, tens of keys */
+    {40000, 4000, true, false},  /* hundreds of keys per 256 ns: level 0 */
+    {1000, 40000, false, true},  /* windows that fill up and spill */
+    {5000, 100000, true, false}, /* back to windows after the dense phase */
+};
+
+typedef struct {
+    sim__eventq q;
+    sim_bigmem *mem;
+    GRand *rand;
+    GTree *ref; /* pending keys (sim__key *), ordered */
+    uint64_t seq;
+    uint64_t now;
+    uint64_t pops_in[3]; /* per mode, successful pops that left the set in it */
+    uint64_t spills;     /* pushes that ended window mode (its buffer full) */
+    uint64_t far;        /* keys pushed far ahead (levels 3 and up) */
+} set_test;
+
+static gint key_cmp(gconstpointer a, gconstpointer b)
+{
+    sim__key x = *(const sim__key *)a, y = *(const sim__key *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void set_push(set_test *t, sim_time_ns max_gap, bool far)
+{
+    uint64_t d = (uint64_t)g_rand_int_range(t->rand, 0, (gint32)max_gap + 1);
+    if (far && g_rand_int_range(t->rand, 0, 500) == 0) {
+        d = (uint64_t)g_rand_double_range(t->rand, 1e8, 1e12);
+        t->far++;
+    }
+    sim__key *k = g_new(sim__key, 1);
+    *k = sim__key_make((int64_t)(t->now + d), ++t->seq << SIM__SLOT_BITS);
+    sim__ent e = {*k, NULL, k};
+    sim__mode before = t->q.mode;
+    sim__eventq_push(&t->q, &e);
+    if (before == SIM__WINDOW && t->q.mode == SIM__WHEEL)
+        t->spills++;
+    g_tree_insert(t->ref, k, k);
+}
+
+static gboolean first_key(gpointer key, gpointer value, gpointer data)
+{
+    (void)value;
+    *(sim__key **)data = key;
+    return TRUE;
+}
+
+/* Pop with a bound; the result must be the reference's least key, or
+ * nothing when that is past the bound. */
+static bool set_pop(set_test *t, uint64_t end)
+{
+    sim__key *least = NULL;
+    g_tree_foreach(t->ref, first_key, &least);
+    sim__ent e;
+    bool got = sim__eventq_pop_until(&t->q, end, &e);
+    if (least == NULL || (uint64_t)sim__key_time(*least) > end) {
+        assert_false(got);
+        return false;
+    }
+    assert_true(got);
+    assert_true(e.key == *least);
+    assert_ptr_equal(e.ctx, least);
+    t->now = (uint64_t)sim__key_time(e.key);
+    t->pops_in[t->q.mode]++;
+    g_tree_remove(t->ref, least);
+    g_free(least);
+    return true;
+}
+
+/* Filter: with before == 0 drop the keys whose sequence number is a
+ * multiple of 3; else those at or after time before. */
+typedef struct {
+    uint64_t before;
+    GPtrArray *drop;
+} set_keep;
+
+static bool keep_key(const sim__ent *e, void *ctx)
+{
+    const set_keep *k = ctx;
+    if (k->before > 0)
+        return (uint64_t)sim__key_time(e->key) < k->before;
+    return ((uint64_t)e->key >> SIM__SLOT_BITS) % 3 != 0;
+}
+
+static gboolean collect_dropped(gpointer key, gpointer value, gpointer data)
+{
+    (void)value;
+    set_keep *k = data;
+    const sim__ent e = {*(sim__key *)key, NULL, NULL};
+    if (!keep_key(&e, k))
+        g_ptr_array_add(k->drop, key);
+    return FALSE;
+}
+
+static void set_filter(set_test *t, uint64_t before)
+{
+    GPtrArray *drop = g_ptr_array_new();
+    set_keep k = {before, drop};
+    g_tree_foreach(t->ref, collect_dropped, &k);
+    sim__eventq_filter(&t->q, keep_key, &k);
+    for (guint i = 0; i < drop->len; i++) {
+        g_tree_remove(t->ref, drop->pdata[i]);
+        g_free(drop->pdata[i]);
+    }
+    g_ptr_array_free(drop, TRUE);
+    assert_int_equal(sim__eventq_count(&t->q), g_tree_nnodes(t->ref));
+}
+
+static void test_event_set_modes(void **state)
+{
+    (void)state;
+    set_test t = {0};
+    t.mem = sim_bigmem_new();
+    sim__eventq_init(&t.q, t.mem);
+    t.rand = g_rand_new_with_seed(20261202);
+    t.ref = g_tree_new(key_cmp);
+    for (int round = 0; round < 2; round++) {
+        for (size_t ph = 0; ph < G_N_ELEMENTS(set_phases); ph++) {
+            const set_phase *p = &set_phases[ph];
+            if (!p->far) /* the far keys would keep the population up */
+                set_filter(&t, t.now + 100000000);
+            for (int i = 0; i < 60000; i++) {
+                /* keep the population near the phase's target: one pop,
+                 * and pushes enough to get back there */
+                uint32_t n = g_tree_nnodes(t.ref);
+                int pushes = n < p->target ? 2 : n > p->target + p->target / 8 ? 0 : 1;
+                for (int k = 0; k < pushes; k++)
+                    set_push(&t, p->max_gap, p->far);
+                if (p->bursts && i % 200 == 0)
+                    for (int k = 0; k < 80; k++)
+                        set_push(&t, 100, false);
+                /* mostly an open bound; now and then one that stops short,
+                 * at or before the next key (the set must not move past it) */
+                uint64_t end = g_rand_int_range(t.rand, 0, 8) == 0
+                                   ? t.now + (uint64_t)g_rand_int_range(t.rand, 0, 300)
+                                   : t.now + (uint64_t)p->max_gap * 4 + 1000000000;
+                set_pop(&t, end);
+                if (i % 20000 == 19999)
+                    set_filter(&t, 0);
+                assert_int_equal(sim__eventq_count(&t.q), g_tree_nnodes(t.ref));
+            }
+        }
+    }
+    /* everything left, far keys included */
+    while (set_pop(&t, UINT64_MAX / 2))
+        ;
+    assert_int_equal(g_tree_nnodes(t.ref), 0);
+    assert_int_equal(sim__eventq_count(&t.q), 0);
+    /* each mode served a good share of the pops, and the window's buffer
+     * filled and spilled: otherwise this test would not test them */
+    print_message(
+        "pops: wheel %" G_GUINT64_FORMAT ", small %" G_GUINT64_FORMAT ", window %" G_GUINT64_FORMAT
+        "; spills %" G_GUINT64_FORMAT ", far keys %" G_GUINT64_FORMAT "\n",
+        t.pops_in[SIM__WHEEL], t.pops_in[SIM__SMALL], t.pops_in[SIM__WINDOW], t.spills, t.far);
+    assert_true(t.pops_in[SIM__WHEEL] > 50000);
+    assert_true(t.pops_in[SIM__SMALL] > 50000);
+    assert_true(t.pops_in[SIM__WINDOW] > 200000);
+    assert_true(t.spills > 10);
+    g_tree_destroy(t.ref);
+    g_rand_free(t.rand);
+    sim__eventq_free(&t.q);
+    sim_bigmem_free(t.mem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -582,6 +765,7 @@ int main(void)
         cmocka_unit_test(test_sampler_stop),
         cmocka_unit_test(test_sampler_changes_nothing),
         cmocka_unit_test(test_random_mix_against_reference),
+        cmocka_unit_test(test_event_set_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
