@@ -200,8 +200,11 @@ static void small_sift_down(sim__ent *h, uint32_t n, uint32_t i, sim__ent e)
         uint32_t c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && h[c + 1].key < h[c].key)
-            c++;
+        /* the lesser child without a branch: which one it is cannot be
+         * predicted, and a mispredicted branch per level costs more than
+         * the comparison (r is c itself when c has no right sibling) */
+        uint32_t r = c + 1 < n ? c + 1 : c;
+        c += (uint32_t)(h[r].key < h[c].key);
         if (e.key < h[c].key)
             break;
         h[i] = h[c];
