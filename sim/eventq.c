@@ -311,54 +311,45 @@ static inline bool window_takes(const sim__bucket *b, uint32_t n)
  * its keys and those of the used buckets after it, as many as
  * SIM__WINDOW_TAKE keys allow, become the window.  cur moves to the first
  * bucket's start (high is cur's bits above level 1's); the window ends with
- * the last bucket taken.  The keys are sorted as 64-bit words, each its
- * time from the window's start, its sequence number and its place in the
- * copy, so the sort moves words instead of entries (a bucket's keys are
- * in the order they were scheduled, which is far from time order). */
+ * the last bucket taken.
+ *
+ * Buckets are in time order, so each bucket's keys are sorted on their own,
+ * after the previous bucket's.  A bucket's keys are in the order they were
+ * scheduled, far from time order, and few: each goes straight to its place,
+ * found by counting the keys less than it (a comparison per pair, without
+ * a branch: a sort that branches on the comparisons mispredicts about once
+ * a key, which costs more).  The comparisons are of 64-bit words: the time
+ * in the bucket (8 bits) above the sequence number (40 bits, unique). */
 static void to_window(sim__eventq *q, unsigned j, uint64_t high)
 {
-    _Static_assert(SIM__WINDOW_TAKE <= 64, "a key's place in the window takes 6 bits");
-    _Static_assert(SIM__SEQ_MAX < UINT64_C(1) << 42, "a sequence number takes 42 bits");
-    sim__ent copy[SIM__WINDOW_TAKE];
+    _Static_assert(SIM__SEQ_MAX < UINT64_C(1) << 48, "a sequence number fits below the time");
     uint64_t word[SIM__WINDOW_TAKE];
     uint32_t n = 0;
-    uint64_t start = high | (uint64_t)j << SIM__WHEEL_BITS;
+    unsigned first = j;
     int nj;
     for (;;) {
         unsigned bi = 1u << SIM__WHEEL_BITS | j;
         sim__bucket *b = &q->b[bi];
-        for (const sim__ent *p = b->rp; p < b->wp; p++, n++) {
-            /* the window is at most 256 buckets of 256 ns: 16 bits */
-            uint64_t off = (uint64_t)sim__key_time(p->key) - start;
-            uint64_t seq = (uint64_t)p->key >> SIM__SLOT_BITS;
-            copy[n] = *p;
-            word[n] = off << 48 | seq << 6 | n;
+        const sim__ent *p = b->rp;
+        uint32_t m = (uint32_t)(b->wp - b->rp);
+        for (uint32_t k = 0; k < m; k++) {
+            uint64_t t = (uint64_t)sim__key_time(p[k].key);
+            word[k] = (t & (SIM__WHEEL_SIZE - 1)) << 48 | (uint64_t)p[k].key >> SIM__SLOT_BITS;
         }
+        for (uint32_t k = 0; k < m; k++) {
+            uint32_t rank = 0;
+            for (uint32_t i = 0; i < m; i++)
+                rank += word[i] < word[k];
+            q->win[n + rank] = p[k];
+        }
+        n += m;
         bucket_clear(q, bi);
         nj = sim__next_used(q->used + SIM__WHEEL_SIZE / 64, j);
         if (nj < 0 || !window_takes(&q->b[1u << SIM__WHEEL_BITS | (unsigned)nj], n))
             break;
         j = (unsigned)nj;
     }
-    if (nj >= 0) {
-        /* the next bucket is read when this window is used up: its first
-         * lines (long unread when events are many) are fetched meanwhile */
-        const sim__ent *p = q->b[1u << SIM__WHEEL_BITS | (unsigned)nj].rp;
-        __builtin_prefetch(p);
-        __builtin_prefetch(p + 2);
-        __builtin_prefetch(p + 4);
-        __builtin_prefetch(p + 6);
-    }
-    for (uint32_t k = 1; k < n; k++) {
-        uint64_t x = word[k];
-        uint32_t i = k;
-        for (; i > 0 && word[i - 1] > x; i--)
-            word[i] = word[i - 1];
-        word[i] = x;
-    }
-    for (uint32_t k = 0; k < n; k++)
-        q->win[k] = copy[word[k] & 63];
-    q->cur = start;
+    q->cur = high | (uint64_t)first << SIM__WHEEL_BITS;
     q->win_end = high + ((uint64_t)(j + 1) << SIM__WHEEL_BITS);
     q->win_rp = 0;
     q->win_n = n;
