@@ -260,8 +260,9 @@ static G_GNUC_NO_INLINE void small_spill(sim__eventq *q, const sim__ent *e)
     sim__eventq_place(q, e);
 }
 
-void sim__eventq_push_small(sim__eventq *q, const sim__ent *e)
+void sim__eventq_push_small(sim__eventq *q, sim__key key, sim_handler h, void *ctx)
 {
+    const sim__ent ent = {key, h, ctx}, *e = &ent;
     if (G_UNLIKELY(!q->small_hole && q->small_n == SIM__SMALL_MAX))
         small_spill(q, e);
     else
@@ -367,8 +368,9 @@ static void window_spill(sim__eventq *q)
     q->mode = SIM__WHEEL;
 }
 
-void sim__eventq_push_window(sim__eventq *q, const sim__ent *e)
+void sim__eventq_push_window(sim__eventq *q, sim__key key, sim_handler h, void *ctx)
 {
+    const sim__ent ent = {key, h, ctx}, *e = &ent;
     if (G_UNLIKELY(q->win_n == SIM__WINDOW_CAP)) {
         if (q->win_rp == 0) {
             window_spill(q);

@@ -170,16 +170,19 @@ void sim__bucket_extend(sim__eventq *q, sim__bucket *b);
  * and take it into *out if its time is <= end_ns; false otherwise. */
 bool sim__eventq_pop_slow(sim__eventq *q, uint64_t end_ns, sim__ent *out);
 /* Push in small mode (moves everything to the wheel when the heap is full). */
-void sim__eventq_push_small(sim__eventq *q, const sim__ent *e);
+void sim__eventq_push_small(sim__eventq *q, sim__key key, sim_handler h, void *ctx);
 /* sim__eventq_pop_until() in small mode. */
 bool sim__eventq_pop_small(sim__eventq *q, uint64_t end_ns, sim__ent *out);
 /* Push a key of cur's window in window mode. */
-void sim__eventq_push_window(sim__eventq *q, const sim__ent *e);
+void sim__eventq_push_window(sim__eventq *q, sim__key key, sim_handler h, void *ctx);
 
-/* Append e to its bucket; does not count it. */
-static inline void sim__eventq_place(sim__eventq *q, const sim__ent *e)
+/* Append an entry to its bucket; does not count it.  The fields are
+ * stored one by one: an entry put together on the stack and copied would
+ * be read back 16 bytes at a time from 8-byte stores, which the CPU cannot
+ * forward (a stall of a dozen cycles, twice per push). */
+static inline void sim__eventq_place_kv(sim__eventq *q, sim__key key, sim_handler h, void *ctx)
 {
-    uint64_t t = (uint64_t)sim__key_time(e->key);
+    uint64_t t = (uint64_t)sim__key_time(key);
     /* level = index of the highest byte in which t and cur differ
      * (x | 1 keeps clz defined when they are equal) */
     uint64_t x = (t ^ q->cur) | 1;
@@ -189,20 +192,29 @@ static inline void sim__eventq_place(sim__eventq *q, const sim__ent *e)
     sim__bucket *b = &q->b[bi];
     if (__builtin_expect(sim__at_chunk_end(b->wp), 0))
         sim__bucket_extend(q, b);
-    *b->wp++ = *e;
+    sim__ent *d = b->wp++;
+    d->key = key;
+    d->h = h;
+    d->ctx = ctx;
     q->used[bi >> 6] |= UINT64_C(1) << (bi & 63);
     q->levels |= UINT32_C(1) << level;
 }
 
-static inline void sim__eventq_push(sim__eventq *q, const sim__ent *e)
+/* Append e to its bucket; does not count it. */
+static inline void sim__eventq_place(sim__eventq *q, const sim__ent *e)
+{
+    sim__eventq_place_kv(q, e->key, e->h, e->ctx);
+}
+
+static inline void sim__eventq_push(sim__eventq *q, sim__key key, sim_handler h, void *ctx)
 {
     q->count++;
     if (q->mode == SIM__SMALL)
-        sim__eventq_push_small(q, e);
-    else if ((uint64_t)sim__key_time(e->key) < q->win_end)
-        sim__eventq_push_window(q, e);
+        sim__eventq_push_small(q, key, h, ctx);
+    else if ((uint64_t)sim__key_time(key) < q->win_end)
+        sim__eventq_push_window(q, key, h, ctx);
     else
-        sim__eventq_place(q, e);
+        sim__eventq_place_kv(q, key, h, ctx);
 }
 
 /* Take the least entry into *out if its time is <= end_ns; false otherwise

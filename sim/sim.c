@@ -177,8 +177,7 @@ static inline sim_event_id schedule(sim *s, sim_time_ns at_ns, sim_handler h, vo
     uint32_t slot = slot_alloc(s);
     uint64_t id = s->next_seq++ << SIM__SLOT_BITS | slot;
     s->ids[slot] = id;
-    sim__ent e = {sim__key_make(at_ns, id), h, ctx};
-    sim__eventq_push(&s->q, &e);
+    sim__eventq_push(&s->q, sim__key_make(at_ns, id), h, ctx);
     return id;
 }
 

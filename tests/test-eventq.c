@@ -619,9 +619,8 @@ static void set_push(set_test *t, sim_time_ns max_gap, bool far)
     }
     sim__key *k = g_new(sim__key, 1);
     *k = sim__key_make((int64_t)(t->now + d), ++t->seq << SIM__SLOT_BITS);
-    sim__ent e = {*k, NULL, k};
     sim__mode before = t->q.mode;
-    sim__eventq_push(&t->q, &e);
+    sim__eventq_push(&t->q, *k, NULL, k);
     if (before == SIM__WINDOW && t->q.mode == SIM__WHEEL)
         t->spills++;
     g_tree_insert(t->ref, k, k);
