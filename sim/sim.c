@@ -20,7 +20,8 @@
 #include <glib.h>
 
 #define SIM__COMPACT_MIN 64 /* sets smaller than this are never compacted */
-#define SIM__PEEK        2  /* contexts are fetched this many events ahead */
+#define SIM__PEEK        3  /* contexts are fetched this many events ahead (window mode) */
+#define SIM__PEEK_WHEEL  2  /* and in wheel mode, where looking further walks buckets */
 
 struct sim {
     sim__eventq q; /* pending entries, including tombstones */
@@ -268,15 +269,18 @@ uint64_t sim_run_until(sim *s, sim_time_ns end_ns)
             bound = s->sample_at < end_ns ? s->sample_at : end_ns;
             continue;
         }
-        /* The context of the event after next (a model's state, written
+        /* The context of an event a few ahead (a model's state, written
          * long ago, a cache miss with large populations) is fetched while
-         * this handler and the next run (one handler's time was measured
-         * too short for the fetch): its first two cache lines, where a
-         * model keeps what its handlers touch (the datapath model's
-         * transaction: a step's state, then issue's and finish's).  Near
-         * the end of the window only the next one is known. */
+         * this handler and the next ones run (one handler's time was
+         * measured too short for the fetch): its first two cache lines,
+         * where a model keeps what its handlers touch (the datapath
+         * model's transaction: a step's state, then issue's and finish's).
+         * Three ahead when the next events are a window's (a sorted array,
+         * cheap to look into), two in the wheel (bench/README.md); near the
+         * end of the window or of level 0's entries fewer are known. */
         const sim__ent *ahead[SIM__PEEK];
-        unsigned n_ahead = sim__eventq_peek(&s->q, SIM__PEEK, ahead);
+        unsigned n_ahead =
+            sim__eventq_peek(&s->q, s->q.mode == SIM__WINDOW ? SIM__PEEK : SIM__PEEK_WHEEL, ahead);
         if (n_ahead > 0) {
             const void *c = ahead[n_ahead - 1]->ctx;
             __builtin_prefetch(c);
