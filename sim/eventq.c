@@ -316,15 +316,17 @@ static inline bool window_takes(const sim__bucket *b, uint32_t n)
  *
  * Buckets are in time order, so each bucket's keys are sorted on their own,
  * after the previous bucket's.  A bucket's keys are in the order they were
- * scheduled, far from time order, and few: each goes straight to its place,
- * found by counting the keys less than it (a comparison per pair, without
- * a branch: a sort that branches on the comparisons mispredicts about once
- * a key, which costs more).  The comparisons are of 64-bit words: the time
- * in the bucket (8 bits) above the sequence number (40 bits, unique). */
+ * scheduled (appends and cascades keep it), far from time order, and few:
+ * each goes straight to its place, its rank, the number of the bucket's
+ * keys less than it, counted without a branch (a sort that branches on the
+ * comparisons mispredicts about once a key, which costs more).  Since the
+ * bucket's order is the sequence order, a key compares as its time in the
+ * bucket (8 bits) above its place in the bucket: 16 bits, so the counting
+ * runs four or more keys to an instruction. */
 static void to_window(sim__eventq *q, unsigned j, uint64_t high)
 {
-    _Static_assert(SIM__SEQ_MAX < UINT64_C(1) << 48, "a sequence number fits below the time");
-    uint64_t word[SIM__WINDOW_TAKE];
+    _Static_assert(SIM__WINDOW_TAKE <= 256, "a key's place in its bucket takes 8 bits");
+    int32_t word[SIM__WINDOW_TAKE], rank[SIM__WINDOW_TAKE];
     uint32_t n = 0;
     unsigned first = j;
     int nj;
@@ -334,15 +336,17 @@ static void to_window(sim__eventq *q, unsigned j, uint64_t high)
         const sim__ent *p = b->rp;
         uint32_t m = (uint32_t)(b->wp - b->rp);
         for (uint32_t k = 0; k < m; k++) {
-            uint64_t t = (uint64_t)sim__key_time(p[k].key);
-            word[k] = (t & (SIM__WHEEL_SIZE - 1)) << 48 | (uint64_t)p[k].key >> SIM__SLOT_BITS;
+            uint32_t t = (uint32_t)(uint64_t)sim__key_time(p[k].key) & (SIM__WHEEL_SIZE - 1);
+            word[k] = (int32_t)(t << 8 | k);
+            rank[k] = 0;
         }
-        for (uint32_t k = 0; k < m; k++) {
-            uint32_t rank = 0;
-            for (uint32_t i = 0; i < m; i++)
-                rank += word[i] < word[k];
-            q->win[n + rank] = p[k];
+        for (uint32_t i = 0; i < m; i++) {
+            int32_t w = word[i];
+            for (uint32_t k = 0; k < m; k++)
+                rank[k] += w < word[k];
         }
+        for (uint32_t k = 0; k < m; k++)
+            q->win[n + (uint32_t)rank[k]] = p[k];
         n += m;
         bucket_clear(q, bi);
         nj = sim__next_used(q->used + SIM__WHEEL_SIZE / 64, j);
