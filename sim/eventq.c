@@ -480,18 +480,11 @@ static G_GNUC_NO_INLINE bool pop_general(sim__eventq *q, uint64_t end_ns, sim__e
             if (start > end_ns)
                 return false;
             to_window(q, (unsigned)j, high);
-            uint64_t t = (uint64_t)sim__key_time(q->win[0].key);
-            if (t > end_ns)
-                return false;
-            q->cur = t;
-            q->win_rp = 1;
-            q->count--;
-            *out = q->win[0];
-            return true;
+            return sim__eventq_pop_until(q, end_ns, out); /* from the window */
         }
         if (src->rp + 1 == src->wp) {
-            /* A lone key (the usual case with few events pending) is the
-             * least: take it directly.  cur moves to its time, which keeps
+            /* A lone key at level 2 or above (level 1's go to a window) is
+             * the least: take it directly.  cur moves to its time, which keeps
              * the structure's rule: the lower levels are empty and this
              * bucket, cur's own at its level, is emptied.  The keys of
              * cur's 256 ns window pushed next go to an (empty) window. */

@@ -21,6 +21,16 @@ typedef struct {
     int label;
 } job_tag;
 
+/* The log holds exactly n completions: labels want[], at times at[]. */
+static void assert_log(const done_log *log, int n, const int want[], const sim_time_ns at[])
+{
+    assert_int_equal(log->n, n);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(log->order[i], want[i]);
+        assert_int_equal(log->when[i], at[i]);
+    }
+}
+
 static void job_finished(sim *s, void *ctx)
 {
     job_tag *t = ctx;
@@ -110,13 +120,9 @@ static void test_fifo_single_server(void **state)
         sim_resource_request(r, svc[i], job_finished, &t[i]);
     }
     sim_run_until(s, 1000);
-    assert_int_equal(log.n, 7);
     const int want[7] = {0, 1, 2, 3, 4, 5, 99};
     const sim_time_ns at[7] = {30, 35, 85, 86, 106, 108, 109};
-    for (int i = 0; i < 7; i++) {
-        assert_int_equal(log.order[i], want[i]);
-        assert_int_equal(log.when[i], at[i]);
-    }
+    assert_log(&log, 7, want, at);
     /* waits: 0, 30, 35, 85, 86, 106 and the resubmitted job 108 - 30 = 78 */
     const sim_welford *w = sim_resource_wait(r);
     assert_int_equal(w->n, 7);
@@ -197,13 +203,9 @@ static void test_submit_and_arrays(void **state)
     sim_resource_set_wait_stats(sim_resource_at(a, 2), false);
     sim_resource_submit(sim_resource_at(a, 2), &other.job, 150, owned_finished);
     sim_run_until(s, 400);
-    assert_int_equal(log.n, 5);
     const int want[5] = {0, 1, 7, 2, 3};
     const sim_time_ns at[5] = {100, 100, 150, 200, 200};
-    for (int i = 0; i < 5; i++) {
-        assert_int_equal(log.order[i], want[i]);
-        assert_int_equal(log.when[i], at[i]);
-    }
+    assert_log(&log, 5, want, at);
     assert_true(NEAR(sim_resource_utilisation(r), 0.5));
     assert_true(NEAR(sim_resource_mean_queue(r), 0.5));
     assert_true(NEAR(sim_resource_wait(r)->mean, 50));
@@ -248,11 +250,7 @@ static void test_kinds(void **state)
     sim_run_until(s, 400);
     const int want[5] = {0, 3, 4, 1, 2};
     const sim_time_ns at[5] = {100, 100, 100, 200, 300};
-    assert_int_equal(log.n, 5);
-    for (int i = 0; i < 5; i++) {
-        assert_int_equal(log.order[i], want[i]);
-        assert_int_equal(log.when[i], at[i]);
-    }
+    assert_log(&log, 5, want, at);
     /* NIC over [0,400]: busy 300 ns; waiting area 2 * 100 + 1 * 100 = 300 */
     assert_true(NEAR(sim_resource_utilisation(nic), 0.75));
     assert_true(NEAR(sim_resource_mean_queue(nic), 0.75));
